@@ -1,0 +1,87 @@
+"""Server-sent events, decoded from bytes without I/O.
+
+Feed the body in whatever pieces the network delivers; the events come out the same for
+any split. Lines may end in LF, CRLF or CR; comment lines (``:``, used for keep-alive
+pings) are skipped. Bytes are cut into lines before decoding, so a UTF-8 character split
+between two pieces is never broken.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(slots=True, frozen=True)
+class SSEEvent:
+    data: str
+    event: str = "message"
+    id: str | None = None
+
+
+class SSEDecoder:
+    __slots__ = ("_buffer", "_data", "_event", "_id")
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._data: list[str] = []
+        self._event = ""
+        self._id: str | None = None
+
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        """Decode the events completed by ``chunk``."""
+        buffer = self._buffer + chunk if self._buffer else chunk
+        if b"\r" in buffer:
+            # A CR at the very end may be the first half of a CRLF: keep it for later.
+            keep_cr = buffer.endswith(b"\r")
+            if keep_cr:
+                buffer = buffer[:-1]
+            buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            if keep_cr:
+                buffer += b"\r"
+        lines = buffer.split(b"\n")
+        self._buffer = lines.pop()
+        events: list[SSEEvent] = []
+        for line in lines:
+            event = self._take_line(line)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def close(self) -> list[SSEEvent]:
+        """End of body: dispatch an event the server left without its blank line."""
+        events: list[SSEEvent] = []
+        tail, self._buffer = self._buffer.rstrip(b"\r"), b""
+        if tail:
+            event = self._take_line(tail)
+            if event is not None:
+                events.append(event)
+        event = self._take_line(b"")
+        if event is not None:
+            events.append(event)
+        return events
+
+    def _take_line(self, raw: bytes) -> SSEEvent | None:
+        if not raw:
+            if not self._data:
+                self._event = ""
+                return None
+            event = SSEEvent(
+                data="\n".join(self._data), event=self._event or "message", id=self._id
+            )
+            self._data = []
+            self._event = ""
+            return event
+        if raw[:1] == b":":
+            return None
+        line = raw.decode("utf-8", errors="replace")
+        name, colon, value = line.partition(":")
+        if colon and value[:1] == " ":
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id":
+            self._id = value
+        # "retry" and unknown fields carry nothing we use.
+        return None

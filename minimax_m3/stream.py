@@ -1,0 +1,439 @@
+"""The stream state shared by every wire format, sync and async alike.
+
+``StreamState.handle`` takes one decoded wire event (a ``WireDelta``) and returns the
+clean events to hand to the caller; ``StreamState.result()`` is everything so far. It
+owns the fixes MiniMax streams need:
+
+- reasoning that arrives incrementally on some deployments and as cumulative snapshots
+  on others (``ReasoningTrack``),
+- reasoning inline in content as ``<think>...</think>``, tags split anywhere
+  (``ThinkTagSplitter``), never doubled with the structured reasoning fields,
+- tool calls in fragments merged by ``index``,
+- stop sequences cut on the client side, since MiniMax accepts ``stop`` and ignores it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from minimax_m3.types import (
+    ChatResult,
+    ReasoningDelta,
+    ReasoningFragment,
+    ReasoningSegment,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    ToolCallFragment,
+    Usage,
+    WireDelta,
+)
+
+OPEN_TAGS = ("<think>", "<mm:think>")
+CLOSE_TAGS = ("</think>", "</mm:think>")
+
+# A fragment is taken as a cumulative snapshot only once the text so far is at least this
+# long: a short incremental fragment can start with the text before it by chance.
+SNAPSHOT_MIN_PREFIX = 8
+
+_UNDECIDED, _INCREMENTAL, _CUMULATIVE = 0, 1, 2
+
+
+class ReasoningTrack:
+    """One reasoning segment being accumulated, incremental or cumulative."""
+
+    __slots__ = ("_mode", "fields", "parts", "signature", "size", "text_field", "wire")
+
+    def __init__(self, fragment: ReasoningFragment) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+        self._mode = _UNDECIDED
+        self.wire = fragment.wire
+        self.fields: Mapping[str, Any] | None = fragment.fields
+        self.text_field = fragment.text_field
+        self.signature: str | None = None
+
+    @property
+    def text(self) -> str:
+        if len(self.parts) > 1:
+            self.parts = ["".join(self.parts)]
+        return self.parts[0] if self.parts else ""
+
+    def add(self, fragment: ReasoningFragment) -> str:
+        """Take one fragment; return only the text not seen before."""
+        if self.fields is None and fragment.fields is not None:
+            self.fields = fragment.fields
+            self.text_field = fragment.text_field
+        if fragment.signature:
+            self.signature = (self.signature or "") + fragment.signature
+        new = self._new_text(fragment.text)
+        if new:
+            self.parts.append(new)
+            self.size += len(new)
+        return new
+
+    def _new_text(self, piece: str) -> str:
+        if not piece or self._mode == _INCREMENTAL or self.size == 0:
+            return piece
+        text = self.text
+        if piece.startswith(text) and len(piece) >= len(text):
+            if self._mode == _CUMULATIVE:
+                return piece[len(text) :]
+            if len(text) >= SNAPSHOT_MIN_PREFIX and len(piece) > len(text):
+                self._mode = _CUMULATIVE
+                return piece[len(text) :]
+            return piece
+        if self._mode == _UNDECIDED and len(text) >= SNAPSHOT_MIN_PREFIX:
+            self._mode = _INCREMENTAL
+        elif self._mode == _CUMULATIVE and text.startswith(piece):
+            # A snapshot that repeats what we have (or lags behind it) adds nothing.
+            return ""
+        return piece
+
+    def segment(self) -> ReasoningSegment:
+        data: dict[str, Any] | None = None
+        if self.fields is not None:
+            data = dict(self.fields)
+            data[self.text_field] = self.text
+            if self.signature is not None:
+                data["signature"] = self.signature
+        return ReasoningSegment(text=self.text, wire=self.wire, data=data)
+
+
+class ThinkTagSplitter:
+    """Splits ``<think>...</think>`` (or ``<mm:think>``) out of content, tags split anywhere.
+
+    The reasoning is trimmed of surrounding white space and the text of leading white
+    space, the same way whatever the split: white space at a boundary is held back until
+    it is known whether more of the same part follows. ``starts_open`` is for servers
+    whose chat template already wrote the opening tag, so output begins inside it.
+    """
+
+    __slots__ = ("_close", "_pending", "_state", "_trim_start", "saw_tags")
+
+    _START, _THINK, _TEXT = 0, 1, 2
+
+    def __init__(self, *, starts_open: bool = False) -> None:
+        self._state = self._THINK if starts_open else self._START
+        self._close: tuple[str, ...] = CLOSE_TAGS
+        self._pending = ""
+        self._trim_start = True
+        self.saw_tags = False
+
+    def feed(self, piece: str) -> tuple[str, str]:
+        """Return ``(reasoning, text)`` released by this piece of content."""
+        if self._state == self._TEXT and not self._trim_start:
+            return "", piece
+        buffer, self._pending = self._pending + piece, ""
+        if self._state == self._START:
+            stripped = buffer.lstrip()
+            for tag, close in zip(OPEN_TAGS, CLOSE_TAGS, strict=True):
+                if stripped.startswith(tag):
+                    self._state = self._THINK
+                    self._close = (close,)
+                    self.saw_tags = True
+                    buffer = stripped[len(tag) :]
+                    break
+                if tag.startswith(stripped):
+                    self._pending = buffer
+                    return "", ""
+            else:
+                self._state = self._TEXT
+                # Without a tag the content is the answer, leading white space included.
+                self._trim_start = False
+                return "", buffer
+        reasoning = ""
+        if self._state == self._THINK:
+            for close in self._close:
+                at = buffer.find(close)
+                if at >= 0:
+                    self.saw_tags = True
+                    reasoning = self._trimmed(buffer[:at]).rstrip()
+                    self._state = self._TEXT
+                    self._trim_start = True
+                    buffer = buffer[at + len(close) :]
+                    break
+            else:
+                held = _partial_suffix(buffer, self._close)
+                body = buffer[: len(buffer) - held]
+                kept = body.rstrip()
+                self._pending = buffer[len(kept) :]
+                return self._trimmed(kept), ""
+        return reasoning, self._trimmed(buffer)
+
+    def finish(self) -> tuple[str, str]:
+        """End of content: release what was held back waiting for a tag."""
+        pending, self._pending = self._pending, ""
+        if self._state == self._THINK:
+            return self._trimmed(pending).rstrip(), ""
+        if self._state == self._START:
+            return "", pending
+        return "", self._trimmed(pending)
+
+    def _trimmed(self, text: str) -> str:
+        if self._trim_start:
+            text = text.lstrip()
+            if text:
+                self._trim_start = False
+        return text
+
+
+def _partial_suffix(text: str, tags: Sequence[str]) -> int:
+    """How many chars at the end of ``text`` could be the start of one of ``tags``."""
+    best = 0
+    for tag in tags:
+        for size in range(min(len(tag) - 1, len(text)), best, -1):
+            if text.endswith(tag[:size]):
+                best = size
+                break
+    return best
+
+
+def split_think_tags(content: str, *, starts_open: bool = False) -> tuple[str, str]:
+    """Split a whole content string into ``(reasoning, text)``.
+
+    Also handles a closing tag with no opening one (self-hosted templates prefill the
+    opener, and M2.7 has been seen to send a late ``</think>``).
+    """
+    if not starts_open and "</" in content:
+        head = content.lstrip()
+        if not head.startswith(OPEN_TAGS):
+            for close in CLOSE_TAGS:
+                at = content.find(close)
+                if at >= 0:
+                    return content[:at].strip(), content[at + len(close) :].lstrip()
+    splitter = ThinkTagSplitter(starts_open=starts_open)
+    reasoning, text = splitter.feed(content)
+    tail_reasoning, tail_text = splitter.finish()
+    return reasoning + tail_reasoning, text + tail_text
+
+
+class StopCutter:
+    """Cuts visible text at the first stop sequence, across chunk boundaries."""
+
+    __slots__ = ("_held", "_hold", "_stops", "stopped")
+
+    def __init__(self, stops: Sequence[str]) -> None:
+        self._stops = tuple(s for s in stops if s)
+        self._hold = max((len(s) for s in self._stops), default=1) - 1
+        self._held = ""
+        self.stopped = False
+
+    def feed(self, text: str) -> str:
+        if self.stopped:
+            return ""
+        buffer = self._held + text
+        cut = min((at for at in (buffer.find(s) for s in self._stops) if at >= 0), default=-1)
+        if cut >= 0:
+            self.stopped = True
+            self._held = ""
+            return buffer[:cut]
+        if self._hold and len(buffer) > self._hold:
+            self._held = buffer[-self._hold :]
+            return buffer[: -self._hold]
+        if self._hold:
+            self._held = buffer
+            return ""
+        return buffer
+
+    def finish(self) -> str:
+        held, self._held = self._held, ""
+        return "" if self.stopped else held
+
+
+def cut_at_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:
+    """``text`` up to the first stop sequence, and whether one was found."""
+    cutter = StopCutter(stops)
+    kept = cutter.feed(text) + cutter.finish()
+    return kept, cutter.stopped
+
+
+class _ToolTrack:
+    __slots__ = ("arguments", "id", "name")
+
+    def __init__(self) -> None:
+        self.id = ""
+        self.name = ""
+        self.arguments: list[str] = []
+
+
+class StreamState:
+    """Accumulates one streamed answer and turns wire deltas into clean stream events."""
+
+    def __init__(
+        self,
+        *,
+        stop: Sequence[str] = (),
+        reasoning_starts_open: bool = False,
+        request_id: str | None = None,
+    ) -> None:
+        self._splitter = ThinkTagSplitter(starts_open=reasoning_starts_open)
+        self._stop = StopCutter(stop) if stop else None
+        self._text: list[str] = []
+        self._reasoning: dict[int, ReasoningTrack] = {}
+        # Reasoning may come both as structured fields and inline as <think> tags; the
+        # first source seen is used and the other dropped, so it is never shown twice.
+        self._reasoning_source: str | None = None
+        self._tools: dict[int, _ToolTrack] = {}
+        self.finish_reason: str | None = None
+        self.done = False
+        self.usage: Usage | None = None
+        self.response_id: str | None = None
+        self.model: str | None = None
+        self.request_id = request_id
+        self.metadata: dict[str, Any] = {}
+
+    @property
+    def stopped(self) -> bool:
+        """A stop sequence was seen: the rest of the stream can be dropped."""
+        return self._stop is not None and self._stop.stopped
+
+    @property
+    def complete(self) -> bool:
+        """The stream said it was finished ([DONE], or a finish reason)."""
+        return self.done or self.finish_reason is not None or self.stopped
+
+    def handle(self, delta: WireDelta) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        if delta.response_id and self.response_id is None:
+            self.response_id = delta.response_id
+        if delta.model and self.model is None:
+            self.model = delta.model
+        if delta.metadata:
+            self.metadata.update(delta.metadata)
+        if delta.usage is not None:
+            self.usage = delta.usage
+        if delta.done:
+            self.done = True
+        if self.stopped:
+            return events
+        if delta.reasoning:
+            self._take_structured_reasoning(delta.reasoning, events)
+        if delta.content:
+            reasoning, text = self._splitter.feed(delta.content)
+            if reasoning:
+                self._take_tagged_reasoning(reasoning, events)
+            if text:
+                self._take_text(text, events)
+        if delta.tool_calls:
+            for fragment in delta.tool_calls:
+                self._take_tool_fragment(fragment, events)
+        if delta.finish_reason:
+            self.finish_reason = delta.finish_reason
+        return events
+
+    def flush(self) -> list[StreamEvent]:
+        """End of stream: release text held back for a tag or a stop sequence."""
+        events: list[StreamEvent] = []
+        reasoning, text = self._splitter.finish()
+        if reasoning:
+            self._take_tagged_reasoning(reasoning, events)
+        if text:
+            self._take_text(text, events)
+        if self._stop is not None:
+            tail = self._stop.finish()
+            if tail:
+                self._text.append(tail)
+                events.append(TextDelta(tail))
+        return events
+
+    def result(self) -> ChatResult:
+        """Everything accumulated so far (the whole answer once the stream has ended)."""
+        text = "".join(self._text)
+        reasoning = [track.segment() for track in self._reasoning.values() if track.size]
+        if not reasoning and not self._splitter.saw_tags:
+            late = _late_close_tag(text)
+            if late is not None:
+                late_reasoning, text = late
+                reasoning = [ReasoningSegment(text=late_reasoning)]
+        tool_calls = [
+            ToolCall(
+                id=track.id or f"call_{index}", name=track.name, arguments="".join(track.arguments)
+            )
+            for index, track in sorted(self._tools.items())
+        ]
+        if tool_calls and not text.strip():
+            text = ""
+        finish_reason = self.finish_reason
+        if self.stopped:
+            finish_reason = "stop"
+        return ChatResult(
+            text=text,
+            reasoning=reasoning,
+            tool_calls=tool_calls,
+            finish_reason=finish_reason,
+            usage=self.usage,
+            model=self.model,
+            response_id=self.response_id,
+            request_id=self.request_id,
+            provider_metadata=dict(self.metadata),
+        )
+
+    def _take_structured_reasoning(
+        self, fragments: list[ReasoningFragment], events: list[StreamEvent]
+    ) -> None:
+        if self._reasoning_source is None:
+            self._reasoning_source = "structured"
+        elif self._reasoning_source != "structured":
+            return
+        for fragment in fragments:
+            track = self._reasoning.get(fragment.key)
+            if track is None:
+                track = self._reasoning[fragment.key] = ReasoningTrack(fragment)
+            new = track.add(fragment)
+            if new:
+                events.append(ReasoningDelta(new))
+
+    def _take_tagged_reasoning(self, text: str, events: list[StreamEvent]) -> None:
+        if self._reasoning_source is None:
+            self._reasoning_source = "tags"
+        elif self._reasoning_source != "tags":
+            return
+        track = self._reasoning.get(-1)
+        if track is None:
+            track = self._reasoning[-1] = ReasoningTrack(ReasoningFragment(key=-1))
+            # Tag text is always incremental: it is cut from incremental content.
+            track._mode = _INCREMENTAL
+        track.add(ReasoningFragment(text=text, key=-1))
+        events.append(ReasoningDelta(text))
+
+    def _take_text(self, text: str, events: list[StreamEvent]) -> None:
+        if self._stop is not None:
+            text = self._stop.feed(text)
+            if not text:
+                return
+        self._text.append(text)
+        events.append(TextDelta(text))
+
+    def _take_tool_fragment(self, fragment: ToolCallFragment, events: list[StreamEvent]) -> None:
+        track = self._tools.get(fragment.index)
+        if track is None:
+            track = self._tools[fragment.index] = _ToolTrack()
+        new_id = None
+        if fragment.id and fragment.id != track.id:
+            track.id = new_id = fragment.id
+        name = fragment.name or None
+        # Some servers repeat the whole name on every fragment; others split it. A repeat
+        # of the name we already hold, once arguments have begun, is not a new piece.
+        if name is not None and name == track.name and track.arguments:
+            name = None
+        if name is not None:
+            track.name += name
+        if fragment.arguments:
+            track.arguments.append(fragment.arguments)
+        if new_id is not None or name is not None or fragment.arguments:
+            events.append(
+                ToolCallDelta(
+                    index=fragment.index, id=new_id, name=name, arguments=fragment.arguments
+                )
+            )
+
+
+def _late_close_tag(text: str) -> tuple[str, str] | None:
+    for close in CLOSE_TAGS:
+        at = text.find(close)
+        if at >= 0:
+            return text[:at].strip(), text[at + len(close) :].lstrip()
+    return None

@@ -1,0 +1,482 @@
+"""The only I/O in the package: pooled httpx clients, the retry loop and stream reading.
+
+Everything that decides (what to send, what a response means, whether to retry, how
+long to wait) lives in pure code elsewhere; the sync and async drivers here are thin
+loops over it that differ only where one awaits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+import threading
+import time
+import weakref
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from minimax_m3 import __version__
+from minimax_m3.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    MiniMaxM3Error,
+    ProtocolError,
+    StreamInterruptedError,
+    error_from_response,
+)
+from minimax_m3.providers import ApiName, ProviderProfile, get_provider
+from minimax_m3.retry import RetryPolicy
+from minimax_m3.sse import SSEDecoder
+from minimax_m3.stream import StreamState
+from minimax_m3.types import (
+    ChatRequest,
+    ChatResult,
+    ReasoningDelta,
+    StreamEnd,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+)
+from minimax_m3.validation import validate_request
+from minimax_m3.wire import WIRE_FORMATS, WireFormat
+
+logger = logging.getLogger("minimax_m3")
+
+DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
+DEFAULT_MAX_RETRIES = 2
+_REQUEST_ID_HEADERS = ("trace-id", "x-mm-request-id", "request-id", "x-request-id")
+
+
+def resolve_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+    """A plain number bounds every phase; the connect phase never waits more than 10 s."""
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds; got {timeout!r}")
+    return httpx.Timeout(float(timeout), connect=min(float(timeout), 10.0))
+
+
+# Pooled clients, shared by every Transport with the same timeout. Async clients belong
+# to one event loop, so they are kept per loop and dropped with it.
+_sync_clients: dict[tuple[Any, ...], httpx.Client] = {}
+_async_clients: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[Any, ...], httpx.AsyncClient]
+] = weakref.WeakKeyDictionary()
+_clients_lock = threading.Lock()
+_POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
+def _timeout_key(timeout: httpx.Timeout) -> tuple[Any, ...]:
+    return (timeout.connect, timeout.read, timeout.write, timeout.pool)
+
+
+def shared_sync_client(timeout: httpx.Timeout) -> httpx.Client:
+    key = _timeout_key(timeout)
+    with _clients_lock:
+        client = _sync_clients.get(key)
+        if client is None or client.is_closed:
+            client = _sync_clients[key] = httpx.Client(timeout=timeout, limits=_POOL_LIMITS)
+        return client
+
+
+def shared_async_client(timeout: httpx.Timeout) -> httpx.AsyncClient:
+    key = _timeout_key(timeout)
+    loop = asyncio.get_running_loop()
+    with _clients_lock:
+        per_loop = _async_clients.setdefault(loop, {})
+        client = per_loop.get(key)
+        if client is None or client.is_closed:
+            client = per_loop[key] = httpx.AsyncClient(timeout=timeout, limits=_POOL_LIMITS)
+        return client
+
+
+def connection_error(exc: httpx.HTTPError) -> APIConnectionError:
+    """An httpx failure as our error; timeouts are a kind of connection error."""
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"request timed out: {type(exc).__name__}", retryable=True)
+    return APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}", retryable=True)
+
+
+def request_id_from(headers: Mapping[str, str]) -> str | None:
+    for name in _REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def events_from_result(result: ChatResult) -> list[StreamEvent]:
+    """A whole answer as stream events, for a server that ignored ``stream: true``."""
+    events: list[StreamEvent] = []
+    if result.reasoning_text:
+        events.append(ReasoningDelta(result.reasoning_text))
+    if result.text:
+        events.append(TextDelta(result.text))
+    for index, call in enumerate(result.tool_calls):
+        events.append(
+            ToolCallDelta(index=index, id=call.id, name=call.name, arguments=call.arguments)
+        )
+    events.append(StreamEnd(result))
+    return events
+
+
+class StreamReader:
+    """Bytes of one streamed response in, stream events out. No I/O."""
+
+    __slots__ = ("_decode", "_decoder", "emitted", "state")
+
+    def __init__(self, wire: WireFormat, state: StreamState) -> None:
+        self._decoder = SSEDecoder()
+        self._decode = wire.decode_stream_event
+        self.state = state
+        self.emitted = 0
+
+    def feed(self, chunk: bytes) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        state = self.state
+        for sse_event in self._decoder.feed(chunk):
+            events.extend(state.handle(self._decode(sse_event)))
+            if state.stopped:
+                break
+        self.emitted += len(events)
+        return events
+
+    def close(self) -> list[StreamEvent]:
+        """End of body: the last events, or an error if the answer is incomplete."""
+        events: list[StreamEvent] = []
+        state = self.state
+        if not state.stopped:
+            for sse_event in self._decoder.close():
+                events.extend(state.handle(self._decode(sse_event)))
+        if not state.complete:
+            raise self.interrupted("the stream ended before the model finished its answer")
+        events.extend(state.flush())
+        events.append(StreamEnd(state.result()))
+        return events
+
+    def interrupted(self, reason: str, *, retryable: bool = False) -> StreamInterruptedError:
+        return StreamInterruptedError(
+            reason,
+            request_id=self.state.request_id,
+            partial=self.state.result(),
+            retryable=retryable and self.emitted == 0,
+        )
+
+
+class Transport:
+    """Sends neutral chat requests to one provider and returns neutral results.
+
+    Both framework adapters hold one of these; it is safe to share between threads and
+    between tasks of one event loop.
+    """
+
+    def __init__(
+        self,
+        *,
+        provider: str = "minimax",
+        api: str | None = None,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        account_id: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.Client | None = None,
+        http_async_client: httpx.AsyncClient | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        self.profile: ProviderProfile = get_provider(provider)
+        self.api: ApiName = self._resolve_api(api)
+        self.wire = WIRE_FORMATS[self.api]
+        self.api_key = self._resolve_api_key(api_key)
+        self.account_id = account_id or (
+            os.environ.get("CLOUDFLARE_ACCOUNT_ID") if self.profile.name == "cloudflare" else None
+        )
+        if self.profile.name == "cloudflare" and not self.account_id:
+            raise ValueError(
+                "account_id is required for provider 'cloudflare': pass account_id= or set "
+                "CLOUDFLARE_ACCOUNT_ID"
+            )
+        self.base_url = self._resolve_base_url(base_url)
+        self.url = self.base_url + self.profile.path(self.api, account_id=self.account_id)
+        self.timeout = resolve_timeout(timeout)
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ValueError(f"max_retries must be a whole number >= 0; got {max_retries!r}")
+        self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        self._http_client = http_client
+        self._http_async_client = http_async_client
+        self.default_headers = dict(default_headers or {})
+
+    def __repr__(self) -> str:
+        return (
+            f"Transport(provider={self.profile.name!r}, api={self.api!r}, "
+            f"url={self.url!r}, api_key={'SecretStr(**********)' if self.api_key else None})"
+        )
+
+    def _resolve_api(self, api: str | None) -> ApiName:
+        if api is None:
+            return self.profile.apis[0]
+        for name in self.profile.apis:
+            if name == api and name in WIRE_FORMATS:
+                return name
+        allowed = ", ".join(repr(a) for a in self.profile.apis if a in WIRE_FORMATS)
+        raise ValueError(
+            f"api must be one of {allowed} for provider {self.profile.name!r}; got {api!r}"
+        )
+
+    def _resolve_api_key(self, api_key: str | SecretStr | None) -> SecretStr | None:
+        if isinstance(api_key, SecretStr):
+            value = api_key.get_secret_value()
+        elif api_key is not None:
+            value = api_key
+        else:
+            env = self.profile.api_key_env
+            value = os.environ.get(env, "") if env else ""
+        if value:
+            return SecretStr(value)
+        if self.profile.api_key_required:
+            raise ValueError(
+                f"api_key is required for provider {self.profile.name!r}: pass api_key= or "
+                f"set {self.profile.api_key_env}"
+            )
+        return None
+
+    def _resolve_base_url(self, base_url: str | None) -> str:
+        env = self.profile.base_url_env
+        url = base_url or (os.environ.get(env) if env else None) or self.profile.default_base_url
+        if not url:
+            raise ValueError(
+                f"base_url is required for provider {self.profile.name!r} "
+                "(for example http://localhost:8000/v1)"
+            )
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with http:// or https://; got {url!r}")
+        return self.profile.normalise_base_url(url)
+
+    # Pure steps shared by every driver.
+
+    def build_http_request(self, request: ChatRequest, *, stream: bool) -> httpx.Request:
+        """Validate the request and encode it; raises ValueError before anything is sent."""
+        validate_request(request, self.profile)
+        body = self.wire.build_request_body(request, profile=self.profile, stream=stream)
+        headers = {
+            "content-type": "application/json",
+            "accept": "text/event-stream" if stream else "application/json",
+            "user-agent": f"minimax-m3-python/{__version__}",
+            **self.default_headers,
+        }
+        if self.api_key is not None:
+            headers["authorization"] = f"Bearer {self.api_key.get_secret_value()}"
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        return httpx.Request("POST", self.url, headers=headers, content=content)
+
+    def result_from_response(
+        self, status_code: int, body: bytes, headers: httpx.Headers
+    ) -> ChatResult:
+        request_id = request_id_from(headers)
+        if not 200 <= status_code < 300:
+            raise error_from_response(status_code, body, headers, provider=self.profile.name)
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            raise ProtocolError(
+                f"response body is not JSON: {body[:200]!r}",
+                status_code=status_code,
+                request_id=request_id,
+            ) from None
+        return self.wire.parse_response(
+            payload,
+            request_id=request_id,
+            reasoning_starts_open=self.profile.reasoning_starts_open,
+        )
+
+    def new_stream_reader(self, request: ChatRequest, headers: httpx.Headers) -> StreamReader:
+        state = StreamState(
+            stop=request.stop,
+            reasoning_starts_open=self.profile.reasoning_starts_open,
+            request_id=request_id_from(headers),
+        )
+        return StreamReader(self.wire, state)
+
+    def delay_or_raise(self, error: MiniMaxM3Error, retries_done: int) -> float:
+        """Seconds to wait before the next attempt, or re-raise ``error``."""
+        delay = self.retry_policy.delay_before_retry(
+            error, retries_done, now=time.time(), random=random.random
+        )
+        if delay is None:
+            raise error
+        logger.info(
+            "retrying %s after %s (retry %d in %.2fs)",
+            self.url,
+            type(error).__name__,
+            retries_done + 1,
+            delay,
+        )
+        return delay
+
+    def _log_response(self, response: httpx.Response) -> None:
+        logger.debug("POST %s -> HTTP %d", self.url, response.status_code)
+
+    # Sync driver.
+
+    def _sync_client(self) -> httpx.Client:
+        return self._http_client or shared_sync_client(self.timeout)
+
+    def complete(self, request: ChatRequest) -> ChatResult:
+        http_request = self.build_http_request(request, stream=False)
+        retries = 0
+        while True:
+            try:
+                try:
+                    response = self._sync_client().send(http_request)
+                except httpx.HTTPError as exc:
+                    raise connection_error(exc) from exc
+                self._log_response(response)
+                return self.result_from_response(
+                    response.status_code, response.content, response.headers
+                )
+            except MiniMaxM3Error as error:
+                time.sleep(self.delay_or_raise(error, retries))
+                retries += 1
+
+    @contextmanager
+    def _open_stream(self, http_request: httpx.Request) -> Iterator[httpx.Response]:
+        try:
+            response = self._sync_client().send(http_request, stream=True)
+        except httpx.HTTPError as exc:
+            raise connection_error(exc) from exc
+        try:
+            self._log_response(response)
+            if not _is_event_stream(response):
+                try:
+                    response.read()
+                except httpx.HTTPError as exc:
+                    raise connection_error(exc) from exc
+            yield response
+        finally:
+            response.close()
+
+    def stream(self, request: ChatRequest) -> Iterator[StreamEvent]:
+        http_request = self.build_http_request(request, stream=True)
+        retries = 0
+        while True:
+            reader: StreamReader | None = None
+            try:
+                with self._open_stream(http_request) as response:
+                    if not _is_event_stream(response):
+                        result = self.result_from_response(
+                            response.status_code, response.content, response.headers
+                        )
+                        yield from events_from_result(result)
+                        return
+                    reader = self.new_stream_reader(request, response.headers)
+                    try:
+                        for chunk in response.iter_bytes():
+                            events = reader.feed(chunk)
+                            if events:
+                                yield from events
+                            if reader.state.stopped:
+                                break
+                    except httpx.HTTPError as exc:
+                        raise reader.interrupted(_interruption(exc), retryable=True) from exc
+                yield from reader.close()
+                return
+            except MiniMaxM3Error as error:
+                if reader is not None and reader.emitted:
+                    raise
+                time.sleep(self.delay_or_raise(error, retries))
+                retries += 1
+
+    # Async driver: the same loops, awaiting.
+
+    def _async_client(self) -> httpx.AsyncClient:
+        return self._http_async_client or shared_async_client(self.timeout)
+
+    async def acomplete(self, request: ChatRequest) -> ChatResult:
+        http_request = self.build_http_request(request, stream=False)
+        retries = 0
+        while True:
+            try:
+                try:
+                    response = await self._async_client().send(http_request)
+                except httpx.HTTPError as exc:
+                    raise connection_error(exc) from exc
+                self._log_response(response)
+                return self.result_from_response(
+                    response.status_code, response.content, response.headers
+                )
+            except MiniMaxM3Error as error:
+                await asyncio.sleep(self.delay_or_raise(error, retries))
+                retries += 1
+
+    @asynccontextmanager
+    async def _aopen_stream(self, http_request: httpx.Request) -> AsyncIterator[httpx.Response]:
+        try:
+            response = await self._async_client().send(http_request, stream=True)
+        except httpx.HTTPError as exc:
+            raise connection_error(exc) from exc
+        try:
+            self._log_response(response)
+            if not _is_event_stream(response):
+                try:
+                    await response.aread()
+                except httpx.HTTPError as exc:
+                    raise connection_error(exc) from exc
+            yield response
+        finally:
+            await response.aclose()
+
+    async def astream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        http_request = self.build_http_request(request, stream=True)
+        retries = 0
+        while True:
+            reader: StreamReader | None = None
+            try:
+                async with self._aopen_stream(http_request) as response:
+                    if not _is_event_stream(response):
+                        result = self.result_from_response(
+                            response.status_code, response.content, response.headers
+                        )
+                        for event in events_from_result(result):
+                            yield event
+                        return
+                    reader = self.new_stream_reader(request, response.headers)
+                    try:
+                        async for chunk in response.aiter_bytes():
+                            for event in reader.feed(chunk):
+                                yield event
+                            if reader.state.stopped:
+                                break
+                    except httpx.HTTPError as exc:
+                        raise reader.interrupted(_interruption(exc), retryable=True) from exc
+                for event in reader.close():
+                    yield event
+                return
+            except MiniMaxM3Error as error:
+                if reader is not None and reader.emitted:
+                    raise
+                await asyncio.sleep(self.delay_or_raise(error, retries))
+                retries += 1
+
+
+def _is_event_stream(response: httpx.Response) -> bool:
+    """Errors, and servers that ignore ``stream: true``, answer with a JSON body."""
+    if not 200 <= response.status_code < 300:
+        return False
+    content_type = response.headers.get("content-type", "")
+    return "json" not in content_type
+
+
+def _interruption(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "the stream stalled: no data within the read timeout"
+    return f"the connection broke mid-stream: {type(exc).__name__}"

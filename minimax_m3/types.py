@@ -1,0 +1,249 @@
+"""Neutral types: the only currency between the wire modules, the stream state and the adapters.
+
+Wire modules turn these into provider JSON and back; adapters turn framework objects into
+these and back. Nothing here knows a wire format or a framework. Plain slotted dataclasses
+keep construction cheap on the streaming hot path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+Role: TypeAlias = Literal["system", "user", "assistant", "tool"]
+Thinking: TypeAlias = Literal["adaptive", "disabled"]
+
+
+@dataclass(slots=True, frozen=True)
+class TextPart:
+    text: str
+
+
+@dataclass(slots=True, frozen=True)
+class ImagePart:
+    """An image given as an http(s) URL or a ``data:`` URL carrying base64."""
+
+    url: str
+    detail: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class VideoPart:
+    """A video given as an http(s) URL, a ``data:`` URL or an ``mm_file://`` reference."""
+
+    url: str
+    fps: float | None = None
+    detail: str | None = None
+
+
+ContentPart: TypeAlias = TextPart | ImagePart | VideoPart
+
+
+@dataclass(slots=True, frozen=True)
+class ReasoningSegment:
+    """One piece of the model's reasoning, kept exactly as the provider sent it.
+
+    ``data`` is the provider's own object (a ``reasoning_details`` item, an Anthropic
+    ``thinking`` block with its signature, ...) and ``wire`` names the format it came
+    from, so the segment can be sent back verbatim on the same format. ``data`` is None
+    when the reasoning arrived as plain text (``reasoning_content``, ``<think>`` tags).
+    """
+
+    text: str
+    wire: str | None = None
+    data: Mapping[str, Any] | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class ToolCall:
+    """A tool call; ``arguments`` is the JSON text exactly as the model produced it."""
+
+    id: str
+    name: str
+    arguments: str = "{}"
+
+    def parsed_arguments(self) -> dict[str, Any]:
+        """The arguments as a dict; raises ValueError when they are not a JSON object."""
+        if not self.arguments.strip():
+            return {}
+        value = json.loads(self.arguments)
+        if not isinstance(value, dict):
+            raise ValueError(f"tool call arguments are not a JSON object: {self.arguments!r}")
+        return value
+
+
+@dataclass(slots=True, frozen=True)
+class Message:
+    """A chat message. Tool results have role ``tool``, a ``tool_call_id`` and text content."""
+
+    role: Role
+    content: str | Sequence[ContentPart] = ""
+    tool_calls: Sequence[ToolCall] = ()
+    tool_call_id: str | None = None
+    reasoning: Sequence[ReasoningSegment] = ()
+    name: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The message's text parts joined; images and videos are left out."""
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(part.text for part in self.content if isinstance(part, TextPart))
+
+
+@dataclass(slots=True, frozen=True)
+class ToolSpec:
+    """A function tool: name, description and a JSON Schema for its arguments."""
+
+    name: str
+    description: str = ""
+    parameters: Mapping[str, Any] = field(
+        default_factory=lambda: {"type": "object", "properties": {}}
+    )
+
+
+@dataclass(slots=True, frozen=True)
+class NamedToolChoice:
+    """Force one tool by name."""
+
+    name: str
+
+
+ToolChoice: TypeAlias = Literal["auto", "none", "required"] | NamedToolChoice
+
+
+@dataclass(slots=True, frozen=True)
+class ChatRequest:
+    """Everything one call asks of the model, before any wire format is chosen."""
+
+    model: str
+    messages: Sequence[Message]
+    tools: Sequence[ToolSpec] = ()
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    thinking: Thinking | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: Sequence[str] = ()
+    n: int = 1
+    response_format: Mapping[str, Any] | None = None
+    extra_body: Mapping[str, Any] | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class Usage:
+    """Token counts. Cache and reasoning counts are None when the provider did not say."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    cache_read_tokens: int | None = None
+    cache_creation_tokens: int | None = None
+    reasoning_tokens: int | None = None
+
+
+@dataclass(slots=True)
+class ChatResult:
+    """A whole answer: from a non-streamed response, or accumulated from a stream."""
+
+    text: str = ""
+    reasoning: list[ReasoningSegment] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    model: str | None = None
+    response_id: str | None = None
+    request_id: str | None = None
+    provider_metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def reasoning_text(self) -> str:
+        return "".join(segment.text for segment in self.reasoning)
+
+    def to_message(self) -> Message:
+        """The assistant turn to append to the history; it carries the reasoning back."""
+        return Message(
+            role="assistant",
+            content=self.text,
+            tool_calls=tuple(self.tool_calls),
+            reasoning=tuple(self.reasoning),
+        )
+
+
+# Stream events: what the transport yields to adapters while a stream runs.
+
+
+@dataclass(slots=True, frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(slots=True, frozen=True)
+class ReasoningDelta:
+    text: str
+
+
+@dataclass(slots=True, frozen=True)
+class ToolCallDelta:
+    """A fragment of one tool call; ``index`` tells parallel calls apart."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(slots=True, frozen=True)
+class StreamEnd:
+    """The last event: the whole answer, with finish reason, usage and metadata."""
+
+    result: ChatResult
+
+
+StreamEvent: TypeAlias = TextDelta | ReasoningDelta | ToolCallDelta | StreamEnd
+
+
+# What one wire event contributes, before the stream state normalises it. Wire decoders
+# produce these; ``minimax_m3.stream.StreamState`` consumes them.
+
+
+@dataclass(slots=True, frozen=True)
+class ToolCallFragment:
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(slots=True, frozen=True)
+class ReasoningFragment:
+    """Reasoning text as it arrived (possibly a cumulative snapshot) for segment ``key``.
+
+    ``fields`` are the provider's other keys for the segment (id, type, format, ...),
+    kept so the finished segment can be rebuilt verbatim; ``text_field`` names the key
+    the text goes back under; ``signature`` is appended to the segment's signature.
+    """
+
+    text: str = ""
+    key: int = 0
+    wire: str | None = None
+    fields: Mapping[str, Any] | None = None
+    text_field: str = "text"
+    signature: str | None = None
+
+
+@dataclass(slots=True)
+class WireDelta:
+    content: str | None = None
+    reasoning: list[ReasoningFragment] | None = None
+    tool_calls: list[ToolCallFragment] | None = None
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    response_id: str | None = None
+    model: str | None = None
+    metadata: dict[str, Any] | None = None
+    # The stream's explicit end marker ([DONE], message_stop) was seen.
+    done: bool = False

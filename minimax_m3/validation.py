@@ -1,0 +1,133 @@
+"""Checks run on a request before anything is sent.
+
+Each failure is a ValueError that names the argument and what is allowed, so a bad
+value costs no round trip and no tokens.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from minimax_m3.models import model_info
+from minimax_m3.providers import ProviderProfile
+from minimax_m3.types import ChatRequest, Message, NamedToolChoice, TextPart
+
+_THINKING = ("adaptive", "disabled")
+_TOOL_CHOICES = ("auto", "none", "required")
+
+
+def validate_request(request: ChatRequest, profile: ProviderProfile) -> None:
+    if not request.model:
+        raise ValueError("model must be a non-empty model id")
+    info = model_info(request.model)
+    _check_range(
+        "temperature",
+        request.temperature,
+        profile.temperature_range,
+        info.temperature_range if info else None,
+    )
+    _check_range("top_p", request.top_p, profile.top_p_range, info.top_p_range if info else None)
+    if request.max_tokens is not None:
+        limit = info.max_output_tokens if info else None
+        if isinstance(request.max_tokens, bool) or not isinstance(request.max_tokens, int):
+            raise ValueError(f"max_tokens must be an integer; got {request.max_tokens!r}")
+        if request.max_tokens < 1 or (limit is not None and request.max_tokens > limit):
+            allowed = f"1 to {limit:,}" if limit else "at least 1"
+            raise ValueError(
+                f"max_tokens must be {allowed} for {request.model}; got {request.max_tokens}"
+            )
+    if request.n != 1:
+        raise ValueError(f"n must be 1: MiniMax returns one choice per request; got {request.n!r}")
+    if request.thinking is not None and request.thinking not in _THINKING:
+        raise ValueError(
+            f"thinking must be 'adaptive', 'disabled' or None; got {request.thinking!r}"
+        )
+    if isinstance(request.stop, str) or not all(isinstance(s, str) for s in request.stop):
+        raise ValueError(f"stop must be a list of strings; got {request.stop!r}")
+    _check_tools(request)
+    check_history(request.messages)
+
+
+def _check_range(
+    name: str,
+    value: float | None,
+    provider_range: tuple[float, float] | None,
+    model_range: tuple[float, float] | None,
+) -> None:
+    if value is None:
+        return
+    low, high = 0.0, math.inf
+    for bounds in (model_range, provider_range):
+        if bounds:
+            low, high = max(low, bounds[0]), min(high, bounds[1])
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise ValueError(f"{name} must be a number from {low:g} to {high:g}; got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be from {low:g} to {high:g}; got {value!r}")
+
+
+def _check_tools(request: ChatRequest) -> None:
+    names = [tool.name for tool in request.tools]
+    for name in names:
+        if not name:
+            raise ValueError("tools: every tool needs a non-empty name")
+    if len(set(names)) != len(names):
+        raise ValueError(f"tools: tool names must be unique; got {names}")
+    choice = request.tool_choice
+    if choice is None:
+        return
+    if isinstance(choice, NamedToolChoice):
+        if choice.name not in names:
+            raise ValueError(
+                f"tool_choice names {choice.name!r}, which is not among the tools {names}"
+            )
+    elif choice not in _TOOL_CHOICES:
+        raise ValueError(
+            f"tool_choice must be 'auto', 'none', 'required' or a tool's name; got {choice!r}"
+        )
+    elif choice == "required" and not names:
+        raise ValueError("tool_choice='required' needs at least one tool")
+
+
+def check_history(messages: Sequence[Message]) -> None:
+    """Tool results must answer, right after it, the assistant turn that called them.
+
+    MiniMax rejects anything else with ``tool call result does not follow tool call
+    (2013)``; saying so here names the message at fault.
+    """
+    if not messages:
+        raise ValueError("messages must hold at least one message")
+    open_calls: set[str] = set()
+    for position, message in enumerate(messages):
+        if message.role == "tool":
+            if message.tool_call_id is None or message.tool_call_id not in open_calls:
+                raise ValueError(
+                    f"messages[{position}]: a tool result must directly follow the assistant "
+                    f"message that called it; no pending tool call has id "
+                    f"{message.tool_call_id!r}"
+                )
+            open_calls.discard(message.tool_call_id)
+            if not isinstance(message.content, str) and not all(
+                isinstance(part, TextPart) for part in message.content
+            ):
+                raise ValueError(
+                    f"messages[{position}]: a tool result must be text; MiniMax accepts "
+                    "only a string as a tool message's content"
+                )
+            continue
+        if open_calls:
+            raise ValueError(
+                f"messages[{position}]: tool calls {sorted(open_calls)} of the assistant "
+                "message before it have no result; every tool call needs a tool message "
+                "right after the call"
+            )
+        if message.role == "assistant" and message.tool_calls:
+            open_calls = {call.id for call in message.tool_calls}
+    # A history may end with unanswered calls only if nothing follows: that is the
+    # caller about to run the tools, not a request to the model.
+    if open_calls:
+        raise ValueError(
+            f"messages: tool calls {sorted(open_calls)} of the last assistant message have "
+            "no result; add a tool message for each before calling the model"
+        )

@@ -1,0 +1,442 @@
+"""The OpenAI-style Chat Completions wire format, as MiniMax and its hosts speak it.
+
+Pure functions only: neutral request -> JSON body, JSON body -> neutral result, one SSE
+event -> one ``WireDelta``. No I/O and no framework here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from minimax_m3.errors import ProtocolError, error_from_payload
+from minimax_m3.models import is_m3
+from minimax_m3.providers import ProviderProfile
+from minimax_m3.sse import SSEEvent
+from minimax_m3.stream import split_think_tags
+from minimax_m3.types import (
+    ChatRequest,
+    ChatResult,
+    ContentPart,
+    ImagePart,
+    Message,
+    NamedToolChoice,
+    ReasoningFragment,
+    ReasoningSegment,
+    TextPart,
+    ToolCall,
+    ToolCallFragment,
+    ToolSpec,
+    Usage,
+    WireDelta,
+)
+
+WIRE = "chat_completions"
+
+# MiniMax's own reasoning_details item, rebuilt when the reasoning arrived as plain text.
+_DETAIL_TYPE = "reasoning.text"
+_DETAIL_FORMAT = "MiniMax-response-v1"
+
+# Top-level response fields that are MiniMax's own evidence rather than the answer.
+METADATA_KEYS = (
+    "base_resp",
+    "input_sensitive",
+    "output_sensitive",
+    "input_sensitive_type",
+    "output_sensitive_type",
+    "output_sensitive_int",
+)
+
+
+# Request
+
+
+def build_request_body(
+    request: ChatRequest, *, profile: ProviderProfile, stream: bool
+) -> dict[str, Any]:
+    """The JSON body for ``POST .../chat/completions``. Validate the request first."""
+    replay_reasoning_content = not profile.sends_reasoning_split
+    body: dict[str, Any] = {
+        "model": request.model,
+        "messages": [
+            message_to_dict(message, replay_reasoning_content=replay_reasoning_content)
+            for message in request.messages
+        ],
+    }
+    if profile.sends_reasoning_split:
+        # Without it MiniMax inlines <think> in the content (and may mirror it again
+        # into the reasoning fields).
+        body["reasoning_split"] = True
+    if request.thinking is not None and is_m3(request.model):
+        body["thinking"] = {"type": request.thinking}
+    if request.max_tokens is not None:
+        # max_tokens is deprecated on MiniMax; max_completion_tokens is the field.
+        body["max_completion_tokens"] = request.max_tokens
+    if request.temperature is not None:
+        body["temperature"] = request.temperature
+    if request.top_p is not None:
+        body["top_p"] = request.top_p
+    if request.stop:
+        body["stop"] = list(request.stop)
+    tools, tool_choice = _tools_and_choice(request)
+    if tools:
+        body["tools"] = tools
+        if tool_choice is not None:
+            body["tool_choice"] = tool_choice
+        if request.parallel_tool_calls is not None:
+            body["parallel_tool_calls"] = request.parallel_tool_calls
+    if request.response_format is not None:
+        body["response_format"] = dict(request.response_format)
+    if stream:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+    if request.extra_body:
+        body.update(request.extra_body)
+    return body
+
+
+def _tools_and_choice(request: ChatRequest) -> tuple[list[dict[str, Any]], str | None]:
+    specs = list(request.tools)
+    choice = request.tool_choice
+    if isinstance(choice, NamedToolChoice):
+        # MiniMax takes no named tool_choice: send that tool alone and require a call.
+        specs = [spec for spec in specs if spec.name == choice.name]
+        return [tool_spec_to_dict(spec) for spec in specs], "required"
+    return [tool_spec_to_dict(spec) for spec in specs], choice
+
+
+def tool_spec_to_dict(spec: ToolSpec) -> dict[str, Any]:
+    function: dict[str, Any] = {"name": spec.name, "parameters": dict(spec.parameters)}
+    if spec.description:
+        function["description"] = spec.description
+    return {"type": "function", "function": function}
+
+
+def message_to_dict(message: Message, *, replay_reasoning_content: bool = False) -> dict[str, Any]:
+    role = message.role
+    if role == "tool":
+        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.text}
+    if role == "assistant":
+        out: dict[str, Any] = {"role": "assistant", "content": message.text}
+        if message.tool_calls:
+            out["tool_calls"] = [tool_call_to_dict(call) for call in message.tool_calls]
+        if message.reasoning:
+            out["reasoning_details"] = reasoning_to_details(message.reasoning)
+            if replay_reasoning_content:
+                out["reasoning_content"] = "".join(s.text for s in message.reasoning)
+        if message.name:
+            out["name"] = message.name
+        return out
+    content: str | list[dict[str, Any]]
+    if isinstance(message.content, str) or role == "system":
+        content = message.text
+    else:
+        content = [content_part_to_dict(part) for part in message.content]
+    out = {"role": role, "content": content}
+    if message.name:
+        out["name"] = message.name
+    return out
+
+
+def content_part_to_dict(part: ContentPart) -> dict[str, Any]:
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.text}
+    if isinstance(part, ImagePart):
+        image: dict[str, Any] = {"url": part.url}
+        if part.detail is not None:
+            image["detail"] = part.detail
+        return {"type": "image_url", "image_url": image}
+    video: dict[str, Any] = {"url": part.url}
+    if part.fps is not None:
+        video["fps"] = part.fps
+    if part.detail is not None:
+        video["detail"] = part.detail
+    return {"type": "video_url", "video_url": video}
+
+
+def tool_call_to_dict(call: ToolCall) -> dict[str, Any]:
+    return {
+        "id": call.id,
+        "type": "function",
+        "function": {"name": call.name, "arguments": call.arguments},
+    }
+
+
+def reasoning_to_details(segments: Any) -> list[dict[str, Any]]:
+    """Segments as ``reasoning_details``: verbatim when they came from this format."""
+    details: list[dict[str, Any]] = []
+    for index, segment in enumerate(segments):
+        if segment.wire == WIRE and segment.data is not None:
+            details.append(dict(segment.data))
+        else:
+            details.append(
+                {
+                    "type": _DETAIL_TYPE,
+                    "id": f"reasoning-text-{index + 1}",
+                    "format": _DETAIL_FORMAT,
+                    "index": index,
+                    "text": segment.text,
+                }
+            )
+    return details
+
+
+# Response
+
+
+def parse_response(
+    payload: Any, *, request_id: str | None = None, reasoning_starts_open: bool = False
+) -> ChatResult:
+    """A whole (non-streamed) response body, already decoded from JSON."""
+    if not isinstance(payload, dict):
+        raise ProtocolError(
+            f"expected a JSON object, got {type(payload).__name__}", request_id=request_id
+        )
+    error = error_from_payload(payload, request_id=request_id)
+    if error is not None:
+        raise error
+    choices = payload.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise ProtocolError("response has no choices", request_id=request_id, body=payload)
+    choice = choices[0]
+    message = choice.get("message")
+    if not isinstance(message, dict):
+        raise ProtocolError("response choice has no message", request_id=request_id, body=payload)
+    text = _content_text(message.get("content"))
+    reasoning = _reasoning_segments(message)
+    if "think>" in text or reasoning_starts_open:
+        tagged, text = split_think_tags(text, starts_open=reasoning_starts_open)
+        # Structured reasoning wins; the inline copy is only a fallback.
+        if not reasoning and tagged:
+            reasoning = [ReasoningSegment(text=tagged)]
+    tool_calls = _tool_calls(message.get("tool_calls"))
+    if tool_calls and not text.strip():
+        text = ""
+    return ChatResult(
+        text=text,
+        reasoning=reasoning,
+        tool_calls=tool_calls,
+        finish_reason=_str(choice.get("finish_reason")),
+        usage=parse_usage(payload.get("usage")),
+        model=_str(payload.get("model")),
+        response_id=_str(payload.get("id")),
+        request_id=request_id,
+        provider_metadata=_metadata(payload),
+    )
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            part["text"]
+            for part in content
+            if isinstance(part, dict) and isinstance(part.get("text"), str)
+        )
+    return ""
+
+
+def _reasoning_segments(message: Mapping[str, Any]) -> list[ReasoningSegment]:
+    details = message.get("reasoning_details")
+    if isinstance(details, list):
+        segments = [
+            ReasoningSegment(text=item["text"], wire=WIRE, data=item)
+            for item in details
+            if isinstance(item, dict) and isinstance(item.get("text"), str) and item["text"]
+        ]
+        if segments:
+            return segments
+    for key in ("reasoning_content", "reasoning"):
+        value = message.get(key)
+        if isinstance(value, str) and value:
+            return [ReasoningSegment(text=value)]
+    return []
+
+
+def _tool_calls(raw: Any) -> list[ToolCall]:
+    if not isinstance(raw, list):
+        return []
+    calls: list[ToolCall] = []
+    for position, item in enumerate(raw):
+        if not isinstance(item, dict):
+            continue
+        function = item.get("function")
+        if not isinstance(function, dict):
+            continue
+        arguments = function.get("arguments")
+        if isinstance(arguments, dict):
+            arguments = json.dumps(arguments)
+        calls.append(
+            ToolCall(
+                id=_str(item.get("id")) or f"call_{position}",
+                name=_str(function.get("name")) or "",
+                arguments=arguments if isinstance(arguments, str) else "",
+            )
+        )
+    return calls
+
+
+def parse_usage(raw: Any) -> Usage | None:
+    if not isinstance(raw, dict):
+        return None
+    prompt = _int(raw.get("prompt_tokens")) or 0
+    completion = _int(raw.get("completion_tokens")) or 0
+    total = _int(raw.get("total_tokens"))
+    prompt_details = raw.get("prompt_tokens_details")
+    if not isinstance(prompt_details, dict):
+        prompt_details = {}
+    completion_details = raw.get("completion_tokens_details")
+    if not isinstance(completion_details, dict):
+        completion_details = {}
+    # With explicit cache_control MiniMax reports cache reads under Anthropic-style names,
+    # inside prompt_tokens_details or at the top level.
+    cache_read = _first_int(
+        prompt_details.get("cached_tokens"),
+        prompt_details.get("cache_read_input_tokens"),
+        raw.get("cache_read_input_tokens"),
+    )
+    cache_creation = _first_int(
+        prompt_details.get("cache_creation_input_tokens"),
+        raw.get("cache_creation_input_tokens"),
+    )
+    return Usage(
+        input_tokens=prompt,
+        output_tokens=completion,
+        total_tokens=total if total is not None else prompt + completion,
+        cache_read_tokens=cache_read,
+        cache_creation_tokens=cache_creation,
+        reasoning_tokens=_int(completion_details.get("reasoning_tokens")),
+    )
+
+
+def _metadata(payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: payload[key] for key in METADATA_KEYS if key in payload}
+
+
+# Stream
+
+
+def decode_stream_event(event: SSEEvent, *, request_id: str | None = None) -> WireDelta:
+    """One SSE event of a streamed response; raises the provider's error if it is one."""
+    data = event.data
+    if data == "[DONE]":
+        return WireDelta(done=True)
+    try:
+        payload = json.loads(data)
+    except ValueError:
+        raise ProtocolError(
+            f"stream event is not valid JSON: {data[:200]!r}", request_id=request_id
+        ) from None
+    if not isinstance(payload, dict):
+        raise ProtocolError(f"stream event is not a JSON object: {data[:200]!r}")
+    error = error_from_payload(payload, request_id=request_id)
+    if error is not None:
+        raise error
+    delta = WireDelta(response_id=_str(payload.get("id")), model=_str(payload.get("model")))
+    usage = payload.get("usage")
+    # Some MiniMax models put an all-zero usage on every chunk; only a real count counts.
+    if (
+        usage
+        and isinstance(usage, dict)
+        and (usage.get("total_tokens") or usage.get("prompt_tokens"))
+    ):
+        delta.usage = parse_usage(usage)
+    if "base_resp" in payload or "input_sensitive" in payload:
+        delta.metadata = _metadata(payload)
+    choices = payload.get("choices")
+    if not choices or not isinstance(choices, list):
+        return delta
+    choice = choices[0]
+    if not isinstance(choice, dict):
+        raise ProtocolError(f"stream choice is not a JSON object: {data[:200]!r}")
+    finish = choice.get("finish_reason")
+    if isinstance(finish, str) and finish:
+        delta.finish_reason = finish
+    raw = choice.get("delta")
+    if not isinstance(raw, dict):
+        return delta
+    content = raw.get("content")
+    if isinstance(content, str) and content:
+        delta.content = content
+    delta.reasoning = _reasoning_fragments(raw)
+    tool_calls = raw.get("tool_calls")
+    if isinstance(tool_calls, list) and tool_calls:
+        delta.tool_calls = _tool_fragments(tool_calls)
+    return delta
+
+
+def _reasoning_fragments(raw: Mapping[str, Any]) -> list[ReasoningFragment] | None:
+    # One source per chunk, in this order; adding them up would double the text.
+    details = raw.get("reasoning_details")
+    if isinstance(details, list) and details:
+        fragments = []
+        for position, item in enumerate(details):
+            if not isinstance(item, dict):
+                continue
+            text = item.get("text")
+            if not isinstance(text, str):
+                continue
+            fields = {k: v for k, v in item.items() if k != "text"}
+            key = item.get("index")
+            fragments.append(
+                ReasoningFragment(
+                    text=text,
+                    key=key if isinstance(key, int) else position,
+                    wire=WIRE,
+                    fields=fields,
+                )
+            )
+        if fragments:
+            return fragments
+    for name in ("reasoning_content", "reasoning"):
+        value = raw.get(name)
+        if isinstance(value, str) and value:
+            return [ReasoningFragment(text=value, wire=WIRE)]
+    return None
+
+
+def _tool_fragments(items: list[Any]) -> list[ToolCallFragment]:
+    fragments = []
+    for position, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        function = item.get("function")
+        if not isinstance(function, dict):
+            function = {}
+        index = item.get("index")
+        arguments = function.get("arguments")
+        if isinstance(arguments, dict):
+            arguments = json.dumps(arguments)
+        fragments.append(
+            ToolCallFragment(
+                index=index if isinstance(index, int) else position,
+                id=_str(item.get("id")),
+                name=_str(function.get("name")),
+                arguments=arguments if isinstance(arguments, str) else "",
+            )
+        )
+    return fragments
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _first_int(*values: Any) -> int | None:
+    for value in values:
+        number = _int(value)
+        if number is not None:
+            return number
+    return None

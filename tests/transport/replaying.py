@@ -1,0 +1,56 @@
+"""Replaying streamed bodies through the real stream reader, for the stream tests."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from typing import Any
+
+from minimax_m3.stream import StreamState
+from minimax_m3.transport import StreamReader
+from minimax_m3.types import (
+    ChatResult,
+    ReasoningDelta,
+    StreamEnd,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+)
+from minimax_m3.wire import WIRE_FORMATS
+
+
+def replay_stream(
+    body: bytes, cuts: Iterable[int] = (), *, stop: tuple[str, ...] = ()
+) -> tuple[list[StreamEvent], ChatResult]:
+    """Feed ``body`` to a Chat Completions stream reader, cut at the given offsets."""
+    reader = StreamReader(WIRE_FORMATS["chat_completions"], StreamState(stop=stop))
+    events: list[StreamEvent] = []
+    start = 0
+    for cut in sorted(set(cuts)):
+        events.extend(reader.feed(body[start:cut]))
+        start = cut
+    events.extend(reader.feed(body[start:]))
+    events.extend(reader.close())
+    end = events[-1]
+    assert isinstance(end, StreamEnd)
+    return events, end.result
+
+
+def summarise(events: list[StreamEvent]) -> dict[str, Any]:
+    """What a user sees of a stream, whatever its chunking."""
+    tools: dict[int, dict[str, str]] = {}
+    for event in events:
+        if isinstance(event, ToolCallDelta):
+            tool = tools.setdefault(event.index, {"id": "", "name": "", "arguments": ""})
+            tool["id"] += event.id or ""
+            tool["name"] += event.name or ""
+            tool["arguments"] += event.arguments
+    return {
+        "text": "".join(e.text for e in events if isinstance(e, TextDelta)),
+        "reasoning": "".join(e.text for e in events if isinstance(e, ReasoningDelta)),
+        "tools": tools,
+    }
+
+
+def random_cuts(size: int, rng: random.Random, pieces: int) -> list[int]:
+    return sorted(rng.sample(range(1, size), min(pieces, size - 1))) if size > 1 else []
