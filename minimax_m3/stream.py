@@ -34,63 +34,95 @@ from minimax_m3.types import (
 OPEN_TAGS = ("<think>", "<mm:think>")
 CLOSE_TAGS = ("</think>", "</mm:think>")
 
-# A fragment is taken as a cumulative snapshot only once the text so far is at least this
-# long: a short incremental fragment can start with the text before it by chance.
-SNAPSHOT_MIN_PREFIX = 8
+# A fragment that extends the previous one is taken for a cumulative snapshot once the
+# previous one has at least this many characters; shorter ones may extend each other by
+# chance, so the track waits for the next fragment.
+SNAPSHOT_MIN_PREFIX = 3
 
 _UNDECIDED, _INCREMENTAL, _CUMULATIVE = 0, 1, 2
 
 
 class ReasoningTrack:
-    """One reasoning segment being accumulated, incremental or cumulative."""
+    """One reasoning segment being accumulated, whether fragments are incremental or
+    cumulative snapshots.
 
-    __slots__ = ("_mode", "fields", "parts", "signature", "size", "text_field", "wire")
+    Until the mode is known the text is held back (at most a fragment or two); ``release``
+    lets it go early, when the answer moves on to content or tool calls, and what has
+    been released is never taken back.
+    """
 
-    def __init__(self, fragment: ReasoningFragment) -> None:
-        self.parts: list[str] = []
-        self.size = 0
-        self._mode = _UNDECIDED
+    __slots__ = (
+        "_chain",
+        "_emitted",
+        "_mode",
+        "_released",
+        "fields",
+        "signature",
+        "text",
+        "text_field",
+        "wire",
+    )
+
+    def __init__(self, fragment: ReasoningFragment, *, incremental: bool = False) -> None:
+        self.text = ""
+        self._emitted = 0
+        self._mode = _INCREMENTAL if incremental else _UNDECIDED
+        self._chain: list[str] = []
+        self._released = False
         self.wire = fragment.wire
         self.fields: Mapping[str, Any] | None = fragment.fields
         self.text_field = fragment.text_field
         self.signature: str | None = None
 
-    @property
-    def text(self) -> str:
-        if len(self.parts) > 1:
-            self.parts = ["".join(self.parts)]
-        return self.parts[0] if self.parts else ""
-
     def add(self, fragment: ReasoningFragment) -> str:
-        """Take one fragment; return only the text not seen before."""
+        """Take one fragment; return the text that may now be shown."""
         if self.fields is None and fragment.fields is not None:
             self.fields = fragment.fields
             self.text_field = fragment.text_field
         if fragment.signature:
             self.signature = (self.signature or "") + fragment.signature
-        new = self._new_text(fragment.text)
-        if new:
-            self.parts.append(new)
-            self.size += len(new)
+        piece = fragment.text
+        if piece:
+            self._take(piece)
+        if self._mode == _UNDECIDED and not self._released:
+            return ""
+        return self._unseen()
+
+    def release(self) -> str:
+        """Show what is held back, taking the fragments so far for what they look like."""
+        self._released = True
+        return self._unseen()
+
+    def _unseen(self) -> str:
+        new = self.text[self._emitted :]
+        self._emitted = len(self.text)
         return new
 
-    def _new_text(self, piece: str) -> str:
-        if not piece or self._mode == _INCREMENTAL or self.size == 0:
-            return piece
+    def _take(self, piece: str) -> None:
         text = self.text
-        if piece.startswith(text) and len(piece) >= len(text):
-            if self._mode == _CUMULATIVE:
-                return piece[len(text) :]
-            if len(text) >= SNAPSHOT_MIN_PREFIX and len(piece) > len(text):
+        if self._mode == _INCREMENTAL:
+            self.text = text + piece
+        elif self._mode == _CUMULATIVE:
+            if piece.startswith(text):
+                self.text = piece
+            elif not text.startswith(piece):
+                # A snapshot that no longer extends the text: keep both rather than lose one.
+                self.text = text + piece
+        elif not self._chain:
+            self._chain.append(piece)
+            self.text = piece
+        elif piece.startswith(self._chain[-1]) and len(piece) >= len(self._chain[-1]):
+            if len(self._chain[-1]) >= SNAPSHOT_MIN_PREFIX:
                 self._mode = _CUMULATIVE
-                return piece[len(text) :]
-            return piece
-        if self._mode == _UNDECIDED and len(text) >= SNAPSHOT_MIN_PREFIX:
+                self._chain = []
+            else:
+                self._chain.append(piece)
+            self.text = piece
+        else:
             self._mode = _INCREMENTAL
-        elif self._mode == _CUMULATIVE and text.startswith(piece):
-            # A snapshot that repeats what we have (or lags behind it) adds nothing.
-            return ""
-        return piece
+            # Shown text is never rewritten: once released, the snapshots read so far stand.
+            self.text = (text if self._released else "".join(self._chain)) + piece
+            self._chain = []
 
     def segment(self) -> ReasoningSegment:
         data: dict[str, Any] | None = None
@@ -243,11 +275,16 @@ class StopCutter:
         return "" if self.stopped else held
 
 
-def cut_at_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:
-    """``text`` up to the first stop sequence, and whether one was found."""
+def cut_result_at_stop(result: ChatResult, stops: Sequence[str]) -> ChatResult:
+    """A whole answer cut at its first stop sequence (MiniMax ignores ``stop``)."""
+    if not stops:
+        return result
     cutter = StopCutter(stops)
-    kept = cutter.feed(text) + cutter.finish()
-    return kept, cutter.stopped
+    kept = cutter.feed(result.text) + cutter.finish()
+    if cutter.stopped:
+        result.text = kept
+        result.finish_reason = "stop"
+    return result
 
 
 class _ToolTrack:
@@ -276,6 +313,7 @@ class StreamState:
         # Reasoning may come both as structured fields and inline as <think> tags; the
         # first source seen is used and the other dropped, so it is never shown twice.
         self._reasoning_source: str | None = None
+        self._held_reasoning = False
         self._tools: dict[int, _ToolTrack] = {}
         self.finish_reason: str | None = None
         self.done = False
@@ -316,8 +354,10 @@ class StreamState:
             if reasoning:
                 self._take_tagged_reasoning(reasoning, events)
             if text:
+                self._release_reasoning(events)
                 self._take_text(text, events)
         if delta.tool_calls:
+            self._release_reasoning(events)
             for fragment in delta.tool_calls:
                 self._take_tool_fragment(fragment, events)
         if delta.finish_reason:
@@ -327,6 +367,7 @@ class StreamState:
     def flush(self) -> list[StreamEvent]:
         """End of stream: release text held back for a tag or a stop sequence."""
         events: list[StreamEvent] = []
+        self._release_reasoning(events)
         reasoning, text = self._splitter.finish()
         if reasoning:
             self._take_tagged_reasoning(reasoning, events)
@@ -342,7 +383,7 @@ class StreamState:
     def result(self) -> ChatResult:
         """Everything accumulated so far (the whole answer once the stream has ended)."""
         text = "".join(self._text)
-        reasoning = [track.segment() for track in self._reasoning.values() if track.size]
+        reasoning = [track.segment() for track in self._reasoning.values() if track.text]
         if not reasoning and not self._splitter.saw_tags:
             late = _late_close_tag(text)
             if late is not None:
@@ -385,6 +426,17 @@ class StreamState:
             new = track.add(fragment)
             if new:
                 events.append(ReasoningDelta(new))
+            elif fragment.text:
+                self._held_reasoning = True
+
+    def _release_reasoning(self, events: list[StreamEvent]) -> None:
+        """The answer moved on: show reasoning still held back, before what follows."""
+        if self._held_reasoning:
+            self._held_reasoning = False
+            for track in self._reasoning.values():
+                new = track.release()
+                if new:
+                    events.append(ReasoningDelta(new))
 
     def _take_tagged_reasoning(self, text: str, events: list[StreamEvent]) -> None:
         if self._reasoning_source is None:
@@ -393,11 +445,9 @@ class StreamState:
             return
         track = self._reasoning.get(-1)
         if track is None:
-            track = self._reasoning[-1] = ReasoningTrack(ReasoningFragment(key=-1))
-            # Tag text is always incremental: it is cut from incremental content.
-            track._mode = _INCREMENTAL
-        track.add(ReasoningFragment(text=text, key=-1))
-        events.append(ReasoningDelta(text))
+            # Tag text is cut from incremental content, so it is shown as it comes.
+            track = self._reasoning[-1] = ReasoningTrack(ReasoningFragment(), incremental=True)
+        events.append(ReasoningDelta(track.add(ReasoningFragment(text=text))))
 
     def _take_text(self, text: str, events: list[StreamEvent]) -> None:
         if self._stop is not None:

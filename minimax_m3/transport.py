@@ -8,6 +8,7 @@ loops over it that differ only where one awaits.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import logging
 import os
@@ -34,7 +35,7 @@ from minimax_m3.errors import (
 from minimax_m3.providers import ApiName, ProviderProfile, get_provider
 from minimax_m3.retry import RetryPolicy
 from minimax_m3.sse import SSEDecoder
-from minimax_m3.stream import StreamState
+from minimax_m3.stream import StreamState, cut_result_at_stop
 from minimax_m3.types import (
     ChatRequest,
     ChatResult,
@@ -97,6 +98,30 @@ def shared_async_client(timeout: httpx.Timeout) -> httpx.AsyncClient:
         if client is None or client.is_closed:
             client = per_loop[key] = httpx.AsyncClient(timeout=timeout, limits=_POOL_LIMITS)
         return client
+
+
+async def aclose_shared_clients() -> None:
+    """Close the pooled async clients of the running event loop.
+
+    Call it before the loop ends (the pool keeps connections open for reuse); clients
+    you passed in yourself are yours to close.
+    """
+    with _clients_lock:
+        clients = list(_async_clients.pop(asyncio.get_running_loop(), {}).values())
+    for client in clients:
+        await client.aclose()
+
+
+def close_shared_clients() -> None:
+    """Close the pooled sync clients; the next call opens new ones."""
+    with _clients_lock:
+        clients = list(_sync_clients.values())
+        _sync_clients.clear()
+    for client in clients:
+        client.close()
+
+
+atexit.register(close_shared_clients)
 
 
 def connection_error(exc: httpx.HTTPError) -> APIConnectionError:
@@ -280,7 +305,7 @@ class Transport:
         return httpx.Request("POST", self.url, headers=headers, content=content)
 
     def result_from_response(
-        self, status_code: int, body: bytes, headers: httpx.Headers
+        self, request: ChatRequest, status_code: int, body: bytes, headers: httpx.Headers
     ) -> ChatResult:
         request_id = request_id_from(headers)
         if not 200 <= status_code < 300:
@@ -293,11 +318,12 @@ class Transport:
                 status_code=status_code,
                 request_id=request_id,
             ) from None
-        return self.wire.parse_response(
+        result = self.wire.parse_response(
             payload,
             request_id=request_id,
             reasoning_starts_open=self.profile.reasoning_starts_open,
         )
+        return cut_result_at_stop(result, request.stop)
 
     def new_stream_reader(self, request: ChatRequest, headers: httpx.Headers) -> StreamReader:
         state = StreamState(
@@ -342,7 +368,7 @@ class Transport:
                     raise connection_error(exc) from exc
                 self._log_response(response)
                 return self.result_from_response(
-                    response.status_code, response.content, response.headers
+                    request, response.status_code, response.content, response.headers
                 )
             except MiniMaxM3Error as error:
                 time.sleep(self.delay_or_raise(error, retries))
@@ -374,7 +400,7 @@ class Transport:
                 with self._open_stream(http_request) as response:
                     if not _is_event_stream(response):
                         result = self.result_from_response(
-                            response.status_code, response.content, response.headers
+                            request, response.status_code, response.content, response.headers
                         )
                         yield from events_from_result(result)
                         return
@@ -412,7 +438,7 @@ class Transport:
                     raise connection_error(exc) from exc
                 self._log_response(response)
                 return self.result_from_response(
-                    response.status_code, response.content, response.headers
+                    request, response.status_code, response.content, response.headers
                 )
             except MiniMaxM3Error as error:
                 await asyncio.sleep(self.delay_or_raise(error, retries))
@@ -444,7 +470,7 @@ class Transport:
                 async with self._aopen_stream(http_request) as response:
                     if not _is_event_stream(response):
                         result = self.result_from_response(
-                            response.status_code, response.content, response.headers
+                            request, response.status_code, response.content, response.headers
                         )
                         for event in events_from_result(result):
                             yield event
