@@ -1,0 +1,700 @@
+"""MiniMax's OpenAI-compatible Chat Completions format, as the emulator speaks it.
+
+Validates a request the way the real API does, then renders a scripted
+:class:`~minimax_m3.testing.script.Reply` or :class:`~minimax_m3.testing.script.Fault`
+as a plain JSON body or as server-sent events. Every body mirrors captured MiniMax
+responses, including the fields OpenAI does not have.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from minimax_m3.testing.plan import (
+    ResponsePlan,
+    SseStream,
+    body_actions,
+    json_bytes,
+    json_plan,
+    merge_headers,
+    stream_actions,
+)
+from minimax_m3.testing.script import (
+    Fault,
+    IssuedReasoning,
+    RecordedRequest,
+    Reply,
+    ScriptState,
+    ToolCallReply,
+)
+
+PATH_SUFFIX = "/chat/completions"
+ROLES = frozenset({"system", "user", "assistant", "tool"})
+INVALID_PARAMS = 2013
+AUTH_FAILED = 1004
+AUTH_MESSAGE = (
+    "login fail: Please carry the API secret key in the 'Authorization' field of the request header"
+)
+NOT_FOLLOW = "invalid params, tool call result does not follow tool call"
+DEFAULT_TOOL_ARGS_CHUNK = 10
+SPEAKER = "MiniMax AI"
+
+# Documented meanings of MiniMax's status codes; an empty Fault.message takes these.
+_CODE_MESSAGES = {
+    1000: "unknown error",
+    1001: "request timeout",
+    1002: "rate limit",
+    1004: AUTH_MESSAGE,
+    1008: "insufficient balance",
+    1013: "internal service error",
+    1024: "internal error",
+    1026: "input new_sensitive",
+    1027: "output new_sensitive",
+    1033: "system error",
+    1039: "token limit",
+    1041: "conn limit",
+    1042: "invisible character ratio limit",
+    2013: "invalid params",
+    2045: "rate growth limit",
+    2049: "invalid api key",
+    2056: "usage limit exceeded",
+}
+# Only bad_request_error, authorized_error and insufficient_balance_error have been seen
+# on this endpoint; the others follow MiniMax's Anthropic-endpoint names.
+_ERROR_TYPES_BY_CODE = {
+    1002: "rate_limit_error",
+    1004: "authorized_error",
+    1008: "insufficient_balance_error",
+    1039: "rate_limit_error",
+    1041: "rate_limit_error",
+    2013: "bad_request_error",
+    2045: "rate_limit_error",
+    2049: "authorized_error",
+    2056: "rate_limit_error",
+}
+_ERROR_TYPES_BY_STATUS = {
+    401: "authorized_error",
+    403: "permission_error",
+    404: "not_found_error",
+    408: "timeout_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    529: "overloaded_error",
+}
+_SENSITIVITY = {
+    "input_sensitive": False,
+    "output_sensitive": False,
+    "input_sensitive_type": 0,
+    "output_sensitive_type": 0,
+    "output_sensitive_int": 0,
+}
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def matches(path: str) -> bool:
+    """Any path ending in ``/chat/completions``: MiniMax's ``/v1/...`` and self-hosted roots."""
+    return path.rstrip("/").endswith(PATH_SUFFIX)
+
+
+def handle(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
+    """Answer one request: reject it, or consume the next scripted item."""
+    request_id = secrets.token_hex(16)
+    if request.method != "POST":
+        return error_plan(405, f"method {request.method} not allowed", None, request_id)
+    if not _authorized(request.headers, state.api_key):
+        return error_plan(401, AUTH_MESSAGE, AUTH_FAILED, request_id)
+    body, problem = parse_body(request.body)
+    if body is None or problem is not None:
+        return error_plan(400, problem or "invalid params", INVALID_PARAMS, request_id)
+    problem = validate_request(body, state)
+    if problem is not None:
+        return error_plan(400, problem, INVALID_PARAMS, request_id)
+
+    item = state.take(body)
+    if isinstance(item, Fault) and not item.breaks_reply:
+        return _fault_plan(item, request_id, str(body["model"]))
+    fault = item if isinstance(item, Fault) else None
+    if isinstance(item, Reply):
+        reply = item
+    elif fault is not None and fault.reply is not None:
+        reply = fault.reply
+    else:
+        reply = default_reply(body["messages"])
+
+    answer = _Answer.build(reply, body, request_id)
+    if answer.tool_calls:
+        state.remember_issued(
+            (call.id for call in answer.tool_calls),
+            IssuedReasoning(reply.reasoning, inline=answer.inline),
+        )
+    delay = reply.delay + (fault.delay if fault is not None else 0.0)
+    if body.get("stream") is True:
+        options = body.get("stream_options")
+        include_usage = isinstance(options, dict) and options.get("include_usage") is True
+        return _stream_plan(answer, reply, fault, include_usage, delay)
+    return _completion_plan(answer, reply, fault, delay)
+
+
+def _stream_plan(
+    answer: _Answer, reply: Reply, fault: Fault | None, include_usage: bool, delay: float
+) -> ResponsePlan:
+    code, message = _mid_answer_error(fault)
+    if fault is not None and fault.error_shape == "error":
+        error_event = error_envelope(fault.status, message, code, answer.id)
+    else:
+        error_event = _base_resp_body(
+            answer.id, answer.model, code, message, "chat.completion.chunk"
+        )
+    stream = SseStream(
+        events=[_sse(chunk) for chunk in _delta_chunks(answer, reply)],
+        closing=[_sse(chunk) for chunk in _closing_chunks(answer, include_usage)],
+        done=b"data: [DONE]\n\n" if reply.send_done else None,
+        error_event=_sse(error_event),
+        event_delay=reply.event_delay,
+    )
+    base = (
+        ("content-type", "text/event-stream"),
+        ("cache-control", "no-cache"),
+        ("trace-id", answer.id),
+    )
+    headers = merge_headers(base, fault.headers if fault is not None else {})
+    return ResponsePlan(200, headers, stream_actions(stream, fault), None, delay)
+
+
+def _completion_plan(
+    answer: _Answer, reply: Reply, fault: Fault | None, delay: float
+) -> ResponsePlan:
+    code, message = _mid_answer_error(fault)
+    error_body = json_bytes(
+        _base_resp_body(answer.id, answer.model, code, message, "chat.completion")
+    )
+    actions, length = body_actions(json_bytes(render_completion(answer, reply)), fault, error_body)
+    base = (("content-type", "application/json; charset=utf-8"), ("trace-id", answer.id))
+    headers = merge_headers(base, fault.headers if fault is not None else {})
+    return ResponsePlan(200, headers, actions, length, delay)
+
+
+# --- errors -------------------------------------------------------------------------
+
+
+def error_envelope(status: int, message: str, code: int | None, request_id: str) -> dict[str, Any]:
+    """MiniMax's error body: the numeric code only appears inside the message."""
+    kind = _ERROR_TYPES_BY_CODE.get(code or 0) or _ERROR_TYPES_BY_STATUS.get(status)
+    if kind is None:
+        kind = "api_error" if status >= 500 else "bad_request_error"
+    return {
+        "type": "error",
+        "error": {
+            "type": kind,
+            "message": message if code is None else f"{message} ({code})",
+            "http_code": str(status),
+        },
+        "request_id": request_id,
+    }
+
+
+def error_plan(
+    status: int,
+    message: str,
+    code: int | None,
+    request_id: str,
+    headers: Mapping[str, str] | None = None,
+    delay: float = 0.0,
+) -> ResponsePlan:
+    envelope = error_envelope(status, message, code, request_id)
+    extra = dict(merge_headers((("trace-id", request_id),), headers or {}))
+    return json_plan(status, envelope, extra, delay)
+
+
+def default_message(status: int, code: int | None) -> str:
+    if code is not None and code in _CODE_MESSAGES:
+        return _CODE_MESSAGES[code]
+    try:
+        return HTTPStatus(status).phrase.lower()
+    except ValueError:
+        return "error"
+
+
+def _fault_plan(fault: Fault, request_id: str, model: str) -> ResponsePlan:
+    headers = dict(merge_headers((("trace-id", request_id),), fault.headers))
+    if fault.reset_before_response:
+        return ResponsePlan(fault.status, delay=fault.delay, reset=True)
+    if fault.body is not None:
+        return json_plan(fault.status, fault.body, headers, fault.delay)
+    if fault.base_resp_code is not None:
+        message = fault.message or default_message(200, fault.base_resp_code)
+        body = _base_resp_body(request_id, model, fault.base_resp_code, message, "chat.completion")
+        return json_plan(200, body, headers, fault.delay)
+    message = fault.message or default_message(fault.status, fault.provider_code)
+    return error_plan(
+        fault.status, message, fault.provider_code, request_id, fault.headers, fault.delay
+    )
+
+
+def _mid_answer_error(fault: Fault | None) -> tuple[int, str]:
+    if fault is None:
+        return 1000, _CODE_MESSAGES[1000]
+    code = fault.provider_code if fault.provider_code is not None else 1000
+    return code, fault.message or default_message(fault.status, code)
+
+
+def _base_resp_body(
+    response_id: str, model: str, code: int, message: str, kind: str
+) -> dict[str, Any]:
+    # A failure reported on HTTP 200: no choices, the code in base_resp.
+    return {
+        "id": response_id,
+        "choices": [],
+        "created": int(time.time()),
+        "model": model,
+        "object": kind,
+        "usage": None,
+        **_SENSITIVITY,
+        "base_resp": {"status_code": code, "status_msg": message},
+    }
+
+
+def _authorized(headers: Mapping[str, str], api_key: str | None) -> bool:
+    if api_key is None:
+        return True
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and token.strip() == api_key
+
+
+# --- validation ---------------------------------------------------------------------
+
+
+def parse_body(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        position = getattr(exc, "pos", 0)
+        return None, f'invalid params, "Syntax error at index {position}: {exc}"'
+    if not isinstance(body, dict):
+        return None, "invalid params, request body must be a JSON object"
+    return body, None
+
+
+def validate_request(body: Mapping[str, Any], state: ScriptState) -> str | None:
+    """Why the real API would reject ``body`` with 2013, or None when it is acceptable."""
+    for check in (_check_model, _check_parameters, _check_messages_shape, _check_tool_history):
+        problem = check(body)
+        if problem is not None:
+            return problem
+    if state.require_reasoning_replay:
+        return _check_reasoning_replay(body["messages"], state)
+    return None
+
+
+def _missing(name: str) -> str:
+    return f"invalid params, binding: expr_path={name}, cause=missing required parameter"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _max_output_tokens(model: str) -> int | None:
+    lowered = model.lower()
+    if lowered.startswith("minimax-m3"):
+        return 524_288
+    if lowered.startswith("minimax-m2"):
+        return 204_800
+    return None
+
+
+def _check_model(body: Mapping[str, Any]) -> str | None:
+    model = body.get("model")
+    if model is None:
+        return _missing("model")
+    if not isinstance(model, str) or not model:
+        return "invalid params, model must be a non-empty string"
+    thinking = body.get("thinking")
+    if thinking is not None and not isinstance(thinking, dict):
+        kind = type(thinking).__name__
+        return f"invalid params, Mismatch type open_platform_oai.ThinkingConfig with value {kind}"
+    return None
+
+
+def _check_parameters(body: Mapping[str, Any]) -> str | None:
+    if "n" in body and body["n"] != 1:
+        return f"invalid params, n only supports 1, got {body['n']!r}"
+    for name, high in (("temperature", 2.0), ("top_p", 1.0)):
+        value = body.get(name)
+        if value is None:
+            continue
+        if not _is_number(value) or not 0.0 <= value <= high:
+            return f"invalid params, {name} must be a number in [0, {high:g}], got {value!r}"
+    cap = _max_output_tokens(str(body.get("model")))
+    for name in ("max_completion_tokens", "max_tokens"):
+        value = body.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            return f"invalid params, {name} must be a positive integer, got {value!r}"
+        if cap is not None and value > cap:
+            return f"invalid params, model[{body['model']}] does not support max tokens > {cap}"
+    tools = body.get("tools")
+    if tools is not None:
+        if not isinstance(tools, list):
+            return "invalid params, tools must be an array"
+        for index, tool in enumerate(tools):
+            function = tool.get("function") if isinstance(tool, dict) else None
+            if not isinstance(function, dict) or tool.get("type") != "function":
+                return f"invalid params, tools[{index}]: only function tools are supported"
+            if not isinstance(function.get("name"), str) or not function["name"]:
+                return f"invalid params, tools[{index}].function.name is required"
+    return None
+
+
+def _check_messages_shape(body: Mapping[str, Any]) -> str | None:
+    if "messages" not in body:
+        return _missing("messages")
+    messages = body["messages"]
+    if not isinstance(messages, list) or not messages:
+        return "invalid params, messages must be a non-empty array"
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            return f"invalid params, messages[{index}] must be an object"
+        if message.get("role") not in ROLES:
+            return f"invalid params, messages[{index}] has unknown role {message.get('role')!r}"
+    return None
+
+
+def _check_tool_history(body: Mapping[str, Any]) -> str | None:
+    # Tool results must come straight after the assistant turn that called them, each
+    # answering one of its calls, and every call must be answered before anything else.
+    turn: set[str] | None = None
+    unanswered: set[str] = set()
+    for index, message in enumerate(body["messages"]):
+        where = f"messages[{index}]"
+        if message["role"] == "tool":
+            if not isinstance(message.get("content"), str):
+                return f"invalid params, {where}: tool message content must be a string"
+            call_id = message.get("tool_call_id")
+            if turn is None:
+                return f"{NOT_FOLLOW}; {where} does not follow an assistant message with tool_calls"
+            if call_id not in turn:
+                return (
+                    f"{NOT_FOLLOW}; {where}: tool_call_id {call_id!r} matches no tool call "
+                    "of the preceding assistant message"
+                )
+            if call_id not in unanswered:
+                return f"{NOT_FOLLOW}; {where}: tool call {call_id!r} is answered twice"
+            unanswered.discard(call_id)
+            continue
+        if unanswered:
+            return f"{NOT_FOLLOW}; tool calls {sorted(unanswered)} are unanswered before {where}"
+        turn = None
+        calls = message.get("tool_calls") if message["role"] == "assistant" else None
+        if calls:
+            ids, problem = _check_calls(where, calls)
+            if problem is not None:
+                return problem
+            turn, unanswered = set(ids), set(ids)
+    if unanswered:
+        return f"{NOT_FOLLOW}; tool calls {sorted(unanswered)} of the last message are unanswered"
+    return None
+
+
+def _check_calls(where: str, calls: Any) -> tuple[list[str], str | None]:
+    if not isinstance(calls, list):
+        return [], f"invalid params, {where}.tool_calls must be an array"
+    ids: list[str] = []
+    for index, call in enumerate(calls):
+        at = f"{where}.tool_calls[{index}]"
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict) or not isinstance(call.get("id"), str):
+            return ids, f"invalid params, {at} needs an id and a function"
+        if not isinstance(function.get("name"), str):
+            return ids, f"invalid params, {at}.function.name must be a string"
+        arguments = function.get("arguments")
+        if not isinstance(arguments, str):
+            return ids, f"invalid params, {at}.function.arguments must be a JSON string"
+        try:
+            json.loads(arguments)
+        except ValueError:
+            return ids, f"invalid params, {at}.function.arguments is not valid JSON"
+        ids.append(call["id"])
+    return ids, None
+
+
+def _check_reasoning_replay(messages: Sequence[Any], state: ScriptState) -> str | None:
+    for index, message in enumerate(messages):
+        calls = message.get("tool_calls") if message["role"] == "assistant" else None
+        if not calls:
+            continue
+        ids = [call["id"] for call in calls]
+        issued = next((found for i in ids if (found := state.issued(i)) is not None), None)
+        if issued is None or _replayed(message, issued):
+            continue
+        where = "content <think> block" if issued.inline else "reasoning_details"
+        return (
+            f"invalid params, messages[{index}]: the assistant turn with tool calls {ids} "
+            f"does not replay its reasoning verbatim in {where} "
+            "(emulator require_reasoning_replay)"
+        )
+    return None
+
+
+def _replayed(message: Mapping[str, Any], issued: IssuedReasoning) -> bool:
+    if issued.inline:
+        content = message.get("content")
+        return not issued.text or (
+            isinstance(content, str) and f"{issued.text}\n</think>" in content
+        )
+    details = message.get("reasoning_details")
+    if not isinstance(details, list):
+        return not issued.text
+    texts = [d.get("text") for d in details if isinstance(d, dict)]
+    return "".join(t for t in texts if isinstance(t, str)) == issued.text
+
+
+# --- rendering ----------------------------------------------------------------------
+
+
+def default_reply(messages: Sequence[Any]) -> Reply:
+    """What the emulator says when nothing is queued: an echo of the last user text."""
+    said = _last_user_text(messages)
+    return Reply(text=f"Emulated reply to: {said}", reasoning=f"The user wrote: {said}.")
+
+
+def _last_user_text(messages: Sequence[Any]) -> str:
+    for message in reversed(messages):
+        if message.get("role") != "user":
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            return content
+        if isinstance(content, list):
+            parts = [p.get("text") for p in content if isinstance(p, dict)]
+            return " ".join(p for p in parts if isinstance(p, str))
+    return ""
+
+
+@dataclass(frozen=True)
+class _Call:
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A reply resolved against its request: ids, final content, usage."""
+
+    id: str
+    created: int
+    model: str
+    reasoning: str
+    content: str
+    inline: bool
+    tool_calls: tuple[_Call, ...]
+    finish_reason: str
+    usage: dict[str, Any]
+
+    @classmethod
+    def build(cls, reply: Reply, body: Mapping[str, Any], request_id: str) -> _Answer:
+        calls = tuple(_resolve_call(call, n) for n, call in enumerate(reply.tool_calls, 1))
+        # Without reasoning_split the real API inlines the thinking in content.
+        inline = reply.think_tags or body.get("reasoning_split") is not True
+        text = reply.text or ("\n" if calls else "")
+        if inline and reply.reasoning:
+            opener = "" if reply.omit_think_open else "<think>\n"
+            content = f"{opener}{reply.reasoning}\n</think>\n\n{reply.text}"
+        else:
+            content = text
+        return cls(
+            id=request_id,
+            created=int(time.time()),
+            model=reply.model or str(body["model"]),
+            reasoning="" if inline else reply.reasoning,
+            content=content,
+            inline=inline,
+            tool_calls=calls,
+            finish_reason=reply.finish_reason or ("tool_calls" if calls else "stop"),
+            usage=_usage(reply, body, calls),
+        )
+
+
+def _resolve_call(call: ToolCallReply, number: int) -> _Call:
+    call_id = call.id or f"call_function_{_random_token(12)}_{number}"
+    arguments = (
+        call.arguments
+        if isinstance(call.arguments, str)
+        else json.dumps(call.arguments, ensure_ascii=False)
+    )
+    return _Call(call_id, call.name, arguments)
+
+
+def _random_token(length: int) -> str:
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+def _usage(reply: Reply, body: Mapping[str, Any], calls: Sequence[_Call]) -> dict[str, Any]:
+    given = reply.usage or {}
+    written = len(reply.text) + len(reply.reasoning)
+    written += sum(len(call.name) + len(call.arguments) for call in calls)
+    prompt = given.get("prompt_tokens", max(1, len(json_bytes(body["messages"])) // 4))
+    completion = given.get("completion_tokens", max(1, written // 4))
+    reasoning = given.get("reasoning_tokens", (len(reply.reasoning) + 3) // 4)
+    return {
+        "total_tokens": prompt + completion,
+        "total_characters": 0,
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "prompt_tokens_details": {"cached_tokens": given.get("cached_tokens", 0)},
+        "completion_tokens_details": {"reasoning_tokens": reasoning},
+    }
+
+
+def _reasoning_detail(text: str) -> dict[str, Any]:
+    return {
+        "type": "reasoning.text",
+        "id": "reasoning-text-1",
+        "format": "MiniMax-response-v1",
+        "index": 0,
+        "text": text,
+    }
+
+
+def _reasoning_fields(field: str, text: str) -> dict[str, Any]:
+    if field == "reasoning_details":
+        return {"reasoning_details": [_reasoning_detail(text)]}
+    return {field: text}
+
+
+def render_completion(answer: _Answer, reply: Reply) -> dict[str, Any]:
+    """The non-streamed body, shaped like MiniMax's captured responses."""
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": answer.content,
+        "name": SPEAKER,
+        "audio_content": "",
+    }
+    if not answer.inline:
+        if reply.reasoning_field is None:
+            message["reasoning_content"] = answer.reasoning
+            if answer.reasoning:
+                message["reasoning_details"] = [_reasoning_detail(answer.reasoning)]
+        elif answer.reasoning:
+            message.update(_reasoning_fields(reply.reasoning_field, answer.reasoning))
+    if answer.tool_calls:
+        message["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments},
+                "index": index,
+            }
+            for index, call in enumerate(answer.tool_calls)
+        ]
+    return {
+        "id": answer.id,
+        "choices": [{"index": 0, "message": message, "finish_reason": answer.finish_reason}],
+        "created": answer.created,
+        "model": answer.model,
+        "object": "chat.completion",
+        "usage": answer.usage,
+        "input_sensitive": False,
+        "output_sensitive": False,
+        "base_resp": {"status_code": 0, "status_msg": ""},
+        "input_sensitive_type": 0,
+        "output_sensitive_type": 0,
+        "output_sensitive_int": 0,
+    }
+
+
+def _sse(obj: Any) -> bytes:
+    return b"data: " + json_bytes(obj) + b"\n\n"
+
+
+def _chunk(
+    answer: _Answer, choices: list[dict[str, Any]], usage: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {
+        "id": answer.id,
+        "choices": choices,
+        "created": answer.created,
+        "model": answer.model,
+        "object": "chat.completion.chunk",
+        "usage": usage,
+        **_SENSITIVITY,
+    }
+
+
+def _delta(answer: _Answer, reply: Reply, fields: Mapping[str, Any]) -> dict[str, Any]:
+    role = "" if reply.empty_role else "assistant"
+    delta = {**fields, "role": role, "name": SPEAKER, "audio_content": ""}
+    return _chunk(answer, [{"index": 0, "delta": delta}])
+
+
+def _pieces(text: str, size: int, cumulative: bool = False) -> list[str]:
+    return [
+        text[: k + size] if cumulative else text[k : k + size] for k in range(0, len(text), size)
+    ]
+
+
+def _delta_chunks(answer: _Answer, reply: Reply) -> Iterator[dict[str, Any]]:
+    """Reasoning deltas, then content deltas, then tool-call fragments."""
+    field = reply.reasoning_field or "reasoning_details"
+    cumulative = reply.reasoning_mode == "cumulative"
+    for piece in _pieces(answer.reasoning, reply.chunk_size, cumulative):
+        yield _delta(answer, reply, _reasoning_fields(field, piece))
+    for piece in _pieces(answer.content, reply.chunk_size):
+        yield _delta(answer, reply, {"content": piece})
+    size = reply.tool_args_chunk or DEFAULT_TOOL_ARGS_CHUNK
+    fragments = [
+        _call_fragments(index, call, size, reply.split_tool_name)
+        for index, call in enumerate(answer.tool_calls)
+    ]
+    ordered = _round_robin(fragments) if reply.interleave_tool_calls else _concat(fragments)
+    for fragment in ordered:
+        yield _delta(answer, reply, {"tool_calls": [fragment]})
+
+
+def _closing_chunks(answer: _Answer, include_usage: bool) -> Iterator[dict[str, Any]]:
+    finish = {"role": "assistant", "name": SPEAKER, "audio_content": ""}
+    yield _chunk(answer, [{"index": 0, "delta": finish, "finish_reason": answer.finish_reason}])
+    if include_usage:
+        yield _chunk(answer, [], answer.usage)
+
+
+def _call_fragments(index: int, call: _Call, size: int, split_name: bool) -> list[dict[str, Any]]:
+    # The id and type travel only with a call's first fragment, as on the real API.
+    names = [call.name]
+    if split_name and len(call.name) > 1:
+        half = len(call.name) // 2
+        names = [call.name[:half], call.name[half:]]
+    fragments: list[dict[str, Any]] = [
+        {
+            "index": index,
+            "id": call.id,
+            "type": "function",
+            "function": {"name": names[0], "arguments": ""},
+        }
+    ]
+    fragments += [
+        {"index": index, "function": {"name": name, "arguments": ""}} for name in names[1:]
+    ]
+    fragments += [
+        {"index": index, "function": {"arguments": piece}}
+        for piece in _pieces(call.arguments, size)
+    ]
+    return fragments
+
+
+def _concat(groups: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any]]:
+    return [item for group in groups for item in group]
+
+
+def _round_robin(groups: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any]]:
+    longest = max((len(group) for group in groups), default=0)
+    return [group[i] for i in range(longest) for group in groups if i < len(group)]

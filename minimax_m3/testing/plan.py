@@ -1,0 +1,155 @@
+"""Response plans: what the server writes, when it pauses and when it hangs up.
+
+A wire format turns a request into a :class:`ResponsePlan`; the server only executes
+plans. :func:`stream_actions` and :func:`body_actions` are the one place where a
+:class:`~minimax_m3.testing.script.Fault` damages an otherwise good answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from minimax_m3.testing.script import Fault
+
+TRUNCATED_EVENT = b'data: {"id": "x", "choi\n\n'
+MALFORMED_LINES = b'this line is not server-sent events\n:\x00\ndata: {"unterminated": \n\n'
+
+
+@dataclass(frozen=True)
+class Send:
+    """Write these bytes as one piece of the body (one chunk when chunked)."""
+
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Pause, keeping the connection open."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Drop:
+    """Close the connection at once, leaving the body unfinished."""
+
+
+Action: TypeAlias = Send | Wait | Drop
+
+
+@dataclass(frozen=True)
+class ResponsePlan:
+    """A full response.
+
+    ``delay`` passes before the status line; ``content_length=None`` means a chunked
+    body; ``reset`` means no response at all, the connection is reset instead.
+    """
+
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    actions: tuple[Action, ...] = ()
+    content_length: int | None = None
+    delay: float = 0.0
+    reset: bool = False
+
+
+@dataclass(frozen=True)
+class SseStream:
+    """A rendered event stream, split where faults need to cut it.
+
+    ``events`` come before the finish chunk; ``closing`` holds the finish chunk and any
+    usage chunk; ``done`` is the terminator (or None); ``error_event`` is what an
+    ``error_after_events`` fault sends.
+    """
+
+    events: Sequence[bytes]
+    closing: Sequence[bytes]
+    done: bytes | None
+    error_event: bytes
+    event_delay: float = 0.0
+
+
+def merge_headers(
+    base: Sequence[tuple[str, str]], extra: Mapping[str, str]
+) -> tuple[tuple[str, str], ...]:
+    """``base`` with ``extra`` added; a name in ``extra`` replaces it case-insensitively."""
+    overridden = {name.lower() for name in extra}
+    kept = [(name, value) for name, value in base if name.lower() not in overridden]
+    return (*kept, *extra.items())
+
+
+def json_bytes(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def json_plan(
+    status: int, obj: Any, headers: Mapping[str, str] | None = None, delay: float = 0.0
+) -> ResponsePlan:
+    """A response with a JSON body (``obj`` already as bytes is sent verbatim)."""
+    body = obj if isinstance(obj, bytes) else json_bytes(obj)
+    base = (("content-type", "application/json; charset=utf-8"),)
+    actions: tuple[Action, ...] = (Send(body),) if body else ()
+    return ResponsePlan(status, merge_headers(base, headers or {}), actions, len(body), delay)
+
+
+def stream_actions(stream: SseStream, fault: Fault | None) -> tuple[Action, ...]:
+    """The writes and pauses of an event stream, with ``fault`` applied."""
+    if fault is not None and fault.end_without_finish:
+        sequence = list(stream.events)
+    else:
+        sequence = [*stream.events, *stream.closing]
+        if stream.done is not None:
+            sequence.append(stream.done)
+    if fault is not None and fault.malformed_sse:
+        sequence.insert(min(1, len(sequence)), MALFORMED_LINES)
+
+    ending: Action | None = None
+    cut = len(sequence)
+    if fault is not None:
+        endings: list[tuple[int | None, Action]] = [
+            (fault.drop_after_events, Drop()),
+            (fault.error_after_events, Send(stream.error_event)),
+            (fault.truncate_json_after_events, Send(TRUNCATED_EVENT)),
+        ]
+        chosen = [(n, action) for n, action in endings if n is not None]
+        if chosen:
+            at, ending = min(chosen, key=lambda pair: pair[0])
+            cut = min(at, cut)
+    stall = fault.stall_after_events if fault is not None else None
+
+    actions: list[Action] = []
+    for index, event in enumerate(sequence[:cut]):
+        if index == stall and fault is not None:
+            actions.append(Wait(fault.stall_seconds))
+        if index and stream.event_delay:
+            actions.append(Wait(stream.event_delay))
+        actions.append(Send(event))
+    if stall is not None and stall >= cut and fault is not None:
+        actions.append(Wait(fault.stall_seconds))
+    if ending is not None:
+        actions.append(ending)
+    return tuple(actions)
+
+
+def body_actions(
+    body: bytes, fault: Fault | None, error_body: bytes
+) -> tuple[tuple[Action, ...], int]:
+    """The writes of a non-streamed body with ``fault`` applied, and its Content-Length."""
+    if fault is None:
+        return (Send(body),), len(body)
+    if fault.error_after_events is not None:
+        return (Send(error_body),), len(error_body)
+    if fault.truncate_json_after_events is not None:
+        cut = body[: max(1, len(body) // 2)]
+        return (Send(cut),), len(cut)
+    actions: list[Action] = []
+    if fault.stall_after_events is not None:
+        actions.append(Wait(fault.stall_seconds))
+    if fault.drop_after_events is not None:
+        actions += [Send(body[: len(body) // 2]), Drop()]
+    else:
+        actions.append(Send(body))
+    return tuple(actions), len(body)

@@ -1,0 +1,311 @@
+"""The script: what the emulator is told to do, and what it was asked.
+
+Replies and faults are plain data; each queued item answers exactly one valid request,
+in order. The wire-format modules turn them into bytes; nothing here knows about HTTP.
+:class:`ScriptState` is shared by the test's thread and the server's loop thread, so
+every access to it goes through one lock.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+ReasoningMode = Literal["incremental", "cumulative"]
+ReasoningField = Literal["reasoning_details", "reasoning_content", "reasoning"]
+StreamErrorShape = Literal["base_resp", "error"]
+
+_REASONING_MODES = ("incremental", "cumulative")
+_REASONING_FIELDS = ("reasoning_details", "reasoning_content", "reasoning")
+_USAGE_KEYS = frozenset({"prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens"})
+
+
+def _require_non_negative(owner: str, **values: float | None) -> None:
+    for name, value in values.items():
+        if value is not None and value < 0:
+            raise ValueError(f"{owner}.{name} must be >= 0, got {value!r}")
+
+
+@dataclass(frozen=True)
+class ToolCallReply:
+    """One function call the emulated model makes.
+
+    ``arguments`` may be a dict (sent as JSON) or a string, which is sent verbatim so a
+    test can script malformed JSON. ``id`` defaults to a fresh ``call_function_<random>_<n>``
+    id, the shape MiniMax uses.
+    """
+
+    name: str
+    arguments: dict[str, Any] | str = field(default_factory=dict)
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One answer of the emulated model, and how to stream it.
+
+    Content:
+        text: the visible answer. With tool calls and no text the emulator sends ``"\\n"``,
+            as the real API does.
+        reasoning: the model's thinking.
+        tool_calls: function calls, in order.
+        finish_reason: default ``"tool_calls"`` when there are tool calls, else ``"stop"``.
+        model: default echoes the request's ``model``.
+        usage: any of ``prompt_tokens``, ``completion_tokens``, ``cached_tokens``,
+            ``reasoning_tokens``; missing ones get rough estimates.
+
+    Shape:
+        chunk_size: characters per content or reasoning delta.
+        reasoning_mode: ``"cumulative"`` makes every reasoning delta carry the whole
+            reasoning so far, as some MiniMax deployments do.
+        reasoning_field: where reasoning goes. Default: a non-streamed message carries
+            both ``reasoning_content`` and ``reasoning_details`` (like the real API);
+            stream deltas carry ``reasoning_details``.
+        think_tags: put the reasoning inline in ``content`` as ``<think>\\n...\\n</think>``.
+            Also happens whenever the request lacks ``reasoning_split: true``.
+        omit_think_open: with inline reasoning, drop the opening ``<think>`` (as
+            self-hosted servers that prefill it do).
+        empty_role: send ``"role": ""`` in stream deltas.
+        send_done: end a stream with ``data: [DONE]``.
+        tool_args_chunk: characters per streamed arguments fragment (default 10).
+        interleave_tool_calls: interleave the fragments of parallel calls.
+        split_tool_name: stream each tool name over two fragments.
+        event_delay: seconds between stream events.
+        delay: seconds before the response starts.
+    """
+
+    text: str = ""
+    reasoning: str = ""
+    tool_calls: list[ToolCallReply] = field(default_factory=list)
+    finish_reason: str | None = None
+    model: str | None = None
+    usage: dict[str, int] | None = None
+    chunk_size: int = 8
+    reasoning_mode: ReasoningMode = "incremental"
+    reasoning_field: ReasoningField | None = None
+    think_tags: bool = False
+    omit_think_open: bool = False
+    empty_role: bool = False
+    send_done: bool = True
+    tool_args_chunk: int | None = None
+    interleave_tool_calls: bool = False
+    split_tool_name: bool = False
+    event_delay: float = 0.0
+    delay: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.chunk_size < 1:
+            raise ValueError(f"Reply.chunk_size must be >= 1, got {self.chunk_size}")
+        if self.tool_args_chunk is not None and self.tool_args_chunk < 1:
+            raise ValueError(f"Reply.tool_args_chunk must be >= 1, got {self.tool_args_chunk}")
+        if self.reasoning_mode not in _REASONING_MODES:
+            raise ValueError(f"Reply.reasoning_mode must be one of {_REASONING_MODES}")
+        if self.reasoning_field is not None and self.reasoning_field not in _REASONING_FIELDS:
+            raise ValueError(f"Reply.reasoning_field must be one of {_REASONING_FIELDS}")
+        if self.usage is not None and not _USAGE_KEYS.issuperset(self.usage):
+            unknown = sorted(set(self.usage) - _USAGE_KEYS)
+            raise ValueError(
+                f"Reply.usage has unknown keys {unknown}; allowed {sorted(_USAGE_KEYS)}"
+            )
+        _require_non_negative("Reply", event_delay=self.event_delay, delay=self.delay)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """Something that goes wrong while answering one request.
+
+    Plain error responses (no ``reply`` and no stream fault set):
+        status, provider_code, message: an HTTP error with MiniMax's envelope
+            ``{"type": "error", "error": {"type", "message": "<message> (<code>)",
+            "http_code"}, "request_id"}``. An empty message gets the documented one.
+        body: sent verbatim instead of the envelope (bytes, or a dict sent as JSON).
+        base_resp_code: answer HTTP 200 with ``base_resp.status_code`` set to this code
+            and no choices, as MiniMax does for some failures.
+        reset_before_response: read the request, then reset the TCP connection.
+
+    Broken answers (``reply`` set, or any field below set; without ``reply`` the default
+    echo reply is used). Events are counted over the stream's ``data:`` events:
+        drop_after_events: send N events, then close the connection mid-body.
+        stall_after_events, stall_seconds: after N events go silent for ``stall_seconds``
+            with the connection open, then carry on.
+        error_after_events: after N events send an error event (``error_shape``:
+            a chunk with ``base_resp`` or an ``{"error": ...}`` object) and end cleanly.
+        truncate_json_after_events: after N events send ``data: {"id": "x", "choi`` as
+            an event and end the body cleanly.
+        malformed_sse: insert garbage lines after the first event.
+        end_without_finish: end the body cleanly before the finish chunk, with no
+            usage chunk and no ``[DONE]``.
+    On a non-streamed request, drop sends part of the body then closes, truncate sends a
+    cut JSON body, stall pauses after the headers, and error answers with ``base_resp``.
+
+    Always:
+        headers: extra response headers (for example ``Retry-After``).
+        delay: seconds before responding, for read-timeout tests.
+    """
+
+    status: int = 500
+    provider_code: int | None = None
+    message: str = ""
+    body: bytes | dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    base_resp_code: int | None = None
+    delay: float = 0.0
+    reset_before_response: bool = False
+    reply: Reply | None = None
+    drop_after_events: int | None = None
+    stall_after_events: int | None = None
+    stall_seconds: float = 30.0
+    error_after_events: int | None = None
+    error_shape: StreamErrorShape = "base_resp"
+    truncate_json_after_events: int | None = None
+    malformed_sse: bool = False
+    end_without_finish: bool = False
+
+    def __post_init__(self) -> None:
+        if not 200 <= self.status <= 599:
+            raise ValueError(f"Fault.status must be an HTTP status in 200-599, got {self.status}")
+        _require_non_negative(
+            "Fault",
+            delay=self.delay,
+            stall_seconds=self.stall_seconds,
+            drop_after_events=self.drop_after_events,
+            stall_after_events=self.stall_after_events,
+            error_after_events=self.error_after_events,
+            truncate_json_after_events=self.truncate_json_after_events,
+        )
+        if self.error_shape not in ("base_resp", "error"):
+            raise ValueError("Fault.error_shape must be 'base_resp' or 'error'")
+
+    @property
+    def breaks_reply(self) -> bool:
+        """True when this fault damages an answer rather than replacing it."""
+        return self.reply is not None or any(
+            (
+                self.drop_after_events is not None,
+                self.stall_after_events is not None,
+                self.error_after_events is not None,
+                self.truncate_json_after_events is not None,
+                self.malformed_sse,
+                self.end_without_finish,
+            )
+        )
+
+
+ScriptItem: TypeAlias = Reply | Fault
+# Decides the answer to a request (its parsed JSON body) when nothing is queued; None
+# falls back to the default echo reply.
+Responder: TypeAlias = Callable[[dict[str, Any]], "Reply | Fault | None"]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One HTTP request as the emulator received it.
+
+    ``headers`` has lower-case names (repeated headers are joined with ``", "``);
+    ``json`` is the parsed body, or None when the body is empty or not JSON; ``path``
+    excludes the query string, which is in ``query``.
+    """
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    json: Any = None
+    query: str = ""
+
+    @classmethod
+    def build(
+        cls, method: str, target: str, headers: Iterable[tuple[str, str]], body: bytes
+    ) -> RecordedRequest:
+        path, _, query = target.partition("?")
+        merged: dict[str, str] = {}
+        for name, value in headers:
+            key = name.lower()
+            merged[key] = f"{merged[key]}, {value}" if key in merged else value
+        return cls(method, path, merged, body, _parse_json(body), query)
+
+
+def _parse_json(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class IssuedReasoning:
+    """The reasoning the emulator sent alongside tool calls it issued."""
+
+    text: str
+    inline: bool
+
+
+class ScriptState:
+    """The queue of scripted items, the request log and the issued tool calls."""
+
+    def __init__(self, api_key: str | None, *, require_reasoning_replay: bool) -> None:
+        self.api_key = api_key
+        self.require_reasoning_replay = require_reasoning_replay
+        self._lock = threading.Lock()
+        self._queue: deque[ScriptItem] = deque()
+        self._requests: list[RecordedRequest] = []
+        self._issued: dict[str, IssuedReasoning] = {}
+        self.responder: Responder | None = None
+
+    def enqueue(self, items: Iterable[ScriptItem]) -> None:
+        checked = list(items)
+        for item in checked:
+            if not isinstance(item, Reply | Fault):
+                raise TypeError(f"can only queue Reply or Fault, got {type(item).__name__}")
+        with self._lock:
+            self._queue.extend(checked)
+
+    def take(self, body: dict[str, Any]) -> ScriptItem | None:
+        """The next queued item; with none queued, what the responder makes of ``body``."""
+        with self._lock:
+            if self._queue:
+                return self._queue.popleft()
+            responder = self.responder
+        if responder is None:
+            return None
+        item = responder(body)
+        if item is not None and not isinstance(item, Reply | Fault):
+            raise TypeError(
+                f"a responder must return Reply, Fault or None, got {type(item).__name__}"
+            )
+        return item
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._queue)
+
+    def record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def remember_issued(self, call_ids: Iterable[str], reasoning: IssuedReasoning) -> None:
+        with self._lock:
+            for call_id in call_ids:
+                self._issued[call_id] = reasoning
+
+    def issued(self, call_id: str) -> IssuedReasoning | None:
+        with self._lock:
+            return self._issued.get(call_id)
+
+    def reset(self) -> None:
+        """Clear the queue and the request log (issued tool calls are kept)."""
+        with self._lock:
+            self._queue.clear()
+            self._requests.clear()

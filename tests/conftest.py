@@ -1,0 +1,18 @@
+"""Fixtures shared by the whole test suite."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from minimax_m3.testing import MiniMaxEmulator
+
+
+@pytest.fixture
+def emulator() -> Iterator[MiniMaxEmulator]:
+    """A running MiniMax emulator on loopback, stopped after the test.
+
+    It accepts any API key (or none); build ``MiniMaxEmulator(api_key=...)`` yourself to
+    test authentication.
+    """
+    with MiniMaxEmulator() as emu:
+        yield emu
