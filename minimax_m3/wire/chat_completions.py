@@ -7,12 +7,13 @@ event -> one ``WireDelta``. No I/O and no framework here.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from minimax_m3.errors import ProtocolError, error_from_payload
 from minimax_m3.models import is_m3
 from minimax_m3.providers import ProviderProfile
+from minimax_m3.reasoning import minimax_reasoning_item
 from minimax_m3.sse import SSEEvent
 from minimax_m3.stream import split_think_tags
 from minimax_m3.types import (
@@ -33,10 +34,6 @@ from minimax_m3.types import (
 )
 
 WIRE = "chat_completions"
-
-# MiniMax's own reasoning_details item, rebuilt when the reasoning arrived as plain text.
-_DETAIL_TYPE = "reasoning.text"
-_DETAIL_FORMAT = "MiniMax-response-v1"
 
 # Top-level response fields that are MiniMax's own evidence rather than the answer.
 METADATA_KEYS = (
@@ -163,23 +160,14 @@ def tool_call_to_dict(call: ToolCall) -> dict[str, Any]:
     }
 
 
-def reasoning_to_details(segments: Any) -> list[dict[str, Any]]:
+def reasoning_to_details(segments: Sequence[ReasoningSegment]) -> list[dict[str, Any]]:
     """Segments as ``reasoning_details``: verbatim when they came from this format."""
-    details: list[dict[str, Any]] = []
-    for index, segment in enumerate(segments):
-        if segment.wire == WIRE and segment.data is not None:
-            details.append(dict(segment.data))
-        else:
-            details.append(
-                {
-                    "type": _DETAIL_TYPE,
-                    "id": f"reasoning-text-{index + 1}",
-                    "format": _DETAIL_FORMAT,
-                    "index": index,
-                    "text": segment.text,
-                }
-            )
-    return details
+    return [
+        dict(segment.data)
+        if segment.wire == WIRE and segment.data is not None
+        else minimax_reasoning_item(segment.text, index)
+        for index, segment in enumerate(segments)
+    ]
 
 
 # Response
