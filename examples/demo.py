@@ -34,7 +34,9 @@ def open_transport() -> Iterator[Transport]:
         return
     from minimax_m3.testing import MiniMaxEmulator, Reply, ToolCallReply
 
-    print(f"{BOLD}Using the loopback emulator{RESET}: no MINIMAX_API_KEY set, replies are scripted.\n")
+    print(
+        f"{BOLD}Using the loopback emulator{RESET}: no MINIMAX_API_KEY set, replies are scripted.\n"
+    )
     with MiniMaxEmulator(require_reasoning_replay=True) as emulator:
         emulator.queue(
             Reply(
@@ -87,7 +89,8 @@ def tool_round(transport: Transport) -> None:
     # thought across the tool call (the emulator here refuses a turn without it).
     history.append(first.to_message())
     history += [
-        Message(role="tool", tool_call_id=call.id, content="24°C, sunny") for call in first.tool_calls
+        Message(role="tool", tool_call_id=call.id, content="24°C, sunny")
+        for call in first.tool_calls
     ]
     second = transport.complete(ChatRequest(model="MiniMax-M3", messages=history, tools=[WEATHER]))
     print(f"{DIM}thinking: {second.reasoning_text}{RESET}")
