@@ -408,7 +408,7 @@ class StreamState:
             usage=self.usage,
             model=self.model,
             response_id=self.response_id,
-            request_id=self.request_id,
+            request_id=self.request_id or self.response_id,
             provider_metadata=dict(self.metadata),
         )
 

@@ -209,7 +209,8 @@ def parse_response(
         usage=parse_usage(payload.get("usage")),
         model=_str(payload.get("model")),
         response_id=_str(payload.get("id")),
-        request_id=request_id,
+        # MiniMax's trace-id header equals the body id; a proxy may drop the header.
+        request_id=request_id or _str(payload.get("id")),
         provider_metadata=_metadata(payload),
     )
 

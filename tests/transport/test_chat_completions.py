@@ -398,3 +398,8 @@ def test_error_object_mid_stream_raises() -> None:
 def test_truncated_json_event_is_a_protocol_error() -> None:
     with pytest.raises(ProtocolError, match="not valid JSON"):
         decode_stream_event(event('{"id": "x", "choi'))
+
+
+def test_request_id_falls_back_to_the_body_id() -> None:
+    assert parse_response(response({"content": "x"})).request_id == "r1"
+    assert parse_response(response({"content": "x"}), request_id="hdr").request_id == "hdr"
