@@ -44,7 +44,7 @@ class MiniMaxM3Error(Exception):
         message: str,
         *,
         status_code: int | None = None,
-        provider_code: int | None = None,
+        provider_code: int | str | None = None,
         request_id: str | None = None,
         retryable: bool = False,
         body: object | None = None,
@@ -126,7 +126,7 @@ class StreamInterruptedError(MiniMaxM3Error):
         *,
         partial: object | None = None,
         status_code: int | None = None,
-        provider_code: int | None = None,
+        provider_code: int | str | None = None,
         request_id: str | None = None,
         retryable: bool = False,
         body: object | None = None,
@@ -186,6 +186,20 @@ ERROR_TABLE: dict[tuple[str, int | str], tuple[ErrorClass, bool]] = {
     # Daily free neuron allocation used up: waiting seconds will not help.
     ("cloudflare", 3036): (InsufficientBalanceError, False),
     ("cloudflare", 3040): (RateLimitError, True),  # out of capacity
+    ("runware", "invalidApiKey"): (AuthenticationError, False),
+    ("runware", "insufficientCredits"): (InsufficientBalanceError, False),
+    ("runware", "rateLimitExceeded"): (RateLimitError, True),
+    ("runware", "timeoutProvider"): (ServerError, True),
+    ("runware", "providerInternalError"): (ServerError, True),
+    ("runware", "inferenceError"): (ServerError, True),
+    ("runware", "invalidParameter"): (BadRequestError, False),
+    ("runware", "missingParameter"): (BadRequestError, False),
+    ("runware", "unsupportedParameter"): (BadRequestError, False),
+    ("runware", "invalidMessageRole"): (BadRequestError, False),
+    ("runware", "providerBadRequest"): (BadRequestError, False),
+    ("runware", "modelNotFound"): (NotFoundError, False),
+    ("runware", "taskFailedOrNotFound"): (NotFoundError, False),
+    ("runware", "contentPolicyViolation"): (ContentFilteredError, False),
     (HTTP, 400): (BadRequestError, False),
     (HTTP, 401): (AuthenticationError, False),
     (HTTP, 402): (InsufficientBalanceError, False),
@@ -326,19 +340,19 @@ def _error_from_mapping(
     provider: str,
 ) -> MiniMaxM3Error:
     messages: list[object] = []
-    codes: list[tuple[str, int]] = []
+    codes: list[tuple[str, int | str]] = []
     status_hint: int | None = None
 
     base = payload.get("base_resp")
     if isinstance(base, Mapping):
-        code = _as_int(base.get("status_code"))
-        if code:
-            codes.append(("minimax", code))
+        status = _as_int(base.get("status_code"))
+        if status:
+            codes.append(("minimax", status))
             messages.append(base.get("status_msg"))
     error = payload.get("error")
     if isinstance(error, Mapping):
         messages.append(error.get("message"))
-        code = _as_int(error.get("code"))
+        code = _as_code(error.get("code"))
         if code:
             codes.append((provider, code))
         error_type = error.get("type")
@@ -350,7 +364,7 @@ def _error_from_mapping(
     errors = payload.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], Mapping):
         messages.append(errors[0].get("message"))
-        code = _as_int(errors[0].get("code"))
+        code = _as_code(errors[0].get("code"))
         if code:
             codes.append((provider, code))
     messages.extend((payload.get("message"), payload.get("detail")))
@@ -411,6 +425,15 @@ def _as_int(value: object) -> int | None:
     if isinstance(value, str) and _INT_TEXT.fullmatch(value):
         return int(value)
     return None
+
+
+def _as_code(value: object) -> int | str | None:
+    """A provider code: MiniMax and Cloudflare use numbers, Runware words like "invalidApiKey"."""
+    number = _as_int(value)
+    if number is not None:
+        return number or None
+    text = _as_str(value)
+    return text.strip() if text and text.strip() else None
 
 
 def _as_str(value: object) -> str | None:

@@ -63,6 +63,20 @@ CODE_ROWS = [
     ("cloudflare", 2021, InsufficientBalanceError, False),
     ("cloudflare", 3036, InsufficientBalanceError, False),
     ("cloudflare", 3040, RateLimitError, True),
+    ("runware", "invalidApiKey", AuthenticationError, False),
+    ("runware", "insufficientCredits", InsufficientBalanceError, False),
+    ("runware", "rateLimitExceeded", RateLimitError, True),
+    ("runware", "timeoutProvider", ServerError, True),
+    ("runware", "providerInternalError", ServerError, True),
+    ("runware", "inferenceError", ServerError, True),
+    ("runware", "invalidParameter", BadRequestError, False),
+    ("runware", "missingParameter", BadRequestError, False),
+    ("runware", "unsupportedParameter", BadRequestError, False),
+    ("runware", "invalidMessageRole", BadRequestError, False),
+    ("runware", "providerBadRequest", BadRequestError, False),
+    ("runware", "modelNotFound", NotFoundError, False),
+    ("runware", "taskFailedOrNotFound", NotFoundError, False),
+    ("runware", "contentPolicyViolation", ContentFilteredError, False),
 ]
 
 STATUS_ROWS = [
@@ -561,9 +575,9 @@ def test_payload_without_error_gives_none(payload: dict[str, object]) -> None:
         pytest.param(
             {"errors": [{"code": "timeoutProvider", "message": "The provider timed out."}]},
             "runware",
-            MiniMaxM3Error,
-            None,
-            False,
+            ServerError,
+            "timeoutProvider",
+            True,
             id="errors-list-with-string-code",
         ),
         pytest.param(
