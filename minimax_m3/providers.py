@@ -26,6 +26,12 @@ class ProviderProfile:
     reasoning_starts_open: bool = False
     temperature_range: tuple[float, float] | None = None
     top_p_range: tuple[float, float] | None = None
+    # A provider's own cap on output tokens, below the model's where it differs.
+    max_output_tokens: int | None = None
+    # Cloudflare's minimax/m3 schema documents max_tokens; MiniMax deprecates it.
+    max_tokens_field: str = "max_completion_tokens"
+    # Cloudflare's schema takes tool_choice "none" or "auto" only.
+    supports_required_tool_choice: bool = True
 
     def path(self, api: ApiName, *, account_id: str | None = None) -> str:
         """The path appended to ``base_url`` for one wire format."""
@@ -70,6 +76,8 @@ PROVIDERS: dict[str, ProviderProfile] = {
         api_key_env="CLOUDFLARE_API_TOKEN",
         temperature_range=(0.0, 1.0),
         top_p_range=(0.0, 1.0),
+        max_tokens_field="max_tokens",
+        supports_required_tool_choice=False,
     ),
     "runware": ProviderProfile(
         name="runware",
@@ -77,6 +85,9 @@ PROVIDERS: dict[str, ProviderProfile] = {
         apis=("runware_tasks", "chat_completions"),
         default_base_url="https://api.runware.ai/v1",
         api_key_env="RUNWARE_API_KEY",
+        temperature_range=(0.0, 2.0),
+        top_p_range=(0.0, 1.0),
+        max_output_tokens=512_000,
     ),
     "openai-compatible": ProviderProfile(
         name="openai-compatible",
@@ -85,7 +96,6 @@ PROVIDERS: dict[str, ProviderProfile] = {
         default_base_url=None,
         api_key_env=None,
         api_key_required=False,
-        reasoning_starts_open=False,
     ),
 }
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from minimax_m3.tool_xml import ToolXmlExtractor
 from minimax_m3.types import (
     ChatResult,
     ReasoningDelta,
@@ -27,6 +28,7 @@ from minimax_m3.types import (
     ToolCall,
     ToolCallDelta,
     ToolCallFragment,
+    ToolSpec,
     Usage,
     WireDelta,
 )
@@ -123,6 +125,11 @@ class ReasoningTrack:
             # Shown text is never rewritten: once released, the snapshots read so far stand.
             self.text = (text if self._released else "".join(self._chain)) + piece
             self._chain = []
+
+    @property
+    def worth_keeping(self) -> bool:
+        """Text, a signature, or a redacted block's data: an empty item is no reasoning."""
+        return bool(self.text or self.signature or (self.fields and "data" in self.fields))
 
     def segment(self) -> ReasoningSegment:
         data: dict[str, Any] | None = None
@@ -303,10 +310,12 @@ class StreamState:
         self,
         *,
         stop: Sequence[str] = (),
+        tools: Sequence[ToolSpec] = (),
         reasoning_starts_open: bool = False,
         request_id: str | None = None,
     ) -> None:
         self._splitter = ThinkTagSplitter(starts_open=reasoning_starts_open)
+        self._tool_xml = ToolXmlExtractor(tools)
         self._stop = StopCutter(stop) if stop else None
         self._text: list[str] = []
         self._reasoning: dict[int, ReasoningTrack] = {}
@@ -314,6 +323,7 @@ class StreamState:
         # first source seen is used and the other dropped, so it is never shown twice.
         self._reasoning_source: str | None = None
         self._held_reasoning = False
+        self._calls_from_text = False
         self._tools: dict[int, _ToolTrack] = {}
         self.finish_reason: str | None = None
         self.done = False
@@ -373,6 +383,10 @@ class StreamState:
             self._take_tagged_reasoning(reasoning, events)
         if text:
             self._take_text(text, events)
+        tail, calls = self._tool_xml.finish()
+        self._take_xml_calls(calls, events)
+        if tail:
+            self._emit_text(tail, events)
         if self._stop is not None:
             tail = self._stop.finish()
             if tail:
@@ -383,7 +397,7 @@ class StreamState:
     def result(self) -> ChatResult:
         """Everything accumulated so far (the whole answer once the stream has ended)."""
         text = "".join(self._text)
-        reasoning = [track.segment() for track in self._reasoning.values() if track.text]
+        reasoning = [track.segment() for track in self._reasoning.values() if track.worth_keeping]
         if not reasoning and not self._splitter.saw_tags:
             late = _late_close_tag(text)
             if late is not None:
@@ -400,6 +414,9 @@ class StreamState:
         finish_reason = self.finish_reason
         if self.stopped:
             finish_reason = "stop"
+        elif self._calls_from_text and finish_reason in (None, "stop"):
+            # The server did not see the calls it sent as text; the answer is a tool call.
+            finish_reason = "tool_calls"
         return ChatResult(
             text=text,
             reasoning=reasoning,
@@ -422,7 +439,9 @@ class StreamState:
         for fragment in fragments:
             track = self._reasoning.get(fragment.key)
             if track is None:
-                track = self._reasoning[fragment.key] = ReasoningTrack(fragment)
+                track = self._reasoning[fragment.key] = ReasoningTrack(
+                    fragment, incremental=fragment.incremental
+                )
             new = track.add(fragment)
             if new:
                 events.append(ReasoningDelta(new))
@@ -450,6 +469,22 @@ class StreamState:
         events.append(ReasoningDelta(track.add(ReasoningFragment(text=text))))
 
     def _take_text(self, text: str, events: list[StreamEvent]) -> None:
+        text, calls = self._tool_xml.feed(text)
+        self._take_xml_calls(calls, events)
+        if text:
+            self._emit_text(text, events)
+
+    def _take_xml_calls(self, calls: list[ToolCall], events: list[StreamEvent]) -> None:
+        if calls:
+            self._calls_from_text = True
+        for call in calls:
+            index = max(self._tools, default=-1) + 1
+            self._take_tool_fragment(
+                ToolCallFragment(index=index, id=call.id, name=call.name, arguments=call.arguments),
+                events,
+            )
+
+    def _emit_text(self, text: str, events: list[StreamEvent]) -> None:
         if self._stop is not None:
             text = self._stop.feed(text)
             if not text:

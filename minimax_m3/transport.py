@@ -30,12 +30,14 @@ from minimax_m3.errors import (
     MiniMaxM3Error,
     ProtocolError,
     StreamInterruptedError,
+    error_from_payload,
     error_from_response,
 )
 from minimax_m3.providers import ApiName, ProviderProfile, get_provider
 from minimax_m3.retry import RetryPolicy
 from minimax_m3.sse import SSEDecoder
 from minimax_m3.stream import StreamState, cut_result_at_stop
+from minimax_m3.tool_xml import split_tool_xml
 from minimax_m3.types import (
     ChatRequest,
     ChatResult,
@@ -46,7 +48,7 @@ from minimax_m3.types import (
     ToolCallDelta,
 )
 from minimax_m3.validation import validate_request
-from minimax_m3.wire import WIRE_FORMATS, WireFormat
+from minimax_m3.wire import WIRE_NAMES, Exchange, Poll, poll_delays, wire_format
 
 logger = logging.getLogger("minimax_m3")
 
@@ -159,9 +161,9 @@ class StreamReader:
 
     __slots__ = ("_decode", "_decoder", "emitted", "state")
 
-    def __init__(self, wire: WireFormat, state: StreamState) -> None:
+    def __init__(self, exchange: Exchange, state: StreamState) -> None:
         self._decoder = SSEDecoder()
-        self._decode = wire.decode_stream_event
+        self._decode = exchange.decode_stream_event
         self.state = state
         self.emitted = 0
 
@@ -217,11 +219,13 @@ class Transport:
         http_client: httpx.Client | None = None,
         http_async_client: httpx.AsyncClient | None = None,
         default_headers: Mapping[str, str] | None = None,
+        gateway_id: str | None = None,
+        poll_interval: float = 1.0,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
         self.profile: ProviderProfile = get_provider(provider)
         self.api: ApiName = self._resolve_api(api)
-        self.wire = WIRE_FORMATS[self.api]
+        self.wire = wire_format(self.api)
         self.api_key = self._resolve_api_key(api_key)
         self.account_id = account_id or (
             os.environ.get("CLOUDFLARE_ACCOUNT_ID") if self.profile.name == "cloudflare" else None
@@ -240,6 +244,19 @@ class Transport:
         self._http_client = http_client
         self._http_async_client = http_async_client
         self.default_headers = dict(default_headers or {})
+        if (
+            isinstance(poll_interval, bool)
+            or not isinstance(poll_interval, (int, float))
+            or (poll_interval <= 0)
+        ):
+            raise ValueError(
+                f"poll_interval must be a positive number of seconds; got {poll_interval!r}"
+            )
+        self.poll_interval = float(poll_interval)
+        if gateway_id:
+            if self.profile.name != "cloudflare":
+                raise ValueError("gateway_id is for provider 'cloudflare' (its AI Gateway)")
+            self.default_headers["cf-aig-gateway-id"] = gateway_id
 
     def __repr__(self) -> str:
         return (
@@ -251,9 +268,9 @@ class Transport:
         if api is None:
             return self.profile.apis[0]
         for name in self.profile.apis:
-            if name == api and name in WIRE_FORMATS:
+            if name == api and name in WIRE_NAMES:
                 return name
-        allowed = ", ".join(repr(a) for a in self.profile.apis if a in WIRE_FORMATS)
+        allowed = ", ".join(repr(a) for a in self.profile.apis)
         raise ValueError(
             f"api must be one of {allowed} for provider {self.profile.name!r}; got {api!r}"
         )
@@ -289,14 +306,20 @@ class Transport:
 
     # Pure steps shared by every driver.
 
-    def build_http_request(self, request: ChatRequest, *, stream: bool) -> httpx.Request:
+    def build_http_request(
+        self, request: ChatRequest, *, stream: bool
+    ) -> tuple[httpx.Request, Exchange]:
         """Validate the request and encode it; raises ValueError before anything is sent."""
         validate_request(request, self.profile)
-        body = self.wire.build_request_body(request, profile=self.profile, stream=stream)
+        exchange = self.wire(request, self.profile, stream)
+        return self.http_request(exchange.body, exchange, stream=stream), exchange
+
+    def http_request(self, body: Any, exchange: Exchange, *, stream: bool) -> httpx.Request:
         headers = {
             "content-type": "application/json",
             "accept": "text/event-stream" if stream else "application/json",
             "user-agent": f"minimax-m3-python/{__version__}",
+            **exchange.headers,
             **self.default_headers,
         }
         if self.api_key is not None:
@@ -305,8 +328,13 @@ class Transport:
         return httpx.Request("POST", self.url, headers=headers, content=content)
 
     def result_from_response(
-        self, request: ChatRequest, status_code: int, body: bytes, headers: httpx.Headers
-    ) -> ChatResult:
+        self,
+        request: ChatRequest,
+        exchange: Exchange,
+        status_code: int,
+        body: bytes,
+        headers: httpx.Headers,
+    ) -> ChatResult | Poll:
         request_id = request_id_from(headers)
         if not 200 <= status_code < 300:
             raise error_from_response(status_code, body, headers, provider=self.profile.name)
@@ -318,20 +346,37 @@ class Transport:
                 status_code=status_code,
                 request_id=request_id,
             ) from None
-        result = self.wire.parse_response(
-            payload,
-            request_id=request_id,
-            reasoning_starts_open=self.profile.reasoning_starts_open,
-        )
-        return cut_result_at_stop(result, request.stop)
+        if isinstance(payload, dict):
+            # Cloudflare's envelope, on any status, and errors on HTTP 200 of any provider.
+            error = error_from_payload(payload, request_id=request_id, provider=self.profile.name)
+            if error is not None:
+                raise error
+        outcome = exchange.parse_response(payload, request_id=request_id)
+        if isinstance(outcome, Poll):
+            return outcome
+        return finish_result(outcome, request)
 
-    def new_stream_reader(self, request: ChatRequest, headers: httpx.Headers) -> StreamReader:
+    def new_stream_reader(
+        self, request: ChatRequest, exchange: Exchange, headers: httpx.Headers
+    ) -> StreamReader:
         state = StreamState(
             stop=request.stop,
+            tools=request.tools,
             reasoning_starts_open=self.profile.reasoning_starts_open,
             request_id=request_id_from(headers),
         )
-        return StreamReader(self.wire, state)
+        return StreamReader(exchange, state)
+
+    @property
+    def poll_budget(self) -> float:
+        """How long a queued task may take, all polls together: the read timeout."""
+        return self.timeout.read if self.timeout.read is not None else 600.0
+
+    def poll_timed_out(self, started: float, poll: Poll) -> APITimeoutError:
+        return APITimeoutError(
+            f"the task was still processing after {time.monotonic() - started:.0f}s of polling",
+            body=poll.body,
+        )
 
     def delay_or_raise(self, error: MiniMaxM3Error, retries_done: int) -> float:
         """Seconds to wait before the next attempt, or re-raise ``error``."""
@@ -358,7 +403,21 @@ class Transport:
         return self._http_client or shared_sync_client(self.timeout)
 
     def complete(self, request: ChatRequest) -> ChatResult:
-        http_request = self.build_http_request(request, stream=False)
+        http_request, exchange = self.build_http_request(request, stream=False)
+        outcome = self._send(request, exchange, http_request)
+        started = time.monotonic()
+        delays = poll_delays(first=self.poll_interval)
+        while isinstance(outcome, Poll):
+            if time.monotonic() - started > self.poll_budget:
+                raise self.poll_timed_out(started, outcome)
+            time.sleep(next(delays))
+            poll = self.http_request(outcome.body, exchange, stream=False)
+            outcome = self._send(request, exchange, poll)
+        return outcome
+
+    def _send(
+        self, request: ChatRequest, exchange: Exchange, http_request: httpx.Request
+    ) -> ChatResult | Poll:
         retries = 0
         while True:
             try:
@@ -368,7 +427,7 @@ class Transport:
                     raise connection_error(exc) from exc
                 self._log_response(response)
                 return self.result_from_response(
-                    request, response.status_code, response.content, response.headers
+                    request, exchange, response.status_code, response.content, response.headers
                 )
             except MiniMaxM3Error as error:
                 time.sleep(self.delay_or_raise(error, retries))
@@ -392,19 +451,16 @@ class Transport:
             response.close()
 
     def stream(self, request: ChatRequest) -> Iterator[StreamEvent]:
-        http_request = self.build_http_request(request, stream=True)
+        http_request, exchange = self.build_http_request(request, stream=True)
         retries = 0
         while True:
             reader: StreamReader | None = None
             try:
                 with self._open_stream(http_request) as response:
                     if not _is_event_stream(response):
-                        result = self.result_from_response(
-                            request, response.status_code, response.content, response.headers
-                        )
-                        yield from events_from_result(result)
+                        yield from self.events_from_whole_response(request, exchange, response)
                         return
-                    reader = self.new_stream_reader(request, response.headers)
+                    reader = self.new_stream_reader(request, exchange, response.headers)
                     try:
                         for chunk in response.iter_bytes():
                             events = reader.feed(chunk)
@@ -422,13 +478,38 @@ class Transport:
                 time.sleep(self.delay_or_raise(error, retries))
                 retries += 1
 
+    def events_from_whole_response(
+        self, request: ChatRequest, exchange: Exchange, response: httpx.Response
+    ) -> list[StreamEvent]:
+        """Errors, and servers that ignore ``stream: true``, answer with one JSON body."""
+        outcome = self.result_from_response(
+            request, exchange, response.status_code, response.content, response.headers
+        )
+        if isinstance(outcome, Poll):
+            raise ProtocolError("a streamed request was answered with a queued task")
+        return events_from_result(outcome)
+
     # Async driver: the same loops, awaiting.
 
     def _async_client(self) -> httpx.AsyncClient:
         return self._http_async_client or shared_async_client(self.timeout)
 
     async def acomplete(self, request: ChatRequest) -> ChatResult:
-        http_request = self.build_http_request(request, stream=False)
+        http_request, exchange = self.build_http_request(request, stream=False)
+        outcome = await self._asend(request, exchange, http_request)
+        started = time.monotonic()
+        delays = poll_delays(first=self.poll_interval)
+        while isinstance(outcome, Poll):
+            if time.monotonic() - started > self.poll_budget:
+                raise self.poll_timed_out(started, outcome)
+            await asyncio.sleep(next(delays))
+            poll = self.http_request(outcome.body, exchange, stream=False)
+            outcome = await self._asend(request, exchange, poll)
+        return outcome
+
+    async def _asend(
+        self, request: ChatRequest, exchange: Exchange, http_request: httpx.Request
+    ) -> ChatResult | Poll:
         retries = 0
         while True:
             try:
@@ -438,7 +519,7 @@ class Transport:
                     raise connection_error(exc) from exc
                 self._log_response(response)
                 return self.result_from_response(
-                    request, response.status_code, response.content, response.headers
+                    request, exchange, response.status_code, response.content, response.headers
                 )
             except MiniMaxM3Error as error:
                 await asyncio.sleep(self.delay_or_raise(error, retries))
@@ -462,20 +543,17 @@ class Transport:
             await response.aclose()
 
     async def astream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        http_request = self.build_http_request(request, stream=True)
+        http_request, exchange = self.build_http_request(request, stream=True)
         retries = 0
         while True:
             reader: StreamReader | None = None
             try:
                 async with self._aopen_stream(http_request) as response:
                     if not _is_event_stream(response):
-                        result = self.result_from_response(
-                            request, response.status_code, response.content, response.headers
-                        )
-                        for event in events_from_result(result):
+                        for event in self.events_from_whole_response(request, exchange, response):
                             yield event
                         return
-                    reader = self.new_stream_reader(request, response.headers)
+                    reader = self.new_stream_reader(request, exchange, response.headers)
                     try:
                         async for chunk in response.aiter_bytes():
                             for event in reader.feed(chunk):
@@ -492,6 +570,18 @@ class Transport:
                     raise
                 await asyncio.sleep(self.delay_or_raise(error, retries))
                 retries += 1
+
+
+def finish_result(result: ChatResult, request: ChatRequest) -> ChatResult:
+    """What every whole answer gets, whatever its format: tool calls the server left as
+    MiniMax XML in the text are made calls, and stop sequences are cut."""
+    if "<minimax:tool_call>" in result.text:
+        text, calls = split_tool_xml(result.text, request.tools)
+        result.text = text.strip() if calls else text
+        result.tool_calls = [*result.tool_calls, *calls]
+        if calls and result.finish_reason in (None, "stop"):
+            result.finish_reason = "tool_calls"
+    return cut_result_at_stop(result, request.stop)
 
 
 def _is_event_stream(response: httpx.Response) -> bool:

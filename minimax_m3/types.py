@@ -233,6 +233,8 @@ class ReasoningFragment:
     fields: Mapping[str, Any] | None = None
     text_field: str = "text"
     signature: str | None = None
+    # The format guarantees increments (Anthropic's thinking_delta): no snapshot detection.
+    incremental: bool = False
 
 
 @dataclass(slots=True)

@@ -29,7 +29,12 @@ def validate_request(request: ChatRequest, profile: ProviderProfile) -> None:
     )
     _check_range("top_p", request.top_p, profile.top_p_range, info.top_p_range if info else None)
     if request.max_tokens is not None:
-        limit = info.max_output_tokens if info else None
+        limits = [
+            cap
+            for cap in (info.max_output_tokens if info else None, profile.max_output_tokens)
+            if cap
+        ]
+        limit = min(limits) if limits else None
         if isinstance(request.max_tokens, bool) or not isinstance(request.max_tokens, int):
             raise ValueError(f"max_tokens must be an integer; got {request.max_tokens!r}")
         if request.max_tokens < 1 or (limit is not None and request.max_tokens > limit):
@@ -45,7 +50,7 @@ def validate_request(request: ChatRequest, profile: ProviderProfile) -> None:
         )
     if isinstance(request.stop, str) or not all(isinstance(s, str) for s in request.stop):
         raise ValueError(f"stop must be a list of strings; got {request.stop!r}")
-    _check_tools(request)
+    _check_tools(request, profile)
     check_history(request.messages)
 
 
@@ -67,7 +72,7 @@ def _check_range(
         raise ValueError(f"{name} must be from {low:g} to {high:g}; got {value!r}")
 
 
-def _check_tools(request: ChatRequest) -> None:
+def _check_tools(request: ChatRequest, profile: ProviderProfile) -> None:
     names = [tool.name for tool in request.tools]
     for name in names:
         if not name:
@@ -88,6 +93,11 @@ def _check_tools(request: ChatRequest) -> None:
         )
     elif choice == "required" and not names:
         raise ValueError("tool_choice='required' needs at least one tool")
+    elif choice == "required" and not profile.supports_required_tool_choice:
+        raise ValueError(
+            f"tool_choice='required' is not available on provider {profile.name!r}, whose "
+            "schema takes 'none' or 'auto'; name one tool to force it, or use 'auto'"
+        )
 
 
 def check_history(messages: Sequence[Message]) -> None:

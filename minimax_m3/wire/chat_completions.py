@@ -46,6 +46,23 @@ METADATA_KEYS = (
 )
 
 
+class ChatCompletionsExchange:
+    """One call in the Chat Completions format."""
+
+    def __init__(self, request: ChatRequest, profile: ProviderProfile, stream: bool) -> None:
+        self.body = build_request_body(request, profile=profile, stream=stream)
+        self.headers: dict[str, str] = {}
+        self._starts_open = profile.reasoning_starts_open
+
+    def parse_response(self, payload: Any, *, request_id: str | None) -> ChatResult:
+        return parse_response(
+            payload, request_id=request_id, reasoning_starts_open=self._starts_open
+        )
+
+    def decode_stream_event(self, event: SSEEvent) -> WireDelta:
+        return decode_stream_event(event)
+
+
 # Request
 
 
@@ -68,15 +85,14 @@ def build_request_body(
     if request.thinking is not None and is_m3(request.model):
         body["thinking"] = {"type": request.thinking}
     if request.max_tokens is not None:
-        # max_tokens is deprecated on MiniMax; max_completion_tokens is the field.
-        body["max_completion_tokens"] = request.max_tokens
+        body[profile.max_tokens_field] = request.max_tokens
     if request.temperature is not None:
         body["temperature"] = request.temperature
     if request.top_p is not None:
         body["top_p"] = request.top_p
     if request.stop:
         body["stop"] = list(request.stop)
-    tools, tool_choice = _tools_and_choice(request)
+    tools, tool_choice = _tools_and_choice(request, profile)
     if tools:
         body["tools"] = tools
         if tool_choice is not None:
@@ -93,13 +109,17 @@ def build_request_body(
     return body
 
 
-def _tools_and_choice(request: ChatRequest) -> tuple[list[dict[str, Any]], str | None]:
+def _tools_and_choice(
+    request: ChatRequest, profile: ProviderProfile
+) -> tuple[list[dict[str, Any]], str | None]:
     specs = list(request.tools)
     choice = request.tool_choice
     if isinstance(choice, NamedToolChoice):
-        # MiniMax takes no named tool_choice: send that tool alone and require a call.
+        # No named tool_choice on these servers: offer that tool alone, and require a call
+        # where "required" exists (Cloudflare's schema has only "none" and "auto").
         specs = [spec for spec in specs if spec.name == choice.name]
-        return [tool_spec_to_dict(spec) for spec in specs], "required"
+        forced = "required" if profile.supports_required_tool_choice else "auto"
+        return [tool_spec_to_dict(spec) for spec in specs], forced
     return [tool_spec_to_dict(spec) for spec in specs], choice
 
 
@@ -184,6 +204,7 @@ def parse_response(
     error = error_from_payload(payload, request_id=request_id)
     if error is not None:
         raise error
+    payload = unwrap_result(payload)
     choices = payload.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         raise ProtocolError("response has no choices", request_id=request_id, body=payload)
@@ -213,6 +234,16 @@ def parse_response(
         request_id=request_id or _str(payload.get("id")),
         provider_metadata=_metadata(payload),
     )
+
+
+def unwrap_result(payload: dict[str, Any]) -> dict[str, Any]:
+    """Cloudflare may wrap the answer as ``{"result": ...}``, on /ai/run twice over."""
+    while "choices" not in payload and "content" not in payload:
+        inner = payload.get("result")
+        if not isinstance(inner, dict):
+            break
+        payload = inner
+    return payload
 
 
 def _content_text(content: Any) -> str:

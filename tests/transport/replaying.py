@@ -6,24 +6,34 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
+from minimax_m3.providers import PROVIDERS
 from minimax_m3.stream import StreamState
 from minimax_m3.transport import StreamReader
 from minimax_m3.types import (
+    ChatRequest,
     ChatResult,
+    Message,
     ReasoningDelta,
     StreamEnd,
     StreamEvent,
     TextDelta,
     ToolCallDelta,
 )
-from minimax_m3.wire import WIRE_FORMATS
+from minimax_m3.wire import wire_format
 
 
 def replay_stream(
-    body: bytes, cuts: Iterable[int] = (), *, stop: tuple[str, ...] = ()
+    body: bytes,
+    cuts: Iterable[int] = (),
+    *,
+    stop: tuple[str, ...] = (),
+    api: str = "chat_completions",
+    provider: str = "minimax",
 ) -> tuple[list[StreamEvent], ChatResult]:
-    """Feed ``body`` to a Chat Completions stream reader, cut at the given offsets."""
-    reader = StreamReader(WIRE_FORMATS["chat_completions"], StreamState(stop=stop))
+    """Feed ``body`` to a stream reader of one wire format, cut at the given offsets."""
+    request = ChatRequest(model="MiniMax-M3", messages=[Message(role="user", content="Hi")])
+    exchange = wire_format(api)(request, PROVIDERS[provider], True)
+    reader = StreamReader(exchange, StreamState(stop=stop))
     events: list[StreamEvent] = []
     start = 0
     for cut in sorted(set(cuts)):

@@ -485,7 +485,10 @@ def test_key_from_the_environment_never_shows_in_repr(monkeypatch: pytest.Monkey
     ("kwargs", "message"),
     [
         ({"provider": "openai"}, "provider must be one of 'minimax', 'cloudflare'"),
-        ({"api": "runware_tasks"}, "api must be one of 'chat_completions' for provider 'minimax'"),
+        (
+            {"api": "runware_tasks"},
+            "api must be one of 'chat_completions', 'anthropic_messages' for provider 'minimax'",
+        ),
         ({"timeout": -1}, "timeout must be a positive number"),
         ({"max_retries": -1}, "max_retries must be a whole number"),
         ({"base_url": "api.minimax.io"}, "base_url must start with http"),

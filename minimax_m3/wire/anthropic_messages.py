@@ -1,0 +1,409 @@
+"""The Anthropic Messages wire format, as MiniMax (``/anthropic/v1/messages``) and
+Cloudflare (``/ai/v1/messages``) serve M3.
+
+Thinking blocks come with a signature and go back verbatim; tool calls are ``tool_use``
+blocks answered by ``tool_result`` blocks in the next user turn.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from minimax_m3.errors import ProtocolError, error_from_payload
+from minimax_m3.models import is_m3, model_info
+from minimax_m3.providers import ProviderProfile
+from minimax_m3.sse import SSEEvent
+from minimax_m3.types import (
+    ChatRequest,
+    ChatResult,
+    ContentPart,
+    ImagePart,
+    Message,
+    NamedToolChoice,
+    ReasoningFragment,
+    ReasoningSegment,
+    TextPart,
+    ToolCall,
+    ToolCallFragment,
+    Usage,
+    WireDelta,
+)
+from minimax_m3.wire.chat_completions import unwrap_result
+
+WIRE = "anthropic_messages"
+ANTHROPIC_VERSION = "2023-06-01"
+
+# When the caller sets no limit: Messages requires max_tokens, and MiniMax recommends
+# these for M3 and M2.x.
+_DEFAULT_MAX_TOKENS = {"MiniMax-M3": 131_072, "MiniMax-M2": 65_536}
+_FALLBACK_MAX_TOKENS = 32_768
+
+# Anthropic stop reasons in the vocabulary the rest of the package uses.
+_FINISH = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "tool_use": "tool_calls",
+    "max_tokens": "length",
+    "refusal": "content_filter",
+}
+_THINKING_FIELDS = {"type": "thinking"}
+
+
+class AnthropicMessagesExchange:
+    """One call in the Anthropic Messages format."""
+
+    def __init__(self, request: ChatRequest, profile: ProviderProfile, stream: bool) -> None:
+        self.body = build_request_body(request, stream=stream)
+        self.headers = {"anthropic-version": ANTHROPIC_VERSION}
+        self._input_usage: dict[str, int] = {}
+
+    def parse_response(self, payload: Any, *, request_id: str | None) -> ChatResult:
+        return parse_response(payload, request_id=request_id)
+
+    def decode_stream_event(self, event: SSEEvent) -> WireDelta:
+        try:
+            payload = json.loads(event.data)
+        except ValueError:
+            raise ProtocolError(f"stream event is not valid JSON: {event.data[:200]!r}") from None
+        if not isinstance(payload, dict):
+            raise ProtocolError(f"stream event is not a JSON object: {event.data[:200]!r}")
+        kind = payload.get("type") or event.event
+        if kind == "error" or event.event == "error":
+            error = error_from_payload(payload)
+            raise error or ProtocolError(f"stream error event: {event.data[:200]!r}")
+        if kind == "message_start":
+            message = payload.get("message")
+            if not isinstance(message, dict):
+                return WireDelta()
+            self._input_usage = _usage_numbers(message.get("usage"))
+            return WireDelta(
+                response_id=_str(message.get("id")),
+                model=_str(message.get("model")),
+                usage=_usage(self._input_usage),
+            )
+        if kind == "content_block_start":
+            return _block_start(payload)
+        if kind == "content_block_delta":
+            return _block_delta(payload)
+        if kind == "message_delta":
+            delta = payload.get("delta")
+            stop = delta.get("stop_reason") if isinstance(delta, dict) else None
+            numbers = {**self._input_usage, **_usage_numbers(payload.get("usage"))}
+            return WireDelta(
+                finish_reason=_finish(stop),
+                usage=_usage(numbers) if numbers else None,
+                metadata={"stop_reason": stop} if stop else None,
+            )
+        if kind == "message_stop":
+            return WireDelta(done=True)
+        # ping, content_block_stop and event types added later carry nothing we need.
+        return WireDelta()
+
+
+# Request
+
+
+def build_request_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
+    system, messages = messages_to_anthropic(request.messages)
+    body: dict[str, Any] = {
+        "model": request.model,
+        "max_tokens": request.max_tokens or _default_max_tokens(request.model),
+        "messages": messages,
+    }
+    if system:
+        body["system"] = system
+    if is_m3(request.model):
+        # The Anthropic endpoint's default is no thinking, unlike Chat Completions: say so
+        # explicitly, so M3 thinks the same way on both formats.
+        body["thinking"] = {"type": request.thinking or "adaptive"}
+    if request.temperature is not None:
+        body["temperature"] = request.temperature
+    if request.top_p is not None:
+        body["top_p"] = request.top_p
+    if request.stop:
+        body["stop_sequences"] = list(request.stop)
+    if request.tools:
+        specs = list(request.tools)
+        choice = request.tool_choice
+        if isinstance(choice, NamedToolChoice):
+            # Offer the named tool alone as well: MiniMax documents only auto and none.
+            specs = [spec for spec in specs if spec.name == choice.name]
+        body["tools"] = [
+            {
+                "name": spec.name,
+                "description": spec.description,
+                "input_schema": dict(spec.parameters),
+            }
+            for spec in specs
+        ]
+        if choice is not None:
+            body["tool_choice"] = _tool_choice(choice)
+    if stream:
+        body["stream"] = True
+    if request.extra_body:
+        body.update(request.extra_body)
+    return body
+
+
+def _default_max_tokens(model: str) -> int:
+    info = model_info(model)
+    return (
+        _DEFAULT_MAX_TOKENS.get(info.family, _FALLBACK_MAX_TOKENS) if info else _FALLBACK_MAX_TOKENS
+    )
+
+
+def _tool_choice(choice: Any) -> dict[str, Any]:
+    if isinstance(choice, NamedToolChoice):
+        return {"type": "tool", "name": choice.name}
+    return {"type": {"auto": "auto", "none": "none", "required": "any"}[choice]}
+
+
+def messages_to_anthropic(
+    messages: Sequence[Message],
+) -> tuple[str, list[dict[str, Any]]]:
+    """Neutral messages as ``(system, messages)``; tool results become user turns."""
+    system: list[str] = []
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        if message.role == "system":
+            system.append(message.text)
+        elif message.role == "tool":
+            block = {
+                "type": "tool_result",
+                "tool_use_id": message.tool_call_id,
+                "content": message.text,
+            }
+            previous = out[-1] if out else None
+            # Results of one assistant turn's calls travel together in one user turn.
+            if previous and previous["role"] == "user" and _is_tool_results(previous["content"]):
+                previous["content"].append(block)
+            else:
+                out.append({"role": "user", "content": [block]})
+        elif message.role == "assistant":
+            out.append({"role": "assistant", "content": assistant_blocks(message)})
+        else:
+            out.append({"role": "user", "content": user_content(message.content)})
+    return "\n\n".join(system), out
+
+
+def _is_tool_results(content: Any) -> bool:
+    return isinstance(content, list) and all(b.get("type") == "tool_result" for b in content)
+
+
+def assistant_blocks(message: Message) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    for segment in message.reasoning:
+        if segment.wire == WIRE and segment.data is not None:
+            blocks.append(dict(segment.data))
+        elif segment.text:
+            # Reasoning from the other format has no signature; MiniMax accepts a
+            # thinking block without one.
+            blocks.append({"type": "thinking", "thinking": segment.text})
+    if message.text:
+        blocks.append({"type": "text", "text": message.text})
+    for call in message.tool_calls:
+        blocks.append(
+            {"type": "tool_use", "id": call.id, "name": call.name, "input": _arguments(call)}
+        )
+    return blocks
+
+
+def _arguments(call: ToolCall) -> Any:
+    try:
+        return call.parsed_arguments()
+    except ValueError:
+        # A malformed call from the history still has to go back; as text, not lost.
+        return {"_raw_arguments": call.arguments}
+
+
+def user_content(content: str | Sequence[ContentPart]) -> str | list[dict[str, Any]]:
+    if isinstance(content, str):
+        return content
+    blocks: list[dict[str, Any]] = []
+    for part in content:
+        if isinstance(part, TextPart):
+            blocks.append({"type": "text", "text": part.text})
+        else:
+            kind = "image" if isinstance(part, ImagePart) else "video"
+            blocks.append({"type": kind, "source": _source(part.url)})
+    return blocks
+
+
+def _source(url: str) -> dict[str, Any]:
+    if url.startswith("data:") and ";base64," in url:
+        header, data = url[5:].split(";base64,", 1)
+        return {"type": "base64", "media_type": header, "data": data}
+    return {"type": "url", "url": url}
+
+
+# Response
+
+
+def parse_response(payload: Any, *, request_id: str | None = None) -> ChatResult:
+    if not isinstance(payload, dict):
+        raise ProtocolError(
+            f"expected a JSON object, got {type(payload).__name__}", request_id=request_id
+        )
+    error = error_from_payload(payload, request_id=request_id)
+    if error is not None:
+        raise error
+    payload = unwrap_result(payload)
+    content = payload.get("content")
+    if not isinstance(content, list):
+        raise ProtocolError("response has no content blocks", request_id=request_id, body=payload)
+    texts: list[str] = []
+    reasoning: list[ReasoningSegment] = []
+    calls: list[ToolCall] = []
+    for block in content:
+        if not isinstance(block, dict):
+            continue
+        kind = block.get("type")
+        if kind == "text" and isinstance(block.get("text"), str):
+            texts.append(block["text"])
+        elif kind in ("thinking", "redacted_thinking"):
+            thinking = block.get("thinking")
+            reasoning.append(
+                ReasoningSegment(
+                    text=thinking if isinstance(thinking, str) else "", wire=WIRE, data=block
+                )
+            )
+        elif kind == "tool_use":
+            calls.append(
+                ToolCall(
+                    id=_str(block.get("id")) or f"call_{len(calls)}",
+                    name=_str(block.get("name")) or "",
+                    arguments=json.dumps(block.get("input") or {}, ensure_ascii=False),
+                )
+            )
+    stop = payload.get("stop_reason")
+    metadata: dict[str, Any] = {"stop_reason": stop} if stop else {}
+    if "base_resp" in payload:
+        metadata["base_resp"] = payload["base_resp"]
+    return ChatResult(
+        text="".join(texts),
+        reasoning=reasoning,
+        tool_calls=calls,
+        finish_reason=_finish(stop),
+        usage=_usage(_usage_numbers(payload.get("usage"))),
+        model=_str(payload.get("model")),
+        response_id=_str(payload.get("id")),
+        request_id=request_id or _str(payload.get("request_id")) or _str(payload.get("id")),
+        provider_metadata=metadata,
+    )
+
+
+def _block_start(payload: dict[str, Any]) -> WireDelta:
+    index = payload.get("index")
+    block = payload.get("content_block")
+    if not isinstance(index, int) or not isinstance(block, dict):
+        return WireDelta()
+    kind = block.get("type")
+    if kind == "text" and block.get("text"):
+        return WireDelta(content=block["text"])
+    if kind in ("thinking", "redacted_thinking"):
+        fields = {k: v for k, v in block.items() if k not in ("thinking", "signature")}
+        return WireDelta(
+            reasoning=[
+                ReasoningFragment(
+                    text=block.get("thinking") or "",
+                    key=index,
+                    wire=WIRE,
+                    fields=fields,
+                    text_field="thinking",
+                    signature=block.get("signature") or None,
+                    incremental=True,
+                )
+            ]
+        )
+    if kind == "tool_use":
+        # MiniMax may put the whole input here instead of streaming input_json_delta.
+        whole = block.get("input")
+        return WireDelta(
+            tool_calls=[
+                ToolCallFragment(
+                    index=index,
+                    id=_str(block.get("id")),
+                    name=_str(block.get("name")),
+                    arguments=json.dumps(whole, ensure_ascii=False) if whole else "",
+                )
+            ]
+        )
+    return WireDelta()
+
+
+def _block_delta(payload: dict[str, Any]) -> WireDelta:
+    index = payload.get("index")
+    delta = payload.get("delta")
+    if not isinstance(index, int) or not isinstance(delta, dict):
+        return WireDelta()
+    kind = delta.get("type")
+    if kind == "text_delta":
+        return WireDelta(content=delta.get("text") or None)
+    if kind == "thinking_delta":
+        text = delta.get("thinking")
+        fragment = ReasoningFragment(
+            text=text if isinstance(text, str) else "",
+            key=index,
+            wire=WIRE,
+            fields=_THINKING_FIELDS,
+            text_field="thinking",
+            incremental=True,
+        )
+        return WireDelta(reasoning=[fragment])
+    if kind == "signature_delta":
+        fragment = ReasoningFragment(
+            key=index,
+            wire=WIRE,
+            fields=_THINKING_FIELDS,
+            text_field="thinking",
+            signature=_str(delta.get("signature")),
+            incremental=True,
+        )
+        return WireDelta(reasoning=[fragment])
+    if kind == "input_json_delta":
+        partial = delta.get("partial_json")
+        return WireDelta(
+            tool_calls=[
+                ToolCallFragment(index=index, arguments=partial if isinstance(partial, str) else "")
+            ]
+        )
+    return WireDelta()
+
+
+def _usage_numbers(raw: Any) -> dict[str, int]:
+    if not isinstance(raw, dict):
+        return {}
+    return {
+        key: value
+        for key, value in raw.items()
+        if isinstance(value, int) and not isinstance(value, bool)
+    }
+
+
+def _usage(numbers: dict[str, int]) -> Usage | None:
+    if not numbers:
+        return None
+    cache_read = numbers.get("cache_read_input_tokens")
+    cache_creation = numbers.get("cache_creation_input_tokens")
+    # Anthropic counts cached input apart from input_tokens; the total input is the sum.
+    input_tokens = numbers.get("input_tokens", 0) + (cache_read or 0) + (cache_creation or 0)
+    output_tokens = numbers.get("output_tokens", 0)
+    return Usage(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        total_tokens=input_tokens + output_tokens,
+        cache_read_tokens=cache_read,
+        cache_creation_tokens=cache_creation,
+    )
+
+
+def _finish(stop: Any) -> str | None:
+    if not isinstance(stop, str) or not stop:
+        return None
+    return _FINISH.get(stop, stop)
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

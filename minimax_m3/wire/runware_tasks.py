@@ -1,0 +1,343 @@
+"""Runware's native task API: one ``textInference`` task per call, POSTed as a JSON array.
+
+Delivery is ``sync`` (the answer in the response), ``stream`` (SSE) or ``async`` (an
+acknowledgement, then ``getResponse`` polls until the task is done). Answers come in
+``{"data": [...]}`` and failures in ``{"errors": [...]}``, possibly both in one HTTP 200,
+so everything is matched to our task by its ``taskUUID``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from minimax_m3.errors import ProtocolError, error_from_payload
+from minimax_m3.providers import ProviderProfile
+from minimax_m3.sse import SSEEvent
+from minimax_m3.stream import split_think_tags
+from minimax_m3.types import (
+    ChatRequest,
+    ChatResult,
+    Message,
+    NamedToolChoice,
+    ReasoningFragment,
+    ReasoningSegment,
+    TextPart,
+    ToolCall,
+    ToolCallFragment,
+    Usage,
+    WireDelta,
+)
+from minimax_m3.wire import Poll
+
+WIRE = "runware_tasks"
+PROVIDER = "runware"
+_TOOL_FIELDS = ("tools", "toolCalls", "tool_calls")
+_TERMINAL_OK = ("success", "completed")
+_FINISH = {"tool_use": "tool_calls"}
+
+
+class RunwareTasksExchange:
+    """One ``textInference`` task."""
+
+    def __init__(self, request: ChatRequest, profile: ProviderProfile, stream: bool) -> None:
+        self.task_uuid = str(uuid.uuid4())
+        self.body = build_request_body(request, task_uuid=self.task_uuid, stream=stream)
+        self.headers: dict[str, str] = {}
+
+    def parse_response(self, payload: Any, *, request_id: str | None) -> ChatResult | Poll:
+        item = self._our_item(payload, request_id)
+        status = item.get("status")
+        if status == "error" or isinstance(item.get("error"), Mapping):
+            raise _item_error(item, request_id)
+        if _is_pending(item):
+            return Poll([{"taskType": "getResponse", "taskUUID": self.task_uuid}])
+        return result_from_item(item, request_id=request_id or self.task_uuid)
+
+    def decode_stream_event(self, event: SSEEvent) -> WireDelta:
+        if event.data == "[DONE]":
+            return WireDelta(done=True)
+        try:
+            payload = json.loads(event.data)
+        except ValueError:
+            raise ProtocolError(f"stream event is not valid JSON: {event.data[:200]!r}") from None
+        if not isinstance(payload, dict):
+            raise ProtocolError(f"stream event is not a JSON object: {event.data[:200]!r}")
+        error = error_from_payload(payload, provider=PROVIDER, request_id=self.task_uuid)
+        if error is not None:
+            raise error
+        # Older deployments wrap each chunk as {"data": {...}}.
+        if isinstance(payload.get("data"), dict):
+            payload = payload["data"]
+        out = WireDelta()
+        delta = payload.get("delta")
+        if isinstance(delta, dict):
+            text = delta.get("text")
+            if isinstance(text, str) and text:
+                out.content = text
+            reasoning = _reasoning_text(delta.get("reasoningContent"))
+            if reasoning:
+                out.reasoning = [ReasoningFragment(text=reasoning, wire=WIRE)]
+            calls = _tool_calls(delta)
+            if calls:
+                out.tool_calls = _fragments(calls)
+        calls = _tool_calls(payload)
+        if calls:
+            out.tool_calls = (out.tool_calls or []) + _fragments(calls)
+        finish = payload.get("finishReason")
+        if isinstance(finish, str) and finish:
+            out.finish_reason = _FINISH.get(finish, finish)
+        usage = parse_usage(payload.get("usage"))
+        if usage is not None:
+            out.usage = usage
+        if "cost" in payload:
+            out.metadata = {"cost": payload["cost"]}
+        return out
+
+    def _our_item(self, payload: Any, request_id: str | None) -> dict[str, Any]:
+        if not isinstance(payload, dict):
+            raise ProtocolError(
+                f"expected a JSON object, got {type(payload).__name__}", request_id=request_id
+            )
+        data = payload.get("data")
+        items = [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+        ours = [item for item in items if item.get("taskUUID") in (None, self.task_uuid)]
+        errors = payload.get("errors")
+        if isinstance(errors, list):
+            # Errors for other tasks of the same request are not ours to raise.
+            for error in errors:
+                if isinstance(error, dict) and error.get("taskUUID") in (None, self.task_uuid):
+                    failure = error_from_payload(
+                        {"errors": [error]}, request_id=request_id, provider=PROVIDER
+                    )
+                    if failure is not None:
+                        raise failure
+        if not ours:
+            raise ProtocolError(
+                f"no result for task {self.task_uuid} in the response",
+                request_id=request_id,
+                body=payload,
+            )
+        return ours[-1]
+
+
+def _is_pending(item: Mapping[str, Any]) -> bool:
+    status = item.get("status")
+    if isinstance(status, str) and status in _TERMINAL_OK:
+        return False
+    has_output = isinstance(item.get("text"), str) or any(
+        isinstance(item.get(field), list) for field in _TOOL_FIELDS
+    )
+    return not has_output
+
+
+def _item_error(item: Mapping[str, Any], request_id: str | None) -> Exception:
+    error = item.get("error")
+    payload = {"errors": [error]} if isinstance(error, Mapping) else {"error": "task failed"}
+    return error_from_payload(payload, request_id=request_id, provider=PROVIDER) or ProtocolError(
+        "task failed", request_id=request_id, body=dict(item)
+    )
+
+
+# Request
+
+
+def build_request_body(
+    request: ChatRequest, *, task_uuid: str, stream: bool
+) -> list[dict[str, Any]]:
+    if request.thinking == "disabled":
+        raise ValueError(
+            "thinking='disabled' is not available with api='runware_tasks': Runware's "
+            "minimax:m3@0 task has no switch for it; use api='chat_completions'"
+        )
+    system, messages = messages_to_runware(request.messages)
+    # splitThinking is what makes Runware return reasoningContent apart from the text.
+    settings: dict[str, Any] = {"splitThinking": True}
+    if system:
+        settings["systemPrompt"] = system
+    if request.temperature is not None:
+        settings["temperature"] = request.temperature
+    if request.top_p is not None:
+        settings["topP"] = request.top_p
+    if request.max_tokens is not None:
+        settings["maxTokens"] = request.max_tokens
+    task: dict[str, Any] = {
+        "taskType": "textInference",
+        "taskUUID": task_uuid,
+        "model": request.model,
+        "deliveryMethod": "stream" if stream else "sync",
+        "messages": messages,
+        "settings": settings,
+        "includeUsage": True,
+    }
+    if request.tools:
+        specs = list(request.tools)
+        task["tools"] = [
+            {
+                "type": "function",
+                "name": s.name,
+                "description": s.description,
+                "schema": dict(s.parameters),
+            }
+            for s in specs
+        ]
+        if request.tool_choice is not None:
+            task["toolChoice"] = _tool_choice(request.tool_choice)
+    if request.extra_body:
+        # e.g. {"includeCost": True} or {"deliveryMethod": "async"}
+        task.update(request.extra_body)
+        if stream:
+            task["deliveryMethod"] = "stream"
+    return [task]
+
+
+def _tool_choice(choice: Any) -> dict[str, Any]:
+    if isinstance(choice, NamedToolChoice):
+        return {"type": "tool", "name": choice.name}
+    return {"type": {"auto": "auto", "none": "none", "required": "any"}[choice]}
+
+
+def messages_to_runware(messages: Sequence[Message]) -> tuple[str, list[dict[str, Any]]]:
+    """Neutral messages as ``(systemPrompt, messages)`` in Runware's shapes."""
+    system: list[str] = []
+    out: list[dict[str, Any]] = []
+    for position, message in enumerate(messages):
+        if not isinstance(message.content, str) and not all(
+            isinstance(part, TextPart) for part in message.content
+        ):
+            raise ValueError(
+                f"messages[{position}]: api='runware_tasks' takes text only; images and "
+                "videos are not part of Runware's minimax:m3@0 task"
+            )
+        if message.role == "system":
+            system.append(message.text)
+        elif message.role == "tool":
+            out.append({"role": "tool", "id": message.tool_call_id, "content": message.text})
+        elif message.role == "assistant":
+            entry: dict[str, Any] = {"role": "assistant"}
+            content = _assistant_content(message)
+            if content:
+                entry["content"] = content
+            if message.tool_calls:
+                entry["tools"] = [
+                    {"id": call.id, "name": call.name, "input": _arguments(call)}
+                    for call in message.tool_calls
+                ]
+            out.append(entry)
+        else:
+            out.append({"role": "user", "content": message.text})
+    return "\n\n".join(system), out
+
+
+def _assistant_content(message: Message) -> str:
+    # The task's messages carry no reasoning field; MiniMax's own way to keep reasoning
+    # in a plain-text history is the <think> block at the start of the content.
+    reasoning = "".join(segment.text for segment in message.reasoning)
+    if reasoning:
+        return f"<think>\n{reasoning}\n</think>\n\n{message.text}"
+    return message.text
+
+
+def _arguments(call: ToolCall) -> Any:
+    try:
+        return call.parsed_arguments()
+    except ValueError:
+        return {"_raw_arguments": call.arguments}
+
+
+# Response
+
+
+def result_from_item(item: Mapping[str, Any], *, request_id: str | None) -> ChatResult:
+    raw_text = item.get("text")
+    text = raw_text if isinstance(raw_text, str) else ""
+    reasoning_text = _reasoning_text(item.get("reasoningContent"))
+    if not reasoning_text and "think>" in text:
+        reasoning_text, text = split_think_tags(text)
+    finish = item.get("finishReason")
+    metadata: dict[str, Any] = {"task_uuid": item.get("taskUUID")}
+    if "cost" in item:
+        metadata["cost"] = item["cost"]
+    return ChatResult(
+        text=text,
+        reasoning=[ReasoningSegment(text=reasoning_text, wire=WIRE)] if reasoning_text else [],
+        tool_calls=_tool_calls(item),
+        finish_reason=_FINISH.get(finish, finish) if isinstance(finish, str) and finish else None,
+        usage=parse_usage(item.get("usage")),
+        model=item.get("model") if isinstance(item.get("model"), str) else None,
+        response_id=item.get("taskUUID") if isinstance(item.get("taskUUID"), str) else None,
+        request_id=request_id,
+        provider_metadata=metadata,
+    )
+
+
+def _reasoning_text(value: Any) -> str:
+    # Typed as a string for M3, as a list of strings by older SDKs.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "".join(part for part in value if isinstance(part, str))
+    return ""
+
+
+def _tool_calls(container: Mapping[str, Any]) -> list[ToolCall]:
+    for field in _TOOL_FIELDS:
+        raw = container.get(field)
+        if isinstance(raw, list):
+            return [call for call in (_tool_call(item, i) for i, item in enumerate(raw)) if call]
+    return []
+
+
+def _tool_call(item: Any, position: int) -> ToolCall | None:
+    if not isinstance(item, dict):
+        return None
+    raw_function = item.get("function")
+    function: dict[str, Any] = raw_function if isinstance(raw_function, dict) else {}
+    name = item.get("name") or function.get("name")
+    if not isinstance(name, str) or not name:
+        return None
+    arguments: Any = item.get("input", item.get("arguments", function.get("arguments", {})))
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments if arguments is not None else {}, ensure_ascii=False)
+    call_id = item.get("id")
+    return ToolCall(
+        id=call_id if isinstance(call_id, str) and call_id else f"call_{uuid.uuid4().hex[:24]}",
+        name=name,
+        arguments=arguments,
+    )
+
+
+def _fragments(calls: list[ToolCall]) -> list[ToolCallFragment]:
+    return [
+        ToolCallFragment(index=i, id=c.id, name=c.name, arguments=c.arguments)
+        for i, c in enumerate(calls)
+    ]
+
+
+def parse_usage(raw: Any) -> Usage | None:
+    if not isinstance(raw, dict):
+        return None
+
+    def number(*keys: str) -> int | None:
+        for key in keys:
+            value = raw.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+        return None
+
+    prompt = number("promptTokens", "inputTokens") or 0
+    completion = number("completionTokens", "outputTokens") or 0
+    total = number("totalTokens")
+    details = raw.get("completionTokensDetails")
+    reasoning = number("thinkingTokens")
+    if reasoning is None and isinstance(details, dict):
+        value = details.get("reasoningTokens")
+        reasoning = value if isinstance(value, int) else None
+    return Usage(
+        input_tokens=prompt,
+        output_tokens=completion,
+        total_tokens=total if total is not None else prompt + completion,
+        reasoning_tokens=reasoning,
+    )
