@@ -16,7 +16,7 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -450,7 +450,7 @@ class Transport:
         finally:
             response.close()
 
-    def stream(self, request: ChatRequest) -> Iterator[StreamEvent]:
+    def stream(self, request: ChatRequest) -> Generator[StreamEvent, None, None]:
         http_request, exchange = self.build_http_request(request, stream=True)
         retries = 0
         while True:
@@ -542,7 +542,7 @@ class Transport:
         finally:
             await response.aclose()
 
-    async def astream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def astream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         http_request, exchange = self.build_http_request(request, stream=True)
         retries = 0
         while True:

@@ -9,9 +9,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from minimax_m3.models import model_info
+from minimax_m3.models import ModelInfo, model_info
 from minimax_m3.providers import ProviderProfile
-from minimax_m3.types import ChatRequest, Message, NamedToolChoice, TextPart
+from minimax_m3.types import (
+    ChatRequest,
+    ImagePart,
+    Message,
+    NamedToolChoice,
+    TextPart,
+    VideoPart,
+)
 
 _THINKING = ("adaptive", "disabled")
 _TOOL_CHOICES = ("auto", "none", "required")
@@ -52,6 +59,8 @@ def validate_request(request: ChatRequest, profile: ProviderProfile) -> None:
         raise ValueError(f"stop must be a list of strings; got {request.stop!r}")
     _check_tools(request, profile)
     check_history(request.messages)
+    if info is not None:
+        _check_media(request.messages, request.model, info)
 
 
 def _check_range(
@@ -93,11 +102,28 @@ def _check_tools(request: ChatRequest, profile: ProviderProfile) -> None:
         )
     elif choice == "required" and not names:
         raise ValueError("tool_choice='required' needs at least one tool")
-    elif choice == "required" and not profile.supports_required_tool_choice:
+    elif choice == "required" and len(names) > 1 and not profile.supports_required_tool_choice:
         raise ValueError(
-            f"tool_choice='required' is not available on provider {profile.name!r}, whose "
-            "schema takes 'none' or 'auto'; name one tool to force it, or use 'auto'"
+            f"tool_choice='required' with several tools is not available on provider "
+            f"{profile.name!r}, whose schema takes 'none' or 'auto'; name one tool to force "
+            "it, or use 'auto'"
         )
+
+
+def _check_media(messages: Sequence[Message], model: str, info: ModelInfo) -> None:
+    # MiniMax answers M2.x requests with images as if there were none; say so instead.
+    for position, message in enumerate(messages):
+        if isinstance(message.content, str):
+            continue
+        for part in message.content:
+            if isinstance(part, ImagePart) and not info.image_input:
+                raise ValueError(
+                    f"messages[{position}]: {model} takes no image input; use MiniMax-M3"
+                )
+            if isinstance(part, VideoPart) and not info.video_input:
+                raise ValueError(
+                    f"messages[{position}]: {model} takes no video input; use MiniMax-M3"
+                )
 
 
 def check_history(messages: Sequence[Message]) -> None:

@@ -120,6 +120,9 @@ def _tools_and_choice(
         specs = [spec for spec in specs if spec.name == choice.name]
         forced = "required" if profile.supports_required_tool_choice else "auto"
         return [tool_spec_to_dict(spec) for spec in specs], forced
+    if choice == "required" and not profile.supports_required_tool_choice:
+        # Validation let this through only with a single tool: the same as naming it.
+        choice = "auto"
     return [tool_spec_to_dict(spec) for spec in specs], choice
 
 

@@ -137,10 +137,8 @@ def test_cloudflare_tool_choice_limits() -> None:
         return httpx.Response(200, json=COMPLETION)
 
     transport = Transport(provider="cloudflare", api_key="t", account_id="a", **mock(handler))
-    with pytest.raises(
-        ValueError, match="tool_choice='required' is not available on provider 'cloudflare'"
-    ):
-        transport.complete(ask(tools=[WEATHER], tool_choice="required"))
+    with pytest.raises(ValueError, match="tool_choice='required' with several tools"):
+        transport.complete(ask(tools=[WEATHER, ToolSpec("other")], tool_choice="required"))
     with pytest.raises(ValueError, match="temperature must be from 0 to 1"):
         transport.complete(ask(temperature=1.5))
     assert seen == []
@@ -149,6 +147,9 @@ def test_cloudflare_tool_choice_limits() -> None:
     )
     assert seen[0]["tool_choice"] == "auto"
     assert [t["function"]["name"] for t in seen[0]["tools"]] == ["get_weather"]
+    # With one tool, "required" means that tool: the same request as naming it.
+    transport.complete(ask(tools=[WEATHER], tool_choice="required"))
+    assert seen[1]["tool_choice"] == "auto"
 
 
 def test_missing_tool_call_id_gets_one_made_up() -> None:

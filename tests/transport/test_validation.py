@@ -84,3 +84,18 @@ def test_a_complete_tool_round_is_accepted() -> None:
 def test_tool_results_must_follow_their_call(messages: list[Message], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         check(messages=messages)
+
+
+def test_images_and_videos_need_a_model_that_sees_them() -> None:
+    from minimax_m3.types import TextPart, VideoPart
+
+    check(messages=[Message(role="user", content=[TextPart("?"), ImagePart("https://x/y.png")])])
+    with pytest.raises(ValueError, match=r"messages\[0\]: MiniMax-M2.7 takes no image input"):
+        check(
+            model="MiniMax-M2.7", messages=[Message(role="user", content=[ImagePart("https://x")])]
+        )
+    with pytest.raises(ValueError, match=r"messages\[0\]: MiniMax-M2.5 takes no video input"):
+        check(
+            model="MiniMax-M2.5",
+            messages=[Message(role="user", content=[VideoPart("mm_file://1")])],
+        )
