@@ -1,0 +1,572 @@
+"""Conversions between LlamaIndex's chat types and the transport's neutral types.
+
+Module-level functions, each named for its direction; none of them changes the objects
+it is given. The one piece of state is :class:`ChatStreamState`, which
+:func:`stream_event_to_chat_response` threads through a stream so that the sync and the
+async stream share every line except their loop.
+
+Reasoning travels in a :class:`ThinkingBlock`: ``content`` holds the text and
+``additional_information["reasoning_details"]`` the provider's own objects (MiniMax's
+``reasoning_details`` items, or Anthropic thinking blocks with their signatures). When an
+assistant message goes back into the history those objects are sent back verbatim.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from io import IOBase
+from typing import TYPE_CHECKING, Any
+
+from llama_index.core.base.llms.types import (
+    CachePoint,
+    ChatMessage,
+    ChatResponse,
+    ContentBlock,
+    ImageBlock,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+    VideoBlock,
+)
+from llama_index.core.llms.llm import ToolSelection
+from pydantic_core import from_json
+
+from minimax_m3.reasoning import segments_from_records, segments_to_records
+from minimax_m3.types import (
+    ChatResult,
+    ContentPart,
+    ImagePart,
+    Message,
+    NamedToolChoice,
+    ReasoningDelta,
+    ReasoningSegment,
+    Role,
+    StreamEnd,
+    StreamEvent,
+    TextDelta,
+    TextPart,
+    ToolCall,
+    ToolCallDelta,
+    ToolChoice,
+    ToolSpec,
+    Usage,
+    VideoPart,
+)
+
+if TYPE_CHECKING:
+    from llama_index.core.tools.types import BaseTool
+
+logger = logging.getLogger("llama_index_minimax_m3")
+
+REASONING_KEY = "reasoning_details"
+"""Key of ``ThinkingBlock.additional_information`` that holds the provider's reasoning."""
+
+THINKING_DELTA_KEY = "thinking_delta"
+"""Key of ``ChatResponse.additional_kwargs`` that holds new reasoning text while streaming."""
+
+_ROLES: dict[MessageRole, Role] = {
+    MessageRole.SYSTEM: "system",
+    MessageRole.DEVELOPER: "system",
+    MessageRole.USER: "user",
+    MessageRole.ASSISTANT: "assistant",
+    MessageRole.CHATBOT: "assistant",
+    MessageRole.MODEL: "assistant",
+    MessageRole.TOOL: "tool",
+    MessageRole.FUNCTION: "tool",
+}
+_TOOL_CHOICES = ("auto", "none", "required")
+
+
+# LlamaIndex -> neutral
+
+
+def chat_messages_to_neutral(messages: Iterable[ChatMessage]) -> list[Message]:
+    return [chat_message_to_neutral(message) for message in messages]
+
+
+def chat_message_to_neutral(message: ChatMessage) -> Message:
+    """One ChatMessage as a neutral message; assistant turns keep reasoning and tool calls."""
+    role = _ROLES.get(message.role)
+    if role is None:
+        raise ValueError(f"message role {message.role.value!r} is not supported by MiniMax")
+    if role == "assistant":
+        return Message(
+            role="assistant",
+            content=_joined_text(message.blocks),
+            tool_calls=tuple(tool_calls_from_chat_message(message)),
+            reasoning=tuple(thinking_blocks_to_segments(message.blocks)),
+        )
+    for block in message.blocks:
+        if isinstance(block, (ThinkingBlock, ToolCallBlock)):
+            raise ValueError(
+                f"a {role} message cannot carry a {block.block_type} block; only assistant "
+                "messages hold reasoning and tool calls"
+            )
+    if role == "tool":
+        tool_call_id = message.additional_kwargs.get("tool_call_id")
+        return Message(
+            role="tool",
+            content=_content(message.blocks),
+            tool_call_id=tool_call_id if isinstance(tool_call_id, str) else None,
+        )
+    if role == "system":
+        return Message(role="system", content=_joined_text(message.blocks))
+    return Message(role="user", content=_content(message.blocks))
+
+
+def _joined_text(blocks: Iterable[ContentBlock]) -> str:
+    # The same joining as ChatMessage.content, so the model sees what the user sees.
+    return "\n".join(block.text for block in blocks if isinstance(block, TextBlock))
+
+
+def _content(blocks: Sequence[ContentBlock]) -> str | list[ContentPart]:
+    """Plain text when there is only text, else the parts in order."""
+    parts = [
+        part
+        for block in blocks
+        if not isinstance(block, (ThinkingBlock, ToolCallBlock))
+        and (part := content_block_to_part(block)) is not None
+    ]
+    if all(isinstance(part, TextPart) for part in parts):
+        return "\n".join(part.text for part in parts if isinstance(part, TextPart))
+    return parts
+
+
+def content_block_to_part(block: ContentBlock) -> ContentPart | None:
+    """A text, image or video block as a content part; None for a cache hint."""
+    if isinstance(block, TextBlock):
+        return TextPart(block.text)
+    if isinstance(block, ImageBlock):
+        return image_block_to_part(block)
+    if isinstance(block, VideoBlock):
+        return video_block_to_part(block)
+    if isinstance(block, CachePoint):
+        # MiniMax's Chat Completions endpoint caches prompts by itself.
+        return None
+    raise ValueError(
+        f"MiniMax does not accept {block.block_type} blocks; send text, images or videos"
+    )
+
+
+def image_block_to_part(block: ImageBlock) -> ImagePart:
+    """An image by URL, or as a ``data:`` URL built from its bytes or file."""
+    if block.url is not None:
+        return ImagePart(url=str(block.url), detail=block.detail)
+    data = _inline_data(block.image, block.path, "ImageBlock", "image")
+    return ImagePart(
+        url=_data_url(data, block.image_mimetype, "ImageBlock.image_mimetype"),
+        detail=block.detail,
+    )
+
+
+def video_block_to_part(block: VideoBlock) -> VideoPart:
+    """A video by URL (including ``mm_file://`` uploads), or inline as a ``data:`` URL."""
+    if block.url is not None:
+        url = str(block.url)
+    else:
+        data = _inline_data(block.video, block.path, "VideoBlock", "video")
+        url = _data_url(data, block.video_mimetype, "VideoBlock.video_mimetype")
+    return VideoPart(
+        url=url, fps=float(block.fps) if block.fps is not None else None, detail=block.detail
+    )
+
+
+def _inline_data(raw: bytes | IOBase | None, path: Any, owner: str, kind: str) -> bytes:
+    """The raw bytes of an inline image or video; the block is left as it was."""
+    if isinstance(raw, IOBase):
+        position = raw.tell()
+        raw.seek(0)
+        data = raw.read()
+        raw.seek(position)
+        return data if isinstance(data, bytes) else str(data).encode()
+    if isinstance(raw, bytes):
+        # The block's validator stores bytes base64-encoded; raw bytes are accepted too.
+        try:
+            return base64.b64decode(raw, validate=True)
+        except ValueError:
+            return raw
+    if path is not None:
+        with open(path, "rb") as file:
+            return file.read()
+    raise ValueError(f"{owner} needs a url, a path or {kind} data")
+
+
+def _data_url(data: bytes, mimetype: str | None, name: str) -> str:
+    if not mimetype:
+        raise ValueError(f"{name} must be set: the media type could not be told from the data")
+    return f"data:{mimetype};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def thinking_blocks_to_segments(blocks: Iterable[ContentBlock]) -> list[ReasoningSegment]:
+    """Reasoning to replay: the provider's objects when a block kept them, else its text."""
+    segments: list[ReasoningSegment] = []
+    for block in blocks:
+        if not isinstance(block, ThinkingBlock):
+            continue
+        records = block.additional_information.get(REASONING_KEY)
+        if isinstance(records, list) and records:
+            segments.extend(segments_from_records(records))
+        elif block.content:
+            segments.append(ReasoningSegment(text=block.content))
+    return segments
+
+
+def tool_calls_from_chat_message(message: ChatMessage) -> list[ToolCall]:
+    """The tool calls of an assistant message, from its ToolCallBlocks.
+
+    A message without ToolCallBlocks may still carry OpenAI-style
+    ``additional_kwargs["tool_calls"]`` (older integrations); those are read instead.
+    """
+    sent = _raw_arguments_by_id(message.additional_kwargs.get("tool_calls"))
+    blocks = [block for block in message.blocks if isinstance(block, ToolCallBlock)]
+    if blocks:
+        return [
+            ToolCall(
+                id=block.tool_call_id or f"call_{position}",
+                name=block.tool_name,
+                arguments=_arguments_text(block.tool_kwargs, sent.get(block.tool_call_id or "")),
+            )
+            for position, block in enumerate(blocks)
+        ]
+    calls = []
+    for position, item in enumerate(_tool_call_dicts(message.additional_kwargs.get("tool_calls"))):
+        function = item.get("function")
+        if not isinstance(function, Mapping):
+            continue
+        arguments = function.get("arguments")
+        calls.append(
+            ToolCall(
+                id=str(item.get("id") or f"call_{position}"),
+                name=str(function.get("name") or ""),
+                arguments=_arguments_text(arguments if arguments is not None else {}, None),
+            )
+        )
+    return calls
+
+
+def _tool_call_dicts(raw: object) -> list[Mapping[str, Any]]:
+    if not isinstance(raw, list):
+        return []
+    items: list[Mapping[str, Any]] = []
+    for item in raw:
+        if isinstance(item, Mapping):
+            items.append(item)
+        elif hasattr(item, "model_dump"):  # an OpenAI SDK object
+            dumped = item.model_dump()
+            if isinstance(dumped, Mapping):
+                items.append(dumped)
+    return items
+
+
+def _raw_arguments_by_id(raw: object) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for item in _tool_call_dicts(raw):
+        function = item.get("function")
+        call_id = item.get("id")
+        if isinstance(call_id, str) and isinstance(function, Mapping):
+            arguments = function.get("arguments")
+            if isinstance(arguments, str):
+                found[call_id] = arguments
+    return found
+
+
+def _arguments_text(arguments: object, sent: str | None) -> str:
+    """JSON text for a call's arguments: the model's own text when it still matches."""
+    if isinstance(arguments, str):
+        return arguments
+    if sent is not None:
+        try:
+            if json.loads(sent) == arguments:
+                return sent
+        except ValueError:
+            pass
+    return json.dumps(arguments, ensure_ascii=False)
+
+
+def tool_to_spec(tool: BaseTool | ToolSpec) -> ToolSpec:
+    """A LlamaIndex tool as a neutral function spec (name, description, JSON Schema)."""
+    if isinstance(tool, ToolSpec):
+        return tool
+    metadata = getattr(tool, "metadata", None)
+    if metadata is None:
+        raise TypeError(
+            f"tools must be LlamaIndex tools (FunctionTool, QueryEngineTool, ...) or "
+            f"minimax_m3 ToolSpecs; got {type(tool).__name__}"
+        )
+    return ToolSpec(
+        name=metadata.get_name(),
+        description=metadata.description,
+        parameters=metadata.get_parameters_dict(),
+    )
+
+
+def tool_choice_to_neutral(
+    choice: object, *, tool_required: bool = False, tool_names: Sequence[str] = ()
+) -> ToolChoice | None:
+    """LlamaIndex's ``tool_choice`` forms as the transport's; None when there are no tools.
+
+    Accepts ``"auto"``, ``"none"``, ``"required"`` (``"any"`` too), a tool's name, and the
+    OpenAI and Anthropic dict forms. Without a choice, ``tool_required`` picks "required".
+    """
+    if not tool_names:
+        return None
+    if choice is None:
+        return "required" if tool_required else "auto"
+    if isinstance(choice, NamedToolChoice):
+        return choice
+    if isinstance(choice, str):
+        if choice in _TOOL_CHOICES:
+            return choice  # type: ignore[return-value]
+        if choice == "any":
+            return "required"
+        if choice in tool_names:
+            return NamedToolChoice(choice)
+    elif isinstance(choice, Mapping):
+        function = choice.get("function")
+        name = choice.get("name") or (
+            function.get("name") if isinstance(function, Mapping) else None
+        )
+        if isinstance(name, str) and name:
+            return NamedToolChoice(name)
+        kind = choice.get("type")
+        if kind in _TOOL_CHOICES:
+            return kind  # type: ignore[no-any-return]
+        if kind == "any":
+            return "required"
+    raise ValueError(
+        f"tool_choice must be 'auto', 'none', 'required' or the name of one of the tools "
+        f"{list(tool_names)}; got {choice!r}"
+    )
+
+
+# Neutral -> LlamaIndex
+
+
+def usage_to_dict(usage: Usage | None) -> dict[str, int]:
+    """Token counts under the names LlamaIndex's TokenCountingHandler reads.
+
+    Cache and reasoning counts appear only when the provider reported them.
+    """
+    if usage is None:
+        return {}
+    counts = {
+        "prompt_tokens": usage.input_tokens,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+    optional = {
+        "cached_tokens": usage.cache_read_tokens,
+        "cache_creation_tokens": usage.cache_creation_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+    }
+    counts.update({key: value for key, value in optional.items() if value is not None})
+    return counts
+
+
+def result_to_raw(result: ChatResult) -> dict[str, Any]:
+    """What ``ChatResponse.raw`` holds: ids, finish reason, usage and provider metadata."""
+    return {
+        "id": result.response_id,
+        "model": result.model,
+        "request_id": result.request_id,
+        "finish_reason": result.finish_reason,
+        "usage": usage_to_dict(result.usage) if result.usage is not None else None,
+        "provider_metadata": dict(result.provider_metadata),
+    }
+
+
+def tool_call_to_dict(call_id: str | None, name: str, arguments: str) -> dict[str, Any]:
+    """OpenAI's shape, kept in ``additional_kwargs["tool_calls"]`` for LlamaIndex helpers."""
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+def tool_call_to_block(call: ToolCall) -> ToolCallBlock:
+    """A finished call; arguments that are not a JSON object stay as the model's text."""
+    try:
+        arguments: dict[str, Any] | str = call.parsed_arguments()
+    except ValueError:
+        logger.warning(
+            "tool call %s (%s) has arguments that are not a JSON object: %r",
+            call.id,
+            call.name,
+            call.arguments,
+        )
+        arguments = call.arguments
+    return ToolCallBlock(tool_call_id=call.id, tool_name=call.name, tool_kwargs=arguments)
+
+
+def result_to_chat_message(result: ChatResult) -> ChatMessage:
+    """The assistant message: ThinkingBlock, then TextBlock, then ToolCallBlocks."""
+    blocks: list[ContentBlock] = []
+    if result.reasoning:
+        blocks.append(
+            ThinkingBlock(
+                content=result.reasoning_text,
+                num_tokens=result.usage.reasoning_tokens if result.usage else None,
+                additional_information={REASONING_KEY: segments_to_records(result.reasoning)},
+            )
+        )
+    blocks.append(TextBlock(text=result.text))
+    blocks.extend(tool_call_to_block(call) for call in result.tool_calls)
+    additional: dict[str, Any] = {}
+    if result.tool_calls:
+        additional["tool_calls"] = [
+            tool_call_to_dict(call.id, call.name, call.arguments) for call in result.tool_calls
+        ]
+    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=additional)
+
+
+def result_to_chat_response(result: ChatResult, *, delta: str | None = None) -> ChatResponse:
+    """A whole answer as a ChatResponse, usage in ``raw["usage"]`` and ``additional_kwargs``."""
+    return ChatResponse(
+        message=result_to_chat_message(result),
+        raw=result_to_raw(result),
+        delta=delta,
+        additional_kwargs=usage_to_dict(result.usage),
+    )
+
+
+def chat_response_to_tool_selections(response: ChatResponse) -> list[ToolSelection]:
+    """The tool calls of a response (or of a chunk of a stream) for LlamaIndex to run."""
+    message = response.message
+    blocks = [block for block in message.blocks if isinstance(block, ToolCallBlock)]
+    if not blocks:
+        return [
+            ToolSelection(
+                tool_id=call.id,
+                tool_name=call.name,
+                tool_kwargs=_arguments_dict(call.arguments, call.id),
+            )
+            for call in tool_calls_from_chat_message(message)
+        ]
+    return [
+        ToolSelection(
+            tool_id=block.tool_call_id or "",
+            tool_name=block.tool_name,
+            tool_kwargs=(
+                dict(block.tool_kwargs)
+                if isinstance(block.tool_kwargs, dict)
+                else _arguments_dict(block.tool_kwargs, block.tool_call_id)
+            ),
+        )
+        for block in blocks
+    ]
+
+
+def _arguments_dict(arguments: str, call_id: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(arguments) if arguments.strip() else {}
+    except ValueError:
+        value = None
+    if isinstance(value, dict):
+        return value
+    logger.warning(
+        "tool call %s: arguments are not a JSON object, the tool gets none: %r", call_id, arguments
+    )
+    return {}
+
+
+def chat_response_with_first_tool_call(response: ChatResponse) -> ChatResponse:
+    """A copy of ``response`` that keeps only its first tool call."""
+    message = response.message
+    calls = [block for block in message.blocks if isinstance(block, ToolCallBlock)]
+    if len(calls) <= 1:
+        return response
+    first = calls[0]
+    blocks = [
+        block for block in message.blocks if not isinstance(block, ToolCallBlock) or block is first
+    ]
+    additional = dict(message.additional_kwargs)
+    if isinstance(additional.get("tool_calls"), list):
+        additional["tool_calls"] = [
+            item
+            for item in _tool_call_dicts(additional["tool_calls"])
+            if item.get("id") == first.tool_call_id
+        ]
+    trimmed = message.model_copy(update={"blocks": blocks, "additional_kwargs": additional})
+    return response.model_copy(update={"message": trimmed})
+
+
+# Streaming
+
+
+@dataclass
+class _PartialCall:
+    id: str | None = None
+    name: str = ""
+    arguments: str = ""
+
+
+@dataclass
+class ChatStreamState:
+    """What a stream has said so far: the text, the reasoning and the tool calls by index."""
+
+    text: str = ""
+    reasoning: str = ""
+    calls: dict[int, _PartialCall] = field(default_factory=dict)
+
+
+def stream_event_to_chat_response(event: StreamEvent, state: ChatStreamState) -> ChatResponse:
+    """One stream event as a ChatResponse holding everything so far; ``delta`` is the new text.
+
+    Reasoning arrives in ``additional_kwargs["thinking_delta"]``; tool calls appear as
+    ToolCallBlocks with the arguments parsed so far. The last response (from
+    :class:`StreamEnd`) is the whole answer, with the provider's reasoning objects for
+    replay, the usage and the finish reason.
+    """
+    if isinstance(event, StreamEnd):
+        return result_to_chat_response(event.result, delta="")
+    delta = ""
+    additional: dict[str, Any] = {}
+    if isinstance(event, TextDelta):
+        state.text += event.text
+        delta = event.text
+    elif isinstance(event, ReasoningDelta):
+        state.reasoning += event.text
+        additional[THINKING_DELTA_KEY] = event.text
+    elif isinstance(event, ToolCallDelta):
+        call = state.calls.setdefault(event.index, _PartialCall())
+        if event.id:
+            call.id = event.id
+        if event.name:
+            call.name += event.name
+        call.arguments += event.arguments
+    return ChatResponse(message=_partial_message(state), delta=delta, additional_kwargs=additional)
+
+
+def _partial_message(state: ChatStreamState) -> ChatMessage:
+    blocks: list[ContentBlock] = []
+    if state.reasoning:
+        blocks.append(ThinkingBlock(content=state.reasoning))
+    blocks.append(TextBlock(text=state.text))
+    additional: dict[str, Any] = {}
+    if state.calls:
+        calls = [state.calls[index] for index in sorted(state.calls)]
+        blocks.extend(
+            ToolCallBlock(
+                tool_call_id=call.id,
+                tool_name=call.name,
+                tool_kwargs=partial_arguments(call.arguments),
+            )
+            for call in calls
+        )
+        additional["tool_calls"] = [
+            tool_call_to_dict(call.id, call.name, call.arguments) for call in calls
+        ]
+    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=additional)
+
+
+def partial_arguments(text: str) -> dict[str, Any]:
+    """The arguments parsed so far from incomplete JSON; {} until an object has begun."""
+    if not text.strip():
+        return {}
+    try:
+        value = from_json(text, allow_partial="trailing-strings")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,268 @@
+"""The converters on their own: LlamaIndex messages to neutral ones and answers back."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from llama_index.core.base.llms.types import (
+    AudioBlock,
+    CacheControl,
+    CachePoint,
+    ChatMessage,
+    ImageBlock,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+    VideoBlock,
+)
+
+from llama_index_minimax_m3.convert import (
+    ChatStreamState,
+    chat_message_to_neutral,
+    chat_response_to_tool_selections,
+    partial_arguments,
+    result_to_chat_message,
+    result_to_chat_response,
+    stream_event_to_chat_response,
+    tool_choice_to_neutral,
+    usage_to_dict,
+)
+from minimax_m3.types import (
+    ChatResult,
+    ImagePart,
+    NamedToolChoice,
+    ReasoningDelta,
+    ReasoningSegment,
+    StreamEnd,
+    TextDelta,
+    TextPart,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+    VideoPart,
+)
+
+DETAIL = {
+    "type": "reasoning.text",
+    "id": "reasoning-text-1",
+    "format": "MiniMax-response-v1",
+    "index": 0,
+    "text": "Think first.",
+}
+ANTHROPIC_THINKING = {"type": "thinking", "thinking": "Hmm.", "signature": "sig-123"}
+
+
+def answer(**kwargs: object) -> ChatResult:
+    defaults: dict[str, object] = {
+        "text": "Done.",
+        "reasoning": [ReasoningSegment(text="Think first.", wire="chat_completions", data=DETAIL)],
+        "tool_calls": [ToolCall(id="call_1", name="lookup", arguments='{"q": "x"}')],
+        "finish_reason": "tool_calls",
+        "usage": Usage(10, 5, 15, cache_read_tokens=4, reasoning_tokens=3),
+    }
+    defaults.update(kwargs)
+    return ChatResult(**defaults)  # type: ignore[arg-type]
+
+
+def test_answer_round_trips_through_a_chat_message() -> None:
+    message = result_to_chat_message(answer())
+    thinking, text, call = message.blocks
+    assert isinstance(thinking, ThinkingBlock)
+    assert thinking.additional_information == {"reasoning_details": [DETAIL]}
+    assert thinking.num_tokens == 3
+    assert text == TextBlock(text="Done.")
+    assert call == ToolCallBlock(tool_call_id="call_1", tool_name="lookup", tool_kwargs={"q": "x"})
+
+    back = chat_message_to_neutral(message)
+    assert back.role == "assistant"
+    assert back.content == "Done."
+    assert back.tool_calls == (ToolCall(id="call_1", name="lookup", arguments='{"q": "x"}'),)
+    assert [s.data for s in back.reasoning] == [DETAIL]
+
+
+def test_anthropic_thinking_blocks_keep_their_signature() -> None:
+    segment = ReasoningSegment(text="Hmm.", wire="anthropic_messages", data=ANTHROPIC_THINKING)
+    message = result_to_chat_message(answer(reasoning=[segment], tool_calls=[]))
+    assert message.blocks[0].additional_information == {  # type: ignore[union-attr]
+        "reasoning_details": [ANTHROPIC_THINKING]
+    }
+    [back] = chat_message_to_neutral(message).reasoning
+    assert back.wire == "anthropic_messages"
+    assert back.data == ANTHROPIC_THINKING
+
+
+def test_edited_tool_arguments_are_sent_as_edited() -> None:
+    message = result_to_chat_message(answer())
+    edited = message.model_copy(deep=True)
+    call = edited.blocks[2]
+    assert isinstance(call, ToolCallBlock)
+    call.tool_kwargs = {"q": "y"}
+    assert chat_message_to_neutral(edited).tool_calls[0].arguments == '{"q": "y"}'
+    # Untouched arguments go back exactly as the model wrote them.
+    spaced = answer(tool_calls=[ToolCall(id="call_1", name="lookup", arguments='{ "q" : "x" }')])
+    assert (
+        chat_message_to_neutral(result_to_chat_message(spaced)).tool_calls[0].arguments
+        == '{ "q" : "x" }'
+    )
+
+
+def test_thinking_from_another_integration_is_sent_as_text() -> None:
+    message = ChatMessage(
+        role="assistant",
+        blocks=[ThinkingBlock(content="Plain thoughts."), TextBlock(text="Hi")],
+    )
+    [segment] = chat_message_to_neutral(message).reasoning
+    assert (segment.text, segment.data) == ("Plain thoughts.", None)
+
+
+def test_tool_result_message() -> None:
+    message = ChatMessage(role="tool", content="42", additional_kwargs={"tool_call_id": "call_9"})
+    neutral = chat_message_to_neutral(message)
+    assert (neutral.role, neutral.content, neutral.tool_call_id) == ("tool", "42", "call_9")
+
+
+def test_roles_from_other_vocabularies() -> None:
+    assert chat_message_to_neutral(ChatMessage(role="developer", content="Be brief.")).role == (
+        "system"
+    )
+    assert chat_message_to_neutral(ChatMessage(role="model", content="Hi")).role == "assistant"
+
+
+def test_media_blocks_become_parts_without_touching_the_message() -> None:
+    png = base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    )
+    stream = io.BytesIO(b"\x00\x00\x00\x18ftypmp42")
+    message = ChatMessage(
+        role="user",
+        blocks=[
+            TextBlock(text="Look"),
+            ImageBlock(image=png, detail="low"),
+            VideoBlock(video=stream, video_mimetype="video/mp4", fps=1),
+            CachePoint(cache_control=CacheControl(type="ephemeral")),
+        ],
+    )
+    before = message.model_dump()
+    stream.seek(3)
+    parts = chat_message_to_neutral(message).content
+    assert stream.tell() == 3
+    assert parts == [
+        TextPart("Look"),
+        ImagePart(url="data:image/png;base64," + base64.b64encode(png).decode(), detail="low"),
+        VideoPart(
+            url="data:video/mp4;base64," + base64.b64encode(b"\x00\x00\x00\x18ftypmp42").decode(),
+            fps=1.0,
+        ),
+    ]
+    assert message.model_dump() == before
+
+
+def test_unsupported_blocks_are_refused_by_name() -> None:
+    message = ChatMessage(role="user", blocks=[AudioBlock(audio=b"RIFF....WAVE", format="wav")])
+    with pytest.raises(ValueError, match="audio"):
+        chat_message_to_neutral(message)
+    with pytest.raises(ValueError, match="image_mimetype"):
+        chat_message_to_neutral(
+            ChatMessage(role="user", blocks=[ImageBlock(image=b"not an image at all")])
+        )
+
+
+@pytest.mark.parametrize(
+    ("choice", "required", "expected"),
+    [
+        (None, False, "auto"),
+        (None, True, "required"),
+        ("none", True, "none"),
+        ("any", False, "required"),
+        ("lookup", False, NamedToolChoice("lookup")),
+        ({"type": "function", "function": {"name": "lookup"}}, False, NamedToolChoice("lookup")),
+        ({"type": "tool", "name": "lookup"}, False, NamedToolChoice("lookup")),
+        ({"type": "auto"}, False, "auto"),
+    ],
+)
+def test_tool_choice_forms(choice: object, required: bool, expected: object) -> None:
+    assert tool_choice_to_neutral(choice, tool_required=required, tool_names=["lookup"]) == expected
+
+
+def test_no_tools_no_tool_choice() -> None:
+    assert tool_choice_to_neutral("required", tool_required=True, tool_names=[]) is None
+
+
+def test_usage_keys() -> None:
+    assert usage_to_dict(Usage(10, 5, 15)) == {
+        "prompt_tokens": 10,
+        "completion_tokens": 5,
+        "total_tokens": 15,
+    }
+    assert usage_to_dict(None) == {}
+    response = result_to_chat_response(answer())
+    assert (
+        response.additional_kwargs
+        == response.raw["usage"]
+        == {
+            "prompt_tokens": 10,
+            "completion_tokens": 5,
+            "total_tokens": 15,
+            "cached_tokens": 4,
+            "reasoning_tokens": 3,
+        }
+    )
+
+
+def test_malformed_final_arguments_are_kept_and_reported(caplog: pytest.LogCaptureFixture) -> None:
+    broken = answer(tool_calls=[ToolCall(id="call_1", name="lookup", arguments='{"q": ')])
+    response = result_to_chat_response(broken)
+    assert response.message.blocks[2].tool_kwargs == '{"q": '  # type: ignore[union-attr]
+    [selection] = chat_response_to_tool_selections(response)
+    assert selection.tool_kwargs == {}
+    assert "not a JSON object" in caplog.text
+    # Replayed exactly as the model produced it.
+    assert chat_message_to_neutral(response.message).tool_calls[0].arguments == '{"q": '
+
+
+def test_stream_state_accumulates_events() -> None:
+    state = ChatStreamState()
+    events = [
+        ReasoningDelta("Think "),
+        ReasoningDelta("first."),
+        TextDelta("Do"),
+        TextDelta("ne."),
+        ToolCallDelta(index=0, id="call_1", name="lookup"),
+        ToolCallDelta(index=0, arguments='{"q": "x'),
+        ToolCallDelta(index=0, arguments='"}'),
+        StreamEnd(answer()),
+    ]
+    chunks = [stream_event_to_chat_response(event, state) for event in events]
+    assert [c.additional_kwargs.get("thinking_delta") for c in chunks[:3]] == [
+        "Think ",
+        "first.",
+        None,
+    ]
+    assert [c.delta for c in chunks[:4]] == ["", "", "Do", "ne."]
+    assert chunks[3].message.content == "Done."
+    assert chunks[1].message.blocks[0] == ThinkingBlock(content="Think first.")
+    partial_call = chunks[5].message.blocks[-1]
+    assert isinstance(partial_call, ToolCallBlock)
+    assert partial_call.tool_kwargs == {"q": "x"}
+    assert chunks[5].message.additional_kwargs["tool_calls"][0]["function"]["arguments"] == (
+        '{"q": "x'
+    )
+    final = chunks[-1]
+    assert final.delta == ""
+    assert final.message.blocks[0].additional_information == {  # type: ignore[union-attr]
+        "reasoning_details": [DETAIL]
+    }
+    assert final.additional_kwargs["total_tokens"] == 15
+
+
+@given(st.dictionaries(st.text(max_size=5), st.one_of(st.text(max_size=8), st.integers())))
+def test_partial_arguments_never_fail_and_end_complete(arguments: dict[str, object]) -> None:
+    text = json.dumps(arguments)
+    for end in range(len(text) + 1):
+        assert isinstance(partial_arguments(text[:end]), dict)
+    assert partial_arguments(text) == arguments
