@@ -7,6 +7,11 @@
         ...  # point a client at emu.base_url
         assert emu.requests[0].json["model"] == "MiniMax-M3"
 
+One server speaks every wire format the project supports, all driven by the same queue:
+MiniMax Chat Completions (``{base_url}/v1/chat/completions``) and Anthropic Messages
+(``{base_url}/anthropic/v1/messages``), Cloudflare (``emu.cloudflare_base_url``) and
+Runware (``emu.runware_base_url``). See :class:`MiniMaxEmulator` for the routes.
+
 It imports only the standard library and h11, so it never depends on the code it tests.
 """
 

@@ -4,6 +4,9 @@ Validates a request the way the real API does, then renders a scripted
 :class:`~minimax_m3.testing.script.Reply` or :class:`~minimax_m3.testing.script.Fault`
 as a plain JSON body or as server-sent events. Every body mirrors captured MiniMax
 responses, including the fields OpenAI does not have.
+
+Providers that serve MiniMax through this format (Cloudflare, Runware's OpenAI-compatible
+API) reuse :func:`answer` with a :class:`ChatDialect` saying how they differ.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ import json
 import secrets
 import string
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
+from minimax_m3.testing import xml_tools
 from minimax_m3.testing.plan import (
     ResponsePlan,
     SseStream,
@@ -98,6 +102,34 @@ _SENSITIVITY = {
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
+@dataclass(frozen=True)
+class ChatDialect:
+    """How a provider serving MiniMax over Chat Completions differs from MiniMax itself.
+
+    always_split: reasoning stays out of ``content`` whatever ``reasoning_split`` says
+        (``Reply.think_tags`` still inlines it).
+    plain: plain OpenAI bodies without MiniMax's extra fields, reasoning in
+        ``reasoning_content`` and ``content: null`` on a tool-call turn without text.
+    default_model: the model reported when the Reply names none (None: the request's).
+    extra_fields: added to every non-streamed success body.
+    wrap_result: honour ``Reply.cloudflare_wrap_result``.
+    fault_plan: renders a plain Fault as ``(fault, request_id)`` (None: MiniMax's way).
+    in_band_error: the body of a mid-stream error event, and of a non-streamed body an
+        ``error_after_events`` fault replaces, as ``(fault, answer_id)`` (None: MiniMax's).
+    """
+
+    always_split: bool = False
+    plain: bool = False
+    default_model: str | None = None
+    extra_fields: Mapping[str, Any] = field(default_factory=dict)
+    wrap_result: bool = False
+    fault_plan: Callable[[Fault, str], ResponsePlan] | None = None
+    in_band_error: Callable[[Fault | None, str], Any] | None = None
+
+
+MINIMAX = ChatDialect()
+
+
 def matches(path: str) -> bool:
     """Any path ending in ``/chat/completions``: MiniMax's ``/v1/...`` and self-hosted roots."""
     return path.rstrip("/").endswith(PATH_SUFFIX)
@@ -116,45 +148,72 @@ def handle(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
     problem = validate_request(body, state)
     if problem is not None:
         return error_plan(400, problem, INVALID_PARAMS, request_id)
+    return answer(body, state, request_id)
 
-    item = state.take(body)
-    if isinstance(item, Fault) and not item.breaks_reply:
-        return _fault_plan(item, request_id, str(body["model"]))
+
+def split_item(item: Reply | Fault | None, messages: Sequence[Any]) -> tuple[Reply, Fault | None]:
+    """The reply to render and the fault that damages it, for an item that is not a plain
+    error: a Fault without ``reply`` damages the default echo reply."""
     fault = item if isinstance(item, Fault) else None
     if isinstance(item, Reply):
-        reply = item
-    elif fault is not None and fault.reply is not None:
-        reply = fault.reply
-    else:
-        reply = default_reply(body["messages"])
+        return item, None
+    if fault is not None and fault.reply is not None:
+        return fault.reply, fault
+    return default_reply(messages), fault
 
-    answer = _Answer.build(reply, body, request_id)
-    if answer.tool_calls:
+
+def answer(
+    body: dict[str, Any], state: ScriptState, request_id: str, dialect: ChatDialect = MINIMAX
+) -> ResponsePlan:
+    """Consume the next scripted item for a valid request and render it."""
+    item = state.take(body)
+    if isinstance(item, Fault) and not item.breaks_reply:
+        if dialect.fault_plan is not None:
+            return dialect.fault_plan(item, request_id)
+        return _fault_plan(item, request_id, str(body["model"]))
+    reply, fault = split_item(item, body["messages"])
+
+    resolved = _Answer.build(reply, body, request_id, dialect)
+    if resolved.tool_calls:
         state.remember_issued(
-            (call.id for call in answer.tool_calls),
-            IssuedReasoning(reply.reasoning, inline=answer.inline),
+            (call.id for call in resolved.tool_calls),
+            IssuedReasoning(reply.reasoning, inline=resolved.inline, tag=reply.think_tag),
         )
     delay = reply.delay + (fault.delay if fault is not None else 0.0)
     if body.get("stream") is True:
         options = body.get("stream_options")
         include_usage = isinstance(options, dict) and options.get("include_usage") is True
-        return _stream_plan(answer, reply, fault, include_usage, delay)
-    return _completion_plan(answer, reply, fault, delay)
+        return _stream_plan(resolved, reply, fault, include_usage, delay, dialect)
+    return _completion_plan(resolved, reply, fault, delay, dialect)
 
 
 def _stream_plan(
-    answer: _Answer, reply: Reply, fault: Fault | None, include_usage: bool, delay: float
+    answer: _Answer,
+    reply: Reply,
+    fault: Fault | None,
+    include_usage: bool,
+    delay: float,
+    dialect: ChatDialect = MINIMAX,
 ) -> ResponsePlan:
     code, message = _mid_answer_error(fault)
-    if fault is not None and fault.error_shape == "error":
+    error_event: Any
+    if dialect.in_band_error is not None:
+        error_event = dialect.in_band_error(fault, answer.id)
+    elif fault is not None and fault.error_shape == "error":
         error_event = error_envelope(fault.status, message, code, answer.id)
     else:
         error_event = _base_resp_body(
             answer.id, answer.model, code, message, "chat.completion.chunk"
         )
+    if dialect.plain:
+        events = _plain_delta_chunks(answer, reply)
+        closing = _plain_closing_chunks(answer, include_usage)
+    else:
+        events = list(_delta_chunks(answer, reply))
+        closing = list(_closing_chunks(answer, include_usage))
     stream = SseStream(
-        events=[_sse(chunk) for chunk in _delta_chunks(answer, reply)],
-        closing=[_sse(chunk) for chunk in _closing_chunks(answer, include_usage)],
+        events=[_sse(chunk) for chunk in events],
+        closing=[_sse(chunk) for chunk in closing],
         done=b"data: [DONE]\n\n" if reply.send_done else None,
         error_event=_sse(error_event),
         event_delay=reply.event_delay,
@@ -169,13 +228,27 @@ def _stream_plan(
 
 
 def _completion_plan(
-    answer: _Answer, reply: Reply, fault: Fault | None, delay: float
+    answer: _Answer,
+    reply: Reply,
+    fault: Fault | None,
+    delay: float,
+    dialect: ChatDialect = MINIMAX,
 ) -> ResponsePlan:
     code, message = _mid_answer_error(fault)
-    error_body = json_bytes(
-        _base_resp_body(answer.id, answer.model, code, message, "chat.completion")
-    )
-    actions, length = body_actions(json_bytes(render_completion(answer, reply)), fault, error_body)
+    if dialect.in_band_error is not None:
+        error_body = json_bytes(dialect.in_band_error(fault, answer.id))
+    else:
+        error_body = json_bytes(
+            _base_resp_body(answer.id, answer.model, code, message, "chat.completion")
+        )
+    rendered: dict[str, Any]
+    if dialect.plain:
+        rendered = render_plain_completion(answer, reply)
+    else:
+        rendered = {**render_completion(answer, reply), **dialect.extra_fields}
+    if dialect.wrap_result and reply.cloudflare_wrap_result:
+        rendered = {"result": rendered, "success": True, "errors": [], "messages": []}
+    actions, length = body_actions(json_bytes(rendered), fault, error_body)
     base = (("content-type", "application/json; charset=utf-8"), ("trace-id", answer.id))
     headers = merge_headers(base, fault.headers if fault is not None else {})
     return ResponsePlan(200, headers, actions, length, delay)
@@ -184,9 +257,12 @@ def _completion_plan(
 # --- errors -------------------------------------------------------------------------
 
 
-def error_envelope(status: int, message: str, code: int | None, request_id: str) -> dict[str, Any]:
+def error_envelope(
+    status: int, message: str, code: int | str | None, request_id: str
+) -> dict[str, Any]:
     """MiniMax's error body: the numeric code only appears inside the message."""
-    kind = _ERROR_TYPES_BY_CODE.get(code or 0) or _ERROR_TYPES_BY_STATUS.get(status)
+    by_code = _ERROR_TYPES_BY_CODE.get(code) if isinstance(code, int) else None
+    kind = by_code or _ERROR_TYPES_BY_STATUS.get(status)
     if kind is None:
         kind = "api_error" if status >= 500 else "bad_request_error"
     return {
@@ -203,7 +279,7 @@ def error_envelope(status: int, message: str, code: int | None, request_id: str)
 def error_plan(
     status: int,
     message: str,
-    code: int | None,
+    code: int | str | None,
     request_id: str,
     headers: Mapping[str, str] | None = None,
     delay: float = 0.0,
@@ -213,8 +289,8 @@ def error_plan(
     return json_plan(status, envelope, extra, delay)
 
 
-def default_message(status: int, code: int | None) -> str:
-    if code is not None and code in _CODE_MESSAGES:
+def default_message(status: int, code: int | str | None) -> str:
+    if isinstance(code, int) and code in _CODE_MESSAGES:
         return _CODE_MESSAGES[code]
     try:
         return HTTPStatus(status).phrase.lower()
@@ -238,7 +314,7 @@ def _fault_plan(fault: Fault, request_id: str, model: str) -> ResponsePlan:
     )
 
 
-def _mid_answer_error(fault: Fault | None) -> tuple[int, str]:
+def _mid_answer_error(fault: Fault | None) -> tuple[int | str, str]:
     if fault is None:
         return 1000, _CODE_MESSAGES[1000]
     code = fault.provider_code if fault.provider_code is not None else 1000
@@ -246,7 +322,7 @@ def _mid_answer_error(fault: Fault | None) -> tuple[int, str]:
 
 
 def _base_resp_body(
-    response_id: str, model: str, code: int, message: str, kind: str
+    response_id: str, model: str, code: int | str, message: str, kind: str
 ) -> dict[str, Any]:
     # A failure reported on HTTP 200: no choices, the code in base_resp.
     return {
@@ -266,6 +342,11 @@ def _authorized(headers: Mapping[str, str], api_key: str | None) -> bool:
         return True
     scheme, _, token = headers.get("authorization", "").partition(" ")
     return scheme.lower() == "bearer" and token.strip() == api_key
+
+
+def bearer_ok(headers: Mapping[str, str], api_key: str | None) -> bool:
+    """True when no key is required or ``Authorization: Bearer <api_key>`` is sent."""
+    return _authorized(headers, api_key)
 
 
 # --- validation ---------------------------------------------------------------------
@@ -448,7 +529,7 @@ def _replayed(message: Mapping[str, Any], issued: IssuedReasoning) -> bool:
     if issued.inline:
         content = message.get("content")
         return not issued.text or (
-            isinstance(content, str) and f"{issued.text}\n</think>" in content
+            isinstance(content, str) and f"{issued.text}\n</{issued.tag}>" in content
         )
     details = message.get("reasoning_details")
     if not isinstance(details, list):
@@ -468,7 +549,7 @@ def default_reply(messages: Sequence[Any]) -> Reply:
 
 def _last_user_text(messages: Sequence[Any]) -> str:
     for message in reversed(messages):
-        if message.get("role") != "user":
+        if not isinstance(message, dict) or message.get("role") != "user":
             continue
         content = message.get("content")
         if isinstance(content, str):
@@ -499,29 +580,49 @@ class _Answer:
     tool_calls: tuple[_Call, ...]
     finish_reason: str
     usage: dict[str, Any]
+    # content is only the "\n" MiniMax sends on a tool-call turn without text
+    filler: bool = False
 
     @classmethod
-    def build(cls, reply: Reply, body: Mapping[str, Any], request_id: str) -> _Answer:
+    def build(
+        cls,
+        reply: Reply,
+        body: Mapping[str, Any],
+        request_id: str,
+        dialect: ChatDialect = MINIMAX,
+    ) -> _Answer:
         calls = tuple(_resolve_call(call, n) for n, call in enumerate(reply.tool_calls, 1))
         # Without reasoning_split the real API inlines the thinking in content.
-        inline = reply.think_tags or body.get("reasoning_split") is not True
-        text = reply.text or ("\n" if calls else "")
+        split = dialect.always_split or body.get("reasoning_split") is True
+        inline = reply.think_tags or not split
+        structured = () if reply.xml_tool_calls else calls
+        visible = reply.text
+        if reply.xml_tool_calls and calls:
+            visible = xml_tools.append_to_text(reply.text, ((c.name, c.arguments) for c in calls))
+        text = visible or ("\n" if structured else "")
         if inline and reply.reasoning:
-            opener = "" if reply.omit_think_open else "<think>\n"
-            content = f"{opener}{reply.reasoning}\n</think>\n\n{reply.text}"
+            tag = reply.think_tag
+            opener = "" if reply.omit_think_open else f"<{tag}>\n"
+            content = f"{opener}{reply.reasoning}\n</{tag}>\n\n{visible}"
         else:
             content = text
         return cls(
             id=request_id,
             created=int(time.time()),
-            model=reply.model or str(body["model"]),
+            model=reply.model or dialect.default_model or str(body["model"]),
             reasoning="" if inline else reply.reasoning,
             content=content,
             inline=inline,
-            tool_calls=calls,
-            finish_reason=reply.finish_reason or ("tool_calls" if calls else "stop"),
+            tool_calls=structured,
+            finish_reason=reply.finish_reason or ("tool_calls" if structured else "stop"),
             usage=_usage(reply, body, calls),
+            filler=content == "\n" and bool(structured) and not visible,
         )
+
+
+def resolve_call(call: ToolCallReply, number: int) -> _Call:
+    """A scripted call with its id (MiniMax's shape when unset) and arguments as JSON text."""
+    return _resolve_call(call, number)
 
 
 def _resolve_call(call: ToolCallReply, number: int) -> _Call:
@@ -536,6 +637,11 @@ def _resolve_call(call: ToolCallReply, number: int) -> _Call:
 
 def _random_token(length: int) -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+def estimate_usage(reply: Reply, body: Mapping[str, Any], calls: Sequence[_Call]) -> dict[str, Any]:
+    """MiniMax's usage object for a reply: scripted counts, estimates for the rest."""
+    return _usage(reply, body, calls)
 
 
 def _usage(reply: Reply, body: Mapping[str, Any], calls: Sequence[_Call]) -> dict[str, Any]:
@@ -587,15 +693,7 @@ def render_completion(answer: _Answer, reply: Reply) -> dict[str, Any]:
         elif answer.reasoning:
             message.update(_reasoning_fields(reply.reasoning_field, answer.reasoning))
     if answer.tool_calls:
-        message["tool_calls"] = [
-            {
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": call.arguments},
-                "index": index,
-            }
-            for index, call in enumerate(answer.tool_calls)
-        ]
+        message["tool_calls"] = _message_tool_calls(answer, reply)
     return {
         "id": answer.id,
         "choices": [{"index": 0, "message": message, "finish_reason": answer.finish_reason}],
@@ -610,6 +708,91 @@ def render_completion(answer: _Answer, reply: Reply) -> dict[str, Any]:
         "output_sensitive_type": 0,
         "output_sensitive_int": 0,
     }
+
+
+def _message_tool_calls(answer: _Answer, reply: Reply) -> list[dict[str, Any]]:
+    calls: list[dict[str, Any]] = []
+    for index, call in enumerate(answer.tool_calls):
+        item: dict[str, Any] = {} if reply.omit_tool_call_ids else {"id": call.id}
+        item["type"] = "function"
+        item["function"] = {"name": call.name, "arguments": call.arguments}
+        item["index"] = index
+        calls.append(item)
+    return calls
+
+
+def _plain_usage(usage: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "prompt_tokens": usage["prompt_tokens"],
+        "completion_tokens": usage["completion_tokens"],
+        "total_tokens": usage["total_tokens"],
+        "prompt_tokens_details": usage["prompt_tokens_details"],
+        "completion_tokens_details": usage["completion_tokens_details"],
+    }
+
+
+def render_plain_completion(answer: _Answer, reply: Reply) -> dict[str, Any]:
+    """A plain OpenAI body: no MiniMax extras, reasoning in ``reasoning_content``."""
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": None if answer.filler else answer.content,
+    }
+    if answer.reasoning:
+        message.update(
+            _reasoning_fields(reply.reasoning_field or "reasoning_content", answer.reasoning)
+        )
+    if answer.tool_calls:
+        message["tool_calls"] = [
+            {key: value for key, value in call.items() if key != "index"}
+            for call in _message_tool_calls(answer, reply)
+        ]
+    return {
+        "id": answer.id,
+        "object": "chat.completion",
+        "created": answer.created,
+        "model": answer.model,
+        "choices": [{"index": 0, "message": message, "finish_reason": answer.finish_reason}],
+        "usage": _plain_usage(answer.usage),
+    }
+
+
+def _plain_chunk(answer: _Answer, choices: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": answer.id,
+        "object": "chat.completion.chunk",
+        "created": answer.created,
+        "model": answer.model,
+        "choices": choices,
+    }
+
+
+def _plain_delta_chunks(answer: _Answer, reply: Reply) -> list[dict[str, Any]]:
+    """Like :func:`_delta_chunks` in plain OpenAI chunks; the role only on the first."""
+    field = reply.reasoning_field or "reasoning_content"
+    cumulative = reply.reasoning_mode == "cumulative"
+    deltas: list[dict[str, Any]] = [
+        _reasoning_fields(field, piece)
+        for piece in _pieces(answer.reasoning, reply.chunk_size, cumulative)
+    ]
+    content = "" if answer.filler else answer.content
+    deltas += [{"content": piece} for piece in _pieces(content, reply.chunk_size)]
+    deltas += [{"tool_calls": [fragment]} for fragment in _tool_fragments(answer, reply)]
+    if not deltas:
+        deltas.append({"content": ""})
+    deltas[0] = {"role": "assistant", **deltas[0]}
+    return [
+        _plain_chunk(answer, [{"index": 0, "delta": delta, "finish_reason": None}])
+        for delta in deltas
+    ]
+
+
+def _plain_closing_chunks(answer: _Answer, include_usage: bool) -> list[dict[str, Any]]:
+    closing = [
+        _plain_chunk(answer, [{"index": 0, "delta": {}, "finish_reason": answer.finish_reason}])
+    ]
+    if include_usage:
+        closing.append({**_plain_chunk(answer, []), "usage": _plain_usage(answer.usage)})
+    return closing
 
 
 def _sse(obj: Any) -> bytes:
@@ -636,6 +819,11 @@ def _delta(answer: _Answer, reply: Reply, fields: Mapping[str, Any]) -> dict[str
     return _chunk(answer, [{"index": 0, "delta": delta}])
 
 
+def pieces(text: str, size: int, cumulative: bool = False) -> list[str]:
+    """``text`` cut into ``size``-character deltas (or growing snapshots when cumulative)."""
+    return _pieces(text, size, cumulative)
+
+
 def _pieces(text: str, size: int, cumulative: bool = False) -> list[str]:
     return [
         text[: k + size] if cumulative else text[k : k + size] for k in range(0, len(text), size)
@@ -650,14 +838,20 @@ def _delta_chunks(answer: _Answer, reply: Reply) -> Iterator[dict[str, Any]]:
         yield _delta(answer, reply, _reasoning_fields(field, piece))
     for piece in _pieces(answer.content, reply.chunk_size):
         yield _delta(answer, reply, {"content": piece})
+    for fragment in _tool_fragments(answer, reply):
+        yield _delta(answer, reply, {"tool_calls": [fragment]})
+
+
+def _tool_fragments(answer: _Answer, reply: Reply) -> list[dict[str, Any]]:
     size = reply.tool_args_chunk or DEFAULT_TOOL_ARGS_CHUNK
     fragments = [
         _call_fragments(index, call, size, reply.split_tool_name)
         for index, call in enumerate(answer.tool_calls)
     ]
     ordered = _round_robin(fragments) if reply.interleave_tool_calls else _concat(fragments)
-    for fragment in ordered:
-        yield _delta(answer, reply, {"tool_calls": [fragment]})
+    if reply.omit_tool_call_ids:
+        ordered = [{k: v for k, v in item.items() if k != "id"} for item in ordered]
+    return ordered
 
 
 def _closing_chunks(answer: _Answer, include_usage: bool) -> Iterator[dict[str, Any]]:

@@ -62,7 +62,8 @@ class SseStream:
 
     ``events`` come before the finish chunk; ``closing`` holds the finish chunk and any
     usage chunk; ``done`` is the terminator (or None); ``error_event`` is what an
-    ``error_after_events`` fault sends.
+    ``error_after_events`` fault sends; ``truncated_event`` what a
+    ``truncate_json_after_events`` fault sends.
     """
 
     events: Sequence[bytes]
@@ -70,6 +71,7 @@ class SseStream:
     done: bytes | None
     error_event: bytes
     event_delay: float = 0.0
+    truncated_event: bytes = TRUNCATED_EVENT
 
 
 def merge_headers(
@@ -83,6 +85,16 @@ def merge_headers(
 
 def json_bytes(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def sse_data(obj: Any) -> bytes:
+    """One server-sent event with only a ``data:`` line."""
+    return b"data: " + json_bytes(obj) + b"\n\n"
+
+
+def sse_event(name: str, obj: Any) -> bytes:
+    """One server-sent event with an ``event:`` name and a ``data:`` line."""
+    return b"event: " + name.encode() + b"\ndata: " + json_bytes(obj) + b"\n\n"
 
 
 def json_plan(
@@ -112,7 +124,7 @@ def stream_actions(stream: SseStream, fault: Fault | None) -> tuple[Action, ...]
         endings: list[tuple[int | None, Action]] = [
             (fault.drop_after_events, Drop()),
             (fault.error_after_events, Send(stream.error_event)),
-            (fault.truncate_json_after_events, Send(TRUNCATED_EVENT)),
+            (fault.truncate_json_after_events, Send(stream.truncated_event)),
         ]
         chosen = [(n, action) for n, action in endings if n is not None]
         if chosen:

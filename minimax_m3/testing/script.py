@@ -18,9 +18,11 @@ from typing import Any, Literal, TypeAlias
 ReasoningMode = Literal["incremental", "cumulative"]
 ReasoningField = Literal["reasoning_details", "reasoning_content", "reasoning"]
 StreamErrorShape = Literal["base_resp", "error"]
+RunwareToolField = Literal["tools", "toolCalls", "tool_calls"]
 
 _REASONING_MODES = ("incremental", "cumulative")
 _REASONING_FIELDS = ("reasoning_details", "reasoning_content", "reasoning")
+_RUNWARE_TOOL_FIELDS = ("tools", "toolCalls", "tool_calls")
 _USAGE_KEYS = frozenset({"prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens"})
 
 
@@ -76,6 +78,26 @@ class Reply:
         split_tool_name: stream each tool name over two fragments.
         event_delay: seconds between stream events.
         delay: seconds before the response starts.
+
+    Other wire formats and providers (ignored where they do not apply):
+        signature: Anthropic Messages: the thinking block's signature. Default: a fresh
+            64-hex string per answer.
+        tool_input_whole: Anthropic Messages stream: the whole tool ``input`` in
+            ``content_block_start`` instead of ``input_json_delta`` fragments.
+        xml_tool_calls: render the tool calls as raw MiniMax XML
+            (``<minimax:tool_call>`` ... ``</minimax:tool_call>``) at the end of the text,
+            with no structured calls and a ``stop`` finish, as servers without a tool
+            parser do (and MiniMax's Anthropic endpoint, now and then).
+        think_tag: the tag of inline reasoning, ``think`` (``<think>...</think>``) or
+            ``mm:think`` as some self-hosted M3 chat templates write it.
+        omit_tool_call_ids: Chat Completions: tool calls without ``id`` (some Cloudflare
+            paths do this).
+        cloudflare_wrap_result: Cloudflare Chat Completions: wrap a non-streamed success
+            body in ``{"result": ..., "success": true, "errors": [], "messages": []}``.
+        runware_tool_field: Runware native tasks: the key of the tool calls on a result.
+        poll_pending: Runware async: how many ``getResponse`` polls answer ``processing``
+            before the result.
+        cost: Runware: the ``cost`` reported with ``includeCost`` (default: an estimate).
     """
 
     text: str = ""
@@ -96,6 +118,15 @@ class Reply:
     split_tool_name: bool = False
     event_delay: float = 0.0
     delay: float = 0.0
+    signature: str | None = None
+    tool_input_whole: bool = False
+    xml_tool_calls: bool = False
+    think_tag: str = "think"
+    omit_tool_call_ids: bool = False
+    cloudflare_wrap_result: bool = False
+    runware_tool_field: RunwareToolField = "toolCalls"
+    poll_pending: int = 1
+    cost: float | None = None
 
     def __post_init__(self) -> None:
         if self.chunk_size < 1:
@@ -111,7 +142,17 @@ class Reply:
             raise ValueError(
                 f"Reply.usage has unknown keys {unknown}; allowed {sorted(_USAGE_KEYS)}"
             )
-        _require_non_negative("Reply", event_delay=self.event_delay, delay=self.delay)
+        _require_non_negative(
+            "Reply",
+            event_delay=self.event_delay,
+            delay=self.delay,
+            poll_pending=self.poll_pending,
+            cost=self.cost,
+        )
+        if not self.think_tag or any(c in self.think_tag for c in "<>/ \n"):
+            raise ValueError(f"Reply.think_tag must be a bare tag name, got {self.think_tag!r}")
+        if self.runware_tool_field not in _RUNWARE_TOOL_FIELDS:
+            raise ValueError(f"Reply.runware_tool_field must be one of {_RUNWARE_TOOL_FIELDS}")
 
 
 @dataclass(frozen=True)
@@ -119,9 +160,16 @@ class Fault:
     """Something that goes wrong while answering one request.
 
     Plain error responses (no ``reply`` and no stream fault set):
-        status, provider_code, message: an HTTP error with MiniMax's envelope
-            ``{"type": "error", "error": {"type", "message": "<message> (<code>)",
-            "http_code"}, "request_id"}``. An empty message gets the documented one.
+        status, provider_code, message: an HTTP error in the envelope of the API that
+            received the request: MiniMax's ``{"type": "error", "error": {"type",
+            "message": "<message> (<code>)", "http_code"}, "request_id"}`` on Chat
+            Completions, Anthropic's on ``/anthropic``, Cloudflare's ``{"result": null,
+            "success": false, "errors": [{"code", "message"}], "messages": []}``, Runware's
+            ``{"errors": [{"code", "message", ...}]}``. ``provider_code`` is a number
+            (MiniMax, Cloudflare) or a word (Runware, e.g. ``"insufficientCredits"``); None
+            picks the provider's usual code for ``status`` where the envelope needs one. An
+            empty message gets the documented one. ``status`` 200 sends the envelope with
+            HTTP 200 (Cloudflare's ``success: false``, Runware's ``errors``).
         body: sent verbatim instead of the envelope (bytes, or a dict sent as JSON).
         base_resp_code: answer HTTP 200 with ``base_resp.status_code`` set to this code
             and no choices, as MiniMax does for some failures.
@@ -142,13 +190,28 @@ class Fault:
     On a non-streamed request, drop sends part of the body then closes, truncate sends a
     cut JSON body, stall pauses after the headers, and error answers with ``base_resp``.
 
+    Other formats count the same way (an Anthropic ``event:`` + ``data:`` pair is one
+    event, Runware's ``: ping`` comments are not events). The error event is, per format:
+    Anthropic ``event: error`` with ``{"type": "error", "error": {"type": "api_error"``
+    (``"overloaded_error"`` for status 529) ``, "message"}}``; Cloudflare Chat
+    Completions MiniMax's own (``error_shape`` applies); Runware ``{"errors": [{"code":
+    "timeoutProvider", ...}]}`` (or ``provider_code``). On a non-streamed answer the error
+    body is sent with HTTP 200: the Anthropic envelope, or for a Runware sync task the
+    result ``data`` *and* an ``errors`` array.
+
+    Runware async: the item queued for the task decides its *final* poll, not the
+    submission, which is always acknowledged. A plain fault there answers ``{"data":
+    [{"taskUUID", "status": "error", "error": {"code", "message"}}]}`` on HTTP 200, or with
+    ``error_shape="error"`` a top-level ``{"errors": [...]}``; ``reset_before_response``,
+    ``body``, ``delay`` and ``headers`` act on that final poll too.
+
     Always:
         headers: extra response headers (for example ``Retry-After``).
         delay: seconds before responding, for read-timeout tests.
     """
 
     status: int = 500
-    provider_code: int | None = None
+    provider_code: int | str | None = None
     message: str = ""
     body: bytes | dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
@@ -240,22 +303,44 @@ def _parse_json(body: bytes) -> Any:
 
 @dataclass(frozen=True)
 class IssuedReasoning:
-    """The reasoning the emulator sent alongside tool calls it issued."""
+    """The reasoning the emulator sent alongside tool calls it issued.
+
+    ``signature`` is set when it went out as an Anthropic thinking block; ``tag`` is the
+    tag of inline reasoning.
+    """
 
     text: str
     inline: bool
+    signature: str | None = None
+    tag: str = "think"
+
+
+@dataclass(frozen=True)
+class ParkedTask:
+    """An async task whose answer is decided but not yet released to polls."""
+
+    final: object
+    pending_polls: int
 
 
 class ScriptState:
     """The queue of scripted items, the request log and the issued tool calls."""
 
-    def __init__(self, api_key: str | None, *, require_reasoning_replay: bool) -> None:
+    def __init__(
+        self,
+        api_key: str | None,
+        *,
+        require_reasoning_replay: bool,
+        cloudflare_account_id: str | None = None,
+    ) -> None:
         self.api_key = api_key
         self.require_reasoning_replay = require_reasoning_replay
+        self.cloudflare_account_id = cloudflare_account_id
         self._lock = threading.Lock()
         self._queue: deque[ScriptItem] = deque()
         self._requests: list[RecordedRequest] = []
         self._issued: dict[str, IssuedReasoning] = {}
+        self._tasks: dict[str, ParkedTask] = {}
         self.responder: Responder | None = None
 
     def enqueue(self, items: Iterable[ScriptItem]) -> None:
@@ -304,8 +389,24 @@ class ScriptState:
         with self._lock:
             return self._issued.get(call_id)
 
+    def park_task(self, task_uuid: str, final: object, pending_polls: int) -> None:
+        """Keep an async task's final answer until ``pending_polls`` polls have passed."""
+        with self._lock:
+            self._tasks[task_uuid] = ParkedTask(final, pending_polls)
+
+    def poll_task(self, task_uuid: str) -> ParkedTask | None:
+        """One poll of a parked task: None when unknown, else its state *before* this poll
+        (``pending_polls`` > 0 means still processing). Each poll counts one down."""
+        with self._lock:
+            task = self._tasks.get(task_uuid)
+            if task is None:
+                return None
+            if task.pending_polls > 0:
+                self._tasks[task_uuid] = ParkedTask(task.final, task.pending_polls - 1)
+            return task
+
     def reset(self) -> None:
-        """Clear the queue and the request log (issued tool calls are kept)."""
+        """Clear the queue and the request log (issued tool calls and async tasks are kept)."""
         with self._lock:
             self._queue.clear()
             self._requests.clear()

@@ -20,7 +20,7 @@ from typing import Any
 
 import h11
 
-from minimax_m3.testing import chat_completions
+from minimax_m3.testing import anthropic_messages, chat_completions, cloudflare, runware_tasks
 from minimax_m3.testing.plan import Drop, ResponsePlan, Send, Wait, json_plan
 from minimax_m3.testing.script import RecordedRequest, Responder, ScriptItem, ScriptState
 
@@ -37,8 +37,11 @@ class WireFormat:
     handle: Callable[[RecordedRequest, ScriptState], ResponsePlan]
 
 
-# Add other formats (Anthropic messages, Cloudflare, Runware) here; first match wins.
+# First match wins: the provider prefixes come before the catch-all */chat/completions.
 _FORMATS: tuple[WireFormat, ...] = (
+    WireFormat("anthropic_messages", anthropic_messages.matches, anthropic_messages.handle),
+    WireFormat("cloudflare", cloudflare.matches, cloudflare.handle),
+    WireFormat("runware", runware_tasks.matches, runware_tasks.handle),
     WireFormat("chat_completions", chat_completions.matches, chat_completions.handle),
 )
 
@@ -54,12 +57,31 @@ class MiniMaxEmulator:
     ``"Emulated reply to: <last user text>"``. Requests the real API rejects get its
     400 error (code 2013) and consume nothing.
 
+    The same server also speaks every other wire format and provider the project
+    supports; one queue drives them all, each rendering the neutral Reply its own way:
+
+    ==========================================================  ==========================
+    ``POST {base_url}/anthropic/v1/messages``                   MiniMax, Anthropic Messages
+    ``POST {cloudflare_base_url}/accounts/{id}/ai/v1/chat/completions``  Cloudflare, Chat
+    ``POST {cloudflare_base_url}/accounts/{id}/ai/v1/messages``  Cloudflare, Anthropic
+    ``POST {runware_base_url}``                                  Runware native tasks
+    ``POST {runware_base_url}/chat/completions``                 Runware, OpenAI-compatible
+    ==========================================================  ==========================
+
+    ``cloudflare_base_url`` is ``{base_url}/client/v4`` and ``runware_base_url`` is
+    ``{base_url}/runware/v1``, so a client needs only its provider's base URL swapped.
+    Errors and scripted faults come in the envelope of the provider that was asked.
+
     Args:
         api_key: when set, requests need ``Authorization: Bearer <api_key>`` or get a 401
-            (code 1004); None accepts any or no key.
+            (code 1004); None accepts any or no key. ``/anthropic`` also takes
+            ``x-api-key: <api_key>``; Runware also takes an ``authentication`` task.
         require_reasoning_replay: reject (400) an assistant message that replays tool calls
             this emulator issued without the exact reasoning sent with them, in
-            ``reasoning_details`` (or inline ``<think>`` when it was sent inline).
+            ``reasoning_details`` (or inline ``<think>`` when it was sent inline), or as
+            the thinking block with its signature on the Anthropic format.
+        cloudflare_account_id: when set, Cloudflare paths with another account id get
+            HTTP 404, code 7003; None accepts any account id.
         host, port: where to listen; port 0 picks a free port.
 
     Use as a context manager, or call :meth:`start` and :meth:`stop`.
@@ -72,8 +94,13 @@ class MiniMaxEmulator:
         require_reasoning_replay: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
+        cloudflare_account_id: str | None = None,
     ) -> None:
-        self._state = ScriptState(api_key, require_reasoning_replay=require_reasoning_replay)
+        self._state = ScriptState(
+            api_key,
+            require_reasoning_replay=require_reasoning_replay,
+            cloudflare_account_id=cloudflare_account_id,
+        )
         self._host = host
         self._requested_port = port
         self._port: int | None = None
@@ -142,6 +169,26 @@ class MiniMaxEmulator:
         return f"{self.base_url}/v1/chat/completions"
 
     @property
+    def anthropic_base_url(self) -> str:
+        """``{base_url}/anthropic``: an Anthropic client appends ``/v1/messages``."""
+        return f"{self.base_url}/anthropic"
+
+    @property
+    def cloudflare_base_url(self) -> str:
+        """``{base_url}/client/v4``, standing in for ``https://api.cloudflare.com/client/v4``."""
+        return f"{self.base_url}{cloudflare.PREFIX}"
+
+    @property
+    def runware_base_url(self) -> str:
+        """``{base_url}/runware/v1``, standing in for ``https://api.runware.ai/v1``."""
+        return f"{self.base_url}{runware_tasks.PREFIX}"
+
+    @property
+    def cloudflare_account_id(self) -> str | None:
+        """The only account id Cloudflare paths accept; None accepts any."""
+        return self._state.cloudflare_account_id
+
+    @property
     def port(self) -> int:
         if self._port is None:
             raise RuntimeError("MiniMaxEmulator is not running; call start() first")
@@ -155,7 +202,8 @@ class MiniMaxEmulator:
         """Answer requests from a function while the queue is empty.
 
         ``responder(request_json)`` returns a Reply, a Fault, or None for the default echo
-        reply; it runs on the emulator's thread. Queued items still come first.
+        reply; it runs on the emulator's thread. Queued items still come first. For a
+        Runware native request it receives the ``textInference`` task object.
         """
         self._state.responder = responder
 

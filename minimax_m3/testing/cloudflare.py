@@ -1,0 +1,216 @@
+"""Cloudflare's REST API serving ``minimax/m3``: Chat Completions and Anthropic Messages.
+
+Paths, under ``/client/v4``::
+
+    /accounts/{account_id}/ai/v1/chat/completions
+    /accounts/{account_id}/ai/v1/messages
+
+Successes are MiniMax's own bodies passed through (plus ``gatewayMetadata`` on Chat
+Completions); everything Cloudflare itself refuses, and every scripted Fault, comes in
+Cloudflare's envelope ``{"result": null, "success": false, "errors": [{"code",
+"message"}], "messages": []}``.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from minimax_m3.testing import anthropic_messages, chat_completions
+from minimax_m3.testing.chat_completions import ChatDialect
+from minimax_m3.testing.plan import ResponsePlan, json_plan
+from minimax_m3.testing.script import Fault, RecordedRequest, ScriptState
+
+PREFIX = "/client/v4"
+_ROUTE = re.compile(r"^/client/v4/accounts/([^/]+)/ai/v1/(chat/completions|messages)/?$")
+
+AUTH_ERROR = 10000
+BAD_INPUT = 5006
+NO_ROUTE = 7003
+CHAT_TOOL_CHOICES = ("none", "auto")
+
+# Cloudflare's code for a status, when a Fault gives none.
+_CODE_BY_STATUS = {
+    400: BAD_INPUT,
+    401: AUTH_ERROR,
+    402: 2021,
+    403: AUTH_ERROR,
+    404: NO_ROUTE,
+    408: 3007,
+    413: 3006,
+    429: 3040,
+}
+_UPSTREAM_UNAVAILABLE = 7009
+_CODE_MESSAGES = {
+    BAD_INPUT: "AiError: Bad input",
+    AUTH_ERROR: "Authentication error",
+    2021: "Insufficient balance; add money to your gateway or use BYOK",
+    3006: "Request too large",
+    3007: "Timeout",
+    3040: "Capacity temporarily exceeded, please try again.",
+    _UPSTREAM_UNAVAILABLE: "Upstream service unavailable",
+}
+GATEWAY_METADATA = {"gatewayMetadata": {"keySource": "Unified"}}
+UPSTREAM_MODEL = "MiniMax-M3"
+
+
+def matches(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+def envelope(code: int | str, message: str) -> dict[str, Any]:
+    """Cloudflare's v4 failure envelope."""
+    return {
+        "result": None,
+        "success": False,
+        "errors": [{"code": code, "message": message}],
+        "messages": [],
+    }
+
+
+def error_plan(
+    status: int,
+    code: int | str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    delay: float = 0.0,
+) -> ResponsePlan:
+    return json_plan(status, envelope(code, message), headers, delay)
+
+
+def route_error(path: str) -> ResponsePlan:
+    message = f"Could not route to {path}, perhaps your object identifier is invalid?"
+    return error_plan(404, NO_ROUTE, message)
+
+
+def bad_input(problem: str) -> ResponsePlan:
+    return error_plan(400, BAD_INPUT, f"AiError: Bad input: {problem}")
+
+
+def default_code(status: int) -> int:
+    if status in _CODE_BY_STATUS:
+        return _CODE_BY_STATUS[status]
+    return _UPSTREAM_UNAVAILABLE if status >= 500 else BAD_INPUT
+
+
+def default_message(status: int, code: int | str) -> str:
+    if isinstance(code, int) and code in _CODE_MESSAGES:
+        return _CODE_MESSAGES[code]
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def fault_plan(fault: Fault, request_id: str) -> ResponsePlan:
+    """A plain Fault in Cloudflare's envelope; ``status`` 200 gives ``success: false`` on 200."""
+    headers = {"cf-ray": request_id[:16], **fault.headers}
+    if fault.reset_before_response:
+        return ResponsePlan(fault.status, delay=fault.delay, reset=True)
+    if fault.body is not None:
+        return json_plan(fault.status, fault.body, headers, fault.delay)
+    status = 200 if fault.base_resp_code is not None else fault.status
+    code: int | str
+    if fault.base_resp_code is not None:
+        code = fault.base_resp_code
+    elif fault.provider_code is not None:
+        code = fault.provider_code
+    else:
+        code = default_code(status)
+    message = fault.message or default_message(status, code)
+    return error_plan(status, code, message, headers, fault.delay)
+
+
+def handle(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
+    """Answer one request under ``/client/v4``."""
+    request_id = secrets.token_hex(16)
+    if not chat_completions.bearer_ok(request.headers, state.api_key):
+        return error_plan(401, AUTH_ERROR, "Authentication error")
+    route = _ROUTE.match(request.path)
+    if route is None or request.method != "POST":
+        return route_error(request.path)
+    account, endpoint = route.groups()
+    if state.cloudflare_account_id is not None and account != state.cloudflare_account_id:
+        return route_error(request.path)
+    body, problem = anthropic_messages.parse_body(request.body)
+    if body is None:
+        return bad_input(problem or "request body must be a JSON object")
+    if endpoint == "messages":
+        problem = anthropic_messages.validate(body, state, MESSAGES)
+        if problem is not None:
+            return bad_input(problem)
+        return anthropic_messages.answer(body, state, request_id, MESSAGES)
+    problem = validate_chat(body, state)
+    if problem is not None:
+        return bad_input(problem)
+    return chat_completions.answer(body, state, request_id, CHAT)
+
+
+# --- Chat Completions ---------------------------------------------------------------
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def validate_chat(body: Mapping[str, Any], state: ScriptState) -> str | None:
+    """Cloudflare's schema for minimax/m3, then what MiniMax itself would refuse."""
+    for name in ("temperature", "top_p"):
+        value = body.get(name)
+        if value is not None and (not _is_number(value) or not 0 <= value <= 1):
+            return f"{name} must be a number in [0, 1], got {value!r}"
+    for name in ("max_tokens", "max_completion_tokens"):
+        value = body.get(name)
+        if value is not None and (not _is_number(value) or value <= 0):
+            return f"{name} must be a number > 0, got {value!r}"
+    choice = body.get("tool_choice")
+    if choice is not None and choice not in CHAT_TOOL_CHOICES:
+        return f"tool_choice must be one of {list(CHAT_TOOL_CHOICES)}, got {choice!r}"
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        for index, message in enumerate(messages):
+            if not isinstance(message, dict):
+                continue
+            role = message.get("role")
+            if role in ("assistant", "tool") and not isinstance(message.get("content"), str):
+                content = message.get("content")
+                return (
+                    f"messages[{index}]: {role} content must be a string, "
+                    f"got {type(content).__name__}"
+                )
+    return chat_completions.validate_request(body, state)
+
+
+CHAT = ChatDialect(
+    always_split=True,
+    default_model=UPSTREAM_MODEL,
+    extra_fields=GATEWAY_METADATA,
+    wrap_result=True,
+    fault_plan=fault_plan,
+)
+
+
+# --- Anthropic Messages -------------------------------------------------------------
+
+
+def _reject(status: int, problem: str, request_id: str) -> ResponsePlan:
+    return bad_input(problem)
+
+
+def _messages_fault_plan(fault: Fault, request_id: str, model: str) -> ResponsePlan:
+    return fault_plan(fault, request_id)
+
+
+MESSAGES = anthropic_messages.Flavour(
+    name="cloudflare",
+    temperature_max=1.0,
+    system_blocks=False,
+    base_resp=False,
+    default_model=UPSTREAM_MODEL,
+    check_top_k=True,
+    reject=_reject,
+    fault_plan=_messages_fault_plan,
+)
