@@ -381,7 +381,9 @@ class StreamState:
         reasoning, text = self._splitter.finish()
         if reasoning:
             self._take_tagged_reasoning(reasoning, events)
-        if text:
+        # White space held back at the start, beside tool calls, is no answer: result()
+        # drops it, so the stream must not show it either.
+        if text and not (self._tools and not text.strip() and not any(self._text)):
             self._take_text(text, events)
         tail, calls = self._tool_xml.finish()
         self._take_xml_calls(calls, events)

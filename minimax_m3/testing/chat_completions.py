@@ -516,7 +516,9 @@ def _check_reasoning_replay(messages: Sequence[Any], state: ScriptState) -> str 
         issued = next((found for i in ids if (found := state.issued(i)) is not None), None)
         if issued is None or _replayed(message, issued):
             continue
-        where = "content <think> block" if issued.inline else "reasoning_details"
+        where = (
+            "reasoning_content or a content <think> block" if issued.inline else "reasoning_details"
+        )
         return (
             f"invalid params, messages[{index}]: the assistant turn with tool calls {ids} "
             f"does not replay its reasoning verbatim in {where} "
@@ -526,14 +528,23 @@ def _check_reasoning_replay(messages: Sequence[Any], state: ScriptState) -> str 
 
 
 def _replayed(message: Mapping[str, Any], issued: IssuedReasoning) -> bool:
+    """Whether an assistant turn carries the reasoning it was sent with.
+
+    Reasoning sent split must come back in ``reasoning_details``, MiniMax's documented
+    field. Reasoning sent inline (no ``reasoning_split``, as self-hosted servers answer)
+    may come back as the ``<think>`` block or as ``reasoning_content``, which vLLM's and
+    SGLang's chat templates put back into the prompt.
+    """
+    if not issued.text:
+        return True
     if issued.inline:
         content = message.get("content")
-        return not issued.text or (
+        return message.get("reasoning_content") == issued.text or (
             isinstance(content, str) and f"{issued.text}\n</{issued.tag}>" in content
         )
     details = message.get("reasoning_details")
     if not isinstance(details, list):
-        return not issued.text
+        return False
     texts = [d.get("text") for d in details if isinstance(d, dict)]
     return "".join(t for t in texts if isinstance(t, str)) == issued.text
 

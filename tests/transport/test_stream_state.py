@@ -224,3 +224,13 @@ def test_complete_only_after_a_finish_reason_or_done() -> None:
     assert not state.complete
     state.handle(delta(done=True))
     assert state.complete
+
+
+def test_newline_beside_tool_calls_is_not_streamed() -> None:
+    state = StreamState()
+    events = state.handle(delta(content="\n"))
+    events += state.handle(delta(tool_calls=[ToolCallFragment(index=0, id="c", name="f")]))
+    events += state.handle(delta(finish_reason="tool_calls"))
+    events += state.flush()
+    assert not [e for e in events if isinstance(e, TextDelta)]
+    assert state.result().text == ""
