@@ -1,0 +1,94 @@
+"""The ``content_blocks`` translator for messages whose ``model_provider`` is "minimax".
+
+A reasoning block comes first when the model thought (never an empty one), then the
+text, then the tool calls. Importing this module registers the translator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.messages import content as types
+from langchain_core.messages.block_translators import register_translator
+
+from langchain_minimax_m3.convert import PROVIDER, REASONING_CONTENT, REASONING_DETAILS
+
+__all__ = ["translate_content", "translate_content_chunk"]
+
+
+def translate_content(message: AIMessage) -> list[types.ContentBlock]:
+    """Standard blocks for a finished message."""
+    if not isinstance(message.content, str):
+        # Not a shape this package produces: let LangChain parse it generically.
+        raise NotImplementedError
+    blocks: list[types.ContentBlock] = []
+    reasoning = _reasoning_text(message.additional_kwargs, details_too=True)
+    if reasoning:
+        blocks.append(types.ReasoningContentBlock(type="reasoning", reasoning=reasoning))
+    if message.content:
+        blocks.append(types.TextContentBlock(type="text", text=message.content))
+    blocks.extend(
+        types.ToolCall(type="tool_call", id=call.get("id"), name=call["name"], args=call["args"])
+        for call in message.tool_calls
+    )
+    return blocks
+
+
+def translate_content_chunk(chunk: AIMessageChunk) -> list[types.ContentBlock]:
+    """Standard blocks for a streamed chunk, or for chunks merged so far.
+
+    Only ``reasoning_content`` counts here: the last chunk's ``reasoning_details`` repeat
+    the deltas already streamed. Tool-call fragments get a string ``index`` of their own
+    ("lc_tc_<n>"), so merging v1 content never folds a tool call into the reasoning or
+    text block that LangChain numbers 0, 1, ...
+    """
+    if not isinstance(chunk.content, str):
+        raise NotImplementedError
+    blocks: list[types.ContentBlock] = []
+    reasoning = _reasoning_text(chunk.additional_kwargs, details_too=False)
+    if reasoning:
+        blocks.append(types.ReasoningContentBlock(type="reasoning", reasoning=reasoning))
+    if chunk.content:
+        blocks.append(types.TextContentBlock(type="text", text=chunk.content))
+    if chunk.chunk_position == "last":
+        blocks.extend(
+            types.ToolCall(
+                type="tool_call", id=call.get("id"), name=call["name"], args=call["args"]
+            )
+            for call in chunk.tool_calls
+        )
+    else:
+        for fragment in chunk.tool_call_chunks:
+            block = types.ToolCallChunk(
+                type="tool_call_chunk",
+                id=fragment.get("id"),
+                name=fragment.get("name"),
+                args=fragment.get("args"),
+            )
+            index = fragment.get("index")
+            if index is not None:
+                block["index"] = f"lc_tc_{index}"
+            blocks.append(block)
+    return blocks
+
+
+def _reasoning_text(additional_kwargs: dict[str, Any], *, details_too: bool) -> str:
+    text = additional_kwargs.get(REASONING_CONTENT)
+    if isinstance(text, str) and text:
+        return text
+    if not details_too:
+        return ""
+    details = additional_kwargs.get(REASONING_DETAILS)
+    if not isinstance(details, list):
+        return ""
+    pieces = []
+    for item in details:
+        if isinstance(item, dict):
+            piece = item.get("thinking") if item.get("type") == "thinking" else item.get("text")
+            if isinstance(piece, str):
+                pieces.append(piece)
+    return "".join(pieces)
+
+
+register_translator(PROVIDER, translate_content, translate_content_chunk)

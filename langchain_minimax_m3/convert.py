@@ -1,0 +1,489 @@
+"""Pure converters between LangChain objects and the transport's neutral types.
+
+Each function does one direction of one thing and never changes its arguments. The
+chat model only wires them together:
+
+    LangChain messages -> ``messages_to_neutral`` -> ChatRequest -> Transport
+    ChatResult -> ``result_to_ai_message``;  StreamEvent -> ``event_to_chunk``
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    ChatMessage,
+    HumanMessage,
+    InvalidToolCall,
+    SystemMessage,
+    ToolCall,
+    ToolMessage,
+)
+from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
+from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from minimax_m3.models import model_info
+from minimax_m3.reasoning import segments_from_records, segments_to_records
+from minimax_m3.types import (
+    ChatResult,
+    ContentPart,
+    ImagePart,
+    Message,
+    NamedToolChoice,
+    ReasoningDelta,
+    ReasoningSegment,
+    Role,
+    StreamEnd,
+    StreamEvent,
+    TextDelta,
+    TextPart,
+    ToolCallDelta,
+    ToolChoice,
+    ToolSpec,
+    Usage,
+    VideoPart,
+)
+from minimax_m3.types import ToolCall as NeutralToolCall
+
+PROVIDER = "minimax"
+"""``response_metadata["model_provider"]``: selects our content-block translator."""
+
+REASONING_CONTENT = "reasoning_content"
+REASONING_DETAILS = "reasoning_details"
+
+_ROLES: dict[str, Role] = {
+    "system": "system",
+    "developer": "system",
+    "user": "user",
+    "human": "user",
+    "assistant": "assistant",
+    "ai": "assistant",
+    "tool": "tool",
+}
+# Blocks of an assistant message that repeat its tool calls; the calls come from
+# ``AIMessage.tool_calls`` instead.
+_TOOL_BLOCKS = frozenset(
+    {
+        "tool_call",
+        "tool_call_chunk",
+        "invalid_tool_call",
+        "tool_use",
+        "server_tool_call",
+        "server_tool_call_chunk",
+        "server_tool_result",
+        "function_call",
+    }
+)
+
+
+# LangChain -> neutral
+
+
+def messages_to_neutral(
+    messages: Sequence[BaseMessage], *, model: str | None = None
+) -> list[Message]:
+    """A LangChain history as neutral messages; raises ValueError naming what M3 cannot take.
+
+    With ``model`` set, images and videos are refused for a model that cannot see them,
+    before anything is sent.
+    """
+    neutral = [message_to_neutral(message) for message in messages]
+    info = model_info(model) if model else None
+    if info is not None:
+        for position, message in enumerate(neutral):
+            for part in () if isinstance(message.content, str) else message.content:
+                if isinstance(part, ImagePart) and not info.image_input:
+                    raise ValueError(
+                        f"messages[{position}]: {model} does not take image input; "
+                        "use MiniMax-M3 for images"
+                    )
+                if isinstance(part, VideoPart) and not info.video_input:
+                    raise ValueError(
+                        f"messages[{position}]: {model} does not take video input; "
+                        "use MiniMax-M3 for video"
+                    )
+    return neutral
+
+
+def message_to_neutral(message: BaseMessage) -> Message:
+    """One LangChain message as a neutral message."""
+    if isinstance(message, AIMessage):
+        return ai_message_to_neutral(message)
+    if isinstance(message, ToolMessage):
+        return Message(
+            role="tool",
+            content=_tool_result_text(message.content),
+            tool_call_id=message.tool_call_id,
+        )
+    if isinstance(message, SystemMessage):
+        return Message(role="system", content=_plain_text(message.content, "system"))
+    if isinstance(message, HumanMessage):
+        return Message(role="user", content=content_to_parts(message.content), name=message.name)
+    if isinstance(message, ChatMessage):
+        role = _ROLES.get(message.role)
+        if role is None or role in ("assistant", "tool"):
+            raise ValueError(
+                f"ChatMessage role {message.role!r} is not supported; use 'system', "
+                "'developer' or 'user', or AIMessage/ToolMessage"
+            )
+        if role == "system":
+            return Message(role="system", content=_plain_text(message.content, "system"))
+        return Message(role="user", content=content_to_parts(message.content), name=message.name)
+    raise ValueError(
+        f"{type(message).__name__} is not supported by ChatMiniMaxM3; use SystemMessage, "
+        "HumanMessage, AIMessage or ToolMessage"
+    )
+
+
+def ai_message_to_neutral(message: AIMessage) -> Message:
+    """An assistant turn, with its reasoning to send back verbatim.
+
+    Reasoning comes from ``additional_kwargs["reasoning_details"]`` (the provider's own
+    objects), else ``additional_kwargs["reasoning_content"]``, else reasoning or thinking
+    blocks in the content (``output_version="v1"`` messages, Anthropic-style histories).
+    """
+    texts: list[str] = []
+    block_reasoning: list[ReasoningSegment] = []
+    if isinstance(message.content, str):
+        texts.append(message.content)
+    else:
+        for position, block in enumerate(message.content):
+            if isinstance(block, str):
+                texts.append(block)
+                continue
+            kind = block.get("type")
+            if kind == "text":
+                texts.append(str(block.get("text", "")))
+            elif kind == "reasoning":
+                text = block.get("reasoning")
+                if isinstance(text, str) and text:
+                    block_reasoning.append(ReasoningSegment(text=text))
+            elif kind in ("thinking", "redacted_thinking"):
+                record = {k: v for k, v in block.items() if k != "index"}
+                block_reasoning.extend(segments_from_records([record]))
+            elif kind not in _TOOL_BLOCKS:
+                raise ValueError(
+                    f"AIMessage content block {position} has type {kind!r}; an assistant "
+                    "turn sent to MiniMax can hold text, reasoning and tool calls only"
+                )
+    calls = [
+        NeutralToolCall(
+            id=call.get("id") or f"call_{index}",
+            name=call["name"],
+            arguments=json.dumps(call["args"], ensure_ascii=False),
+        )
+        for index, call in enumerate(message.tool_calls)
+    ]
+    offset = len(calls)
+    calls += [
+        NeutralToolCall(
+            id=call.get("id") or f"call_{offset + index}",
+            name=call.get("name") or "",
+            arguments=call.get("args") or "",
+        )
+        for index, call in enumerate(message.invalid_tool_calls)
+    ]
+    return Message(
+        role="assistant",
+        content="".join(texts),
+        tool_calls=tuple(calls),
+        reasoning=tuple(_reasoning_of(message.additional_kwargs) or block_reasoning),
+        name=message.name,
+    )
+
+
+def _reasoning_of(additional_kwargs: Mapping[str, Any]) -> list[ReasoningSegment]:
+    details = additional_kwargs.get(REASONING_DETAILS)
+    if isinstance(details, list) and details:
+        segments = segments_from_records(details)
+        if segments:
+            return segments
+    text = additional_kwargs.get(REASONING_CONTENT)
+    if isinstance(text, str) and text:
+        return [ReasoningSegment(text=text)]
+    return []
+
+
+def content_to_parts(content: str | list[str | dict[Any, Any]]) -> str | list[ContentPart]:
+    """User content: a string stays a string; blocks become text, image and video parts.
+
+    Takes LangChain's standard blocks (``image``/``video`` with ``url`` or ``base64``),
+    the older ``source_type`` form, OpenAI's ``image_url``/``video_url`` parts and
+    Anthropic's ``image`` blocks with a ``source``.
+    """
+    if isinstance(content, str):
+        return content
+    return [content_block_to_part(block, position) for position, block in enumerate(content)]
+
+
+def content_block_to_part(block: str | Mapping[str, Any], position: int = 0) -> ContentPart:
+    if isinstance(block, str):
+        return TextPart(block)
+    kind = block.get("type")
+    if kind == "text":
+        return TextPart(str(block.get("text", "")))
+    if kind == "image_url":
+        url, detail = _url_and_detail(block.get("image_url"))
+        if url:
+            return ImagePart(url=url, detail=detail or _str(block.get("detail")))
+    elif kind == "video_url":
+        video = block.get("video_url")
+        url, detail = _url_and_detail(video)
+        if url:
+            fps = video.get("fps") if isinstance(video, Mapping) else None
+            return VideoPart(url=url, fps=_number(fps), detail=detail)
+    elif kind in ("image", "video"):
+        url = _media_url(block, "image/png" if kind == "image" else "video/mp4")
+        if url:
+            detail = _str(block.get("detail")) or _str((block.get("extras") or {}).get("detail"))
+            if kind == "image":
+                return ImagePart(url=url, detail=detail)
+            extras = block.get("extras") or {}
+            return VideoPart(
+                url=url, fps=_number(block.get("fps", extras.get("fps"))), detail=detail
+            )
+        raise ValueError(
+            f"content block {position}: a {kind} block needs a 'url' or 'base64' data; "
+            "MiniMax cannot fetch uploaded file ids"
+        )
+    else:
+        raise ValueError(
+            f"content block {position} has type {kind!r}, which MiniMax M3 does not take; "
+            "it takes text, images and video"
+        )
+    raise ValueError(f"content block {position}: the {kind} part has no url")
+
+
+def _media_url(block: Mapping[str, Any], default_mime: str) -> str | None:
+    """The URL (http(s) or ``data:``) of a standard, legacy or Anthropic media block."""
+    source = block.get("source")
+    if isinstance(source, Mapping):  # Anthropic
+        if source.get("type") == "url":
+            return _str(source.get("url"))
+        if source.get("type") == "base64" and _str(source.get("data")):
+            mime = _str(source.get("media_type")) or default_mime
+            return f"data:{mime};base64,{source['data']}"
+        return None
+    mime = _str(block.get("mime_type")) or default_mime
+    if _str(block.get("url")):
+        return str(block["url"])
+    if _str(block.get("base64")):
+        return f"data:{mime};base64,{block['base64']}"
+    source_type = block.get("source_type")
+    if source_type == "url" and _str(block.get("url")):
+        return str(block["url"])
+    if source_type == "base64" and _str(block.get("data")):
+        return f"data:{mime};base64,{block['data']}"
+    return None
+
+
+def _url_and_detail(value: Any) -> tuple[str | None, str | None]:
+    if isinstance(value, str):
+        return value or None, None
+    if isinstance(value, Mapping):
+        return _str(value.get("url")), _str(value.get("detail"))
+    return None, None
+
+
+def _plain_text(content: str | list[str | dict[Any, Any]], role: str) -> str:
+    if isinstance(content, str):
+        return content
+    texts = []
+    for position, block in enumerate(content):
+        if isinstance(block, str):
+            texts.append(block)
+        elif block.get("type") == "text":
+            texts.append(str(block.get("text", "")))
+        else:
+            raise ValueError(
+                f"{role} message content block {position} has type {block.get('type')!r}; "
+                f"a {role} message sent to MiniMax can hold text only"
+            )
+    return "".join(texts)
+
+
+def _tool_result_text(content: str | list[str | dict[Any, Any]]) -> str:
+    """MiniMax takes only a string as a tool result."""
+    return _plain_text(content, "tool")
+
+
+def tool_to_spec(tool: Any, *, strict: bool | None = None) -> ToolSpec:
+    """Any tool LangChain can describe (BaseTool, function, pydantic model, TypedDict,
+    OpenAI or Anthropic dict) as a neutral tool spec."""
+    function = convert_to_openai_tool(tool, strict=strict)["function"]
+    parameters = function.get("parameters") or {"type": "object", "properties": {}}
+    return ToolSpec(
+        name=function["name"],
+        description=function.get("description") or "",
+        parameters=parameters,
+    )
+
+
+def tool_choice_to_neutral(choice: Any, tool_names: Sequence[str]) -> ToolChoice | None:
+    """LangChain's ``tool_choice`` forms as the transport's.
+
+    ``"any"`` and ``"required"`` require some call; ``True`` forces the only tool (or
+    requires a call when there are several); a tool's name, or an OpenAI-style
+    ``{"type": "function", "function": {"name": ...}}``, forces that tool (the transport
+    sends it alone with ``"required"``, since MiniMax takes no named choice).
+    """
+    if choice is None or choice == "auto":
+        return "auto" if choice == "auto" else None
+    if choice == "none" or choice is False:
+        return "none"
+    if choice in ("any", "required"):
+        return "required"
+    if choice is True:
+        return NamedToolChoice(tool_names[0]) if len(tool_names) == 1 else "required"
+    name: str | None = None
+    if isinstance(choice, str):
+        name = choice
+    elif isinstance(choice, Mapping):
+        function = choice.get("function")
+        name = _str(function.get("name")) if isinstance(function, Mapping) else None
+        name = name or (_str(choice.get("name")) if choice.get("type") == "tool" else None)
+    if name is not None and name in tool_names:
+        return NamedToolChoice(name)
+    raise ValueError(
+        "tool_choice must be 'auto', 'none', 'any', 'required', True or the name of a "
+        f"bound tool {list(tool_names)}; got {choice!r}"
+    )
+
+
+# neutral -> LangChain
+
+
+def tool_calls_to_langchain(
+    calls: Sequence[NeutralToolCall],
+) -> tuple[list[ToolCall], list[InvalidToolCall]]:
+    """Parsed tool calls, and the ones whose arguments are not a JSON object."""
+    valid: list[ToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for call in calls:
+        try:
+            args = call.parsed_arguments()
+        except ValueError as exc:  # JSONDecodeError is a ValueError
+            invalid.append(
+                invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=f"{exc}")
+            )
+            continue
+        valid.append(tool_call(name=call.name, args=args, id=call.id))
+    return valid, invalid
+
+
+def usage_to_metadata(usage: Usage | None) -> UsageMetadata | None:
+    if usage is None:
+        return None
+    metadata = UsageMetadata(
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        total_tokens=usage.total_tokens,
+    )
+    input_details = InputTokenDetails()
+    if usage.cache_read_tokens is not None:
+        input_details["cache_read"] = usage.cache_read_tokens
+    if usage.cache_creation_tokens is not None:
+        input_details["cache_creation"] = usage.cache_creation_tokens
+    if input_details:
+        metadata["input_token_details"] = input_details
+    if usage.reasoning_tokens is not None:
+        metadata["output_token_details"] = OutputTokenDetails(reasoning=usage.reasoning_tokens)
+    return metadata
+
+
+def result_to_response_metadata(result: ChatResult, *, model: str) -> dict[str, Any]:
+    """Model, provider, finish reason, ids, then MiniMax's own fields (base_resp, ...)."""
+    metadata: dict[str, Any] = {
+        "model_name": result.model or model,
+        "model_provider": PROVIDER,
+    }
+    for key, value in (
+        ("finish_reason", result.finish_reason),
+        ("id", result.response_id),
+        ("request_id", result.request_id),
+    ):
+        if value is not None:
+            metadata[key] = value
+    for key, value in result.provider_metadata.items():
+        metadata.setdefault(key, value)
+    return metadata
+
+
+def reasoning_kwargs(result: ChatResult) -> dict[str, Any]:
+    """``additional_kwargs`` for a finished answer: empty when the model did not think."""
+    if not result.reasoning_text:
+        return {}
+    return {
+        REASONING_CONTENT: result.reasoning_text,
+        REASONING_DETAILS: segments_to_records(result.reasoning),
+    }
+
+
+def result_to_ai_message(result: ChatResult, *, model: str) -> AIMessage:
+    """A whole answer as an AIMessage."""
+    valid, invalid = tool_calls_to_langchain(result.tool_calls)
+    return AIMessage(
+        content=result.text,
+        additional_kwargs=reasoning_kwargs(result),
+        tool_calls=valid,
+        invalid_tool_calls=invalid,
+        usage_metadata=usage_to_metadata(result.usage),
+        response_metadata=result_to_response_metadata(result, model=model),
+        id=result.response_id,
+    )
+
+
+def event_to_chunk(event: StreamEvent, *, model: str) -> AIMessageChunk:
+    """One stream event as one chunk; shared by ``_stream`` and ``_astream``.
+
+    Reasoning deltas go in ``additional_kwargs["reasoning_content"]`` (merging chunks
+    concatenates them). Only the last chunk carries usage, the response metadata and
+    ``reasoning_details``, so merged chunks hold each of them exactly once.
+    """
+    provider = {"model_provider": PROVIDER}
+    if isinstance(event, TextDelta):
+        return AIMessageChunk(content=event.text, response_metadata=provider)
+    if isinstance(event, ReasoningDelta):
+        return AIMessageChunk(
+            content="",
+            additional_kwargs={REASONING_CONTENT: event.text},
+            response_metadata=provider,
+        )
+    if isinstance(event, ToolCallDelta):
+        return AIMessageChunk(
+            content="",
+            tool_call_chunks=[
+                tool_call_chunk(
+                    name=event.name, args=event.arguments, id=event.id, index=event.index
+                )
+            ],
+            response_metadata=provider,
+        )
+    if isinstance(event, StreamEnd):
+        result = event.result
+        details = segments_to_records(result.reasoning) if result.reasoning_text else None
+        return AIMessageChunk(
+            content="",
+            additional_kwargs={REASONING_DETAILS: details} if details else {},
+            usage_metadata=usage_to_metadata(result.usage),
+            response_metadata=result_to_response_metadata(result, model=model),
+            id=result.response_id,
+            chunk_position="last",
+        )
+    raise TypeError(f"unknown stream event {type(event).__name__}")
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
