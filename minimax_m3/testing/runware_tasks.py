@@ -31,7 +31,7 @@ from minimax_m3.testing.plan import (
     sse_data,
     stream_actions,
 )
-from minimax_m3.testing.script import Fault, RecordedRequest, Reply, ScriptState
+from minimax_m3.testing.script import Fault, IssuedReasoning, RecordedRequest, Reply, ScriptState
 
 PREFIX = "/runware/v1"
 CHAT_PATH = PREFIX + "/chat/completions"
@@ -219,11 +219,36 @@ def _handle_tasks(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
         item = error_item("invalidTaskType", message, parameter="taskType")
         return errors_plan(400, [item])
     invalid = validate_task(task)
+    if invalid is None and state.require_reasoning_replay:
+        invalid = _check_reasoning_replay(task["messages"], state)
     if invalid is not None:
         code, message, parameter = invalid
         uuid = task.get("taskUUID") if isinstance(task.get("taskUUID"), str) else None
         return _invalid(code, message, parameter, uuid, TEXT_TASK)
     return _answer(task, state)
+
+
+def _check_reasoning_replay(messages: Sequence[Any], state: ScriptState) -> Problem | None:
+    """The task's messages have no reasoning field, so an assistant turn keeps its
+    reasoning the way MiniMax keeps it in plain text: a leading <think> block."""
+    for index, message in enumerate(messages):
+        calls = message.get("tools") if message.get("role") == "assistant" else None
+        if not isinstance(calls, list):
+            continue
+        ids = [call.get("id") for call in calls if isinstance(call, dict)]
+        issued = next((found for i in ids if (found := state.issued(str(i))) is not None), None)
+        if issued is None or not issued.text:
+            continue
+        content = message.get("content")
+        if isinstance(content, str) and f"{issued.text}\n</{issued.tag}>" in content:
+            continue
+        return (
+            "invalidParameter",
+            f"messages[{index}]: the assistant turn with tools {ids} does not replay its "
+            "reasoning as a <think> block in its content (emulator require_reasoning_replay)",
+            f"messages[{index}].content",
+        )
+    return None
 
 
 # --- validation ---------------------------------------------------------------------
@@ -493,6 +518,17 @@ def _items(result: _Result, task: Mapping[str, Any], reply: Reply) -> list[dict[
     return [{**item, "resultIndex": index} for index in range(count)]
 
 
+def _built(reply: Reply, task: Mapping[str, Any], state: ScriptState) -> _Result:
+    """The answer to a task, with its tool calls remembered for the replay check."""
+    result = _Result.build(reply, task)
+    if result.calls:
+        state.remember_issued(
+            (call_id for call_id, _, _ in result.calls),
+            IssuedReasoning(reply.reasoning, inline=True, tag=reply.think_tag),
+        )
+    return result
+
+
 def _answer(task: dict[str, Any], state: ScriptState) -> ResponsePlan:
     method = task.get("deliveryMethod", "sync")
     task_uuid = str(task["taskUUID"])
@@ -502,7 +538,7 @@ def _answer(task: dict[str, Any], state: ScriptState) -> ResponsePlan:
     if isinstance(item, Fault) and not item.breaks_reply:
         return fault_plan(item, task_uuid, TEXT_TASK)
     reply, fault = chat_completions.split_item(item, task["messages"])
-    result = _Result.build(reply, task)
+    result = _built(reply, task, state)
     delay = reply.delay + (fault.delay if fault is not None else 0.0)
     headers = merge_headers((), fault.headers if fault is not None else {})
     if method == "stream":
@@ -586,7 +622,7 @@ def _submit_async(
         pending = Reply().poll_pending
     else:
         reply, fault = chat_completions.split_item(item, task["messages"])
-        result = _Result.build(reply, task)
+        result = _built(reply, task, state)
         delay = reply.delay + (fault.delay if fault is not None else 0.0)
         headers = merge_headers((), fault.headers if fault is not None else {})
         final = _sync_plan(result, task, reply, fault, headers, delay, status="success")
