@@ -108,6 +108,9 @@ class ChatMiniMaxM3(BaseChatModel):
             Retries of the single retry layer, in the transport (429, 5xx, timeouts).
         http_client, http_async_client: your own pooled ``httpx`` clients.
         default_headers: extra headers on every request.
+        gateway_id: Cloudflare AI Gateway to route through (sent as ``cf-aig-gateway-id``).
+        poll_interval: first wait, in seconds, between polls of a Runware task sent with
+            ``extra_body={"deliveryMethod": "async"}``; later waits grow up to 10 s.
 
     Instantiate:
         ```python
@@ -237,6 +240,10 @@ class ChatMiniMaxM3(BaseChatModel):
     """Your own async client; by default a pooled client per event loop."""
     default_headers: dict[str, str] | None = None
     """Headers added to every request."""
+    gateway_id: str | None = None
+    """Cloudflare AI Gateway id, sent as the ``cf-aig-gateway-id`` header."""
+    poll_interval: float = 1.0
+    """First wait between polls of a queued Runware task; later waits grow to 10 s."""
     extra_body: dict[str, Any] | None = None
     """Extra top-level fields for the request body, sent as they are."""
     streaming: bool = False
@@ -265,6 +272,8 @@ class ChatMiniMaxM3(BaseChatModel):
             http_client=self.http_client,
             http_async_client=self.http_async_client,
             default_headers=self.default_headers,
+            gateway_id=self.gateway_id,
+            poll_interval=self.poll_interval,
         )
         validate_request(
             ChatRequest(

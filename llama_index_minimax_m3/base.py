@@ -73,6 +73,8 @@ _TRANSPORT_FIELDS = frozenset(
         "http_client",
         "http_async_client",
         "default_headers",
+        "gateway_id",
+        "poll_interval",
     }
 )
 # Never serialized or pickled: the key, and clients that belong to this process.
@@ -126,6 +128,9 @@ class MiniMaxM3(FunctionCallingLLM):
         timeout, max_retries: one retry layer, in the transport (default 2 retries).
         http_client, http_async_client, default_headers: your own pooled httpx clients
             and extra headers.
+        gateway_id: Cloudflare AI Gateway to route through (``cf-aig-gateway-id``).
+        poll_interval: first wait, in seconds, between polls of a Runware task sent with
+            ``extra_body={"deliveryMethod": "async"}``; later waits grow up to 10 s.
 
     Chat and complete::
 
@@ -204,6 +209,12 @@ class MiniMaxM3(FunctionCallingLLM):
     default_headers: dict[str, str] | None = Field(
         default=None, repr=False, description="Headers added to every request."
     )
+    gateway_id: str | None = Field(
+        default=None, description="Cloudflare AI Gateway id, sent as cf-aig-gateway-id."
+    )
+    poll_interval: float = Field(
+        default=1.0, description="First wait between polls of a queued Runware task."
+    )
 
     _transport: Transport | None = PrivateAttr(default=None)
 
@@ -226,6 +237,8 @@ class MiniMaxM3(FunctionCallingLLM):
         http_client: httpx.Client | None = None,
         http_async_client: httpx.AsyncClient | None = None,
         default_headers: Mapping[str, str] | None = None,
+        gateway_id: str | None = None,
+        poll_interval: float = 1.0,
         **kwargs: Any,
     ) -> None:
         if model is None:
@@ -247,6 +260,8 @@ class MiniMaxM3(FunctionCallingLLM):
             http_client=http_client,
             http_async_client=http_async_client,
             default_headers=dict(default_headers) if default_headers is not None else None,
+            gateway_id=gateway_id,
+            poll_interval=poll_interval,
             **kwargs,
         )
         # Both raise ValueError naming the setting at fault, before anything is sent.
@@ -288,6 +303,8 @@ class MiniMaxM3(FunctionCallingLLM):
             http_client=self.http_client,
             http_async_client=self.http_async_client,
             default_headers=self.default_headers,
+            gateway_id=self.gateway_id,
+            poll_interval=self.poll_interval,
         )
 
     def _get_transport(self) -> Transport:

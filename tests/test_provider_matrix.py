@@ -228,3 +228,30 @@ def test_rate_limits_are_retried(case: Case) -> None:
     case.emulator.queue(Fault(status=429, headers={"Retry-After": "0"}), Reply(text="ok"))
     assert case.framework.ask(case.model(), "Hi", "invoke")[0] == "ok"
     assert len(case.emulator.requests) == 2
+
+
+def test_cloudflare_gateway_id_reaches_the_wire(framework: Framework) -> None:
+    with MiniMaxEmulator(api_key="matrix-key") as emulator:
+        settings = provider_settings("cloudflare-chat", emulator) | {"gateway_id": "team-gw"}
+        emulator.queue(Reply(text="ok"))
+        assert framework.ask(framework.make(settings), "Hi", "invoke")[0] == "ok"
+        assert emulator.requests[0].headers["cf-aig-gateway-id"] == "team-gw"
+
+
+def test_runware_async_delivery_is_polled(framework: Framework) -> None:
+    with MiniMaxEmulator(api_key="matrix-key") as emulator:
+        settings = provider_settings("runware-tasks", emulator) | {"poll_interval": 0.01}
+        model = framework.make(settings)
+        emulator.queue(Reply(text="queued answer", reasoning="Took a while.", poll_pending=2))
+        if isinstance(framework, LangChain):
+            text = str(model.invoke("Hi", extra_body={"deliveryMethod": "async"}).content)
+        else:
+            text = str(
+                model.chat(
+                    [ChatMessage(role="user", content="Hi")],
+                    extra_body={"deliveryMethod": "async"},
+                ).message.content
+            )
+        assert text == "queued answer"
+        kinds = [request.json[0]["taskType"] for request in emulator.requests]
+        assert kinds == ["textInference", "getResponse", "getResponse", "getResponse"]
