@@ -1,106 +1,104 @@
-"""`make demo`: MiniMax M3 streaming its reasoning, then its answer, then a tool round.
+"""`make demo`: M3's reasoning streamed then its answer, a LangChain agent, a LlamaIndex
+FunctionAgent and a RAG query over the bundled documents.
 
-Uses the live API when MINIMAX_API_KEY is set, and otherwise the loopback emulator in
-minimax_m3.testing (scripted replies, no network), and says which.
+It runs live against the first provider whose key is set (MINIMAX_API_KEY,
+CLOUDFLARE_API_TOKEN with CLOUDFLARE_ACCOUNT_ID, or RUNWARE_API_KEY), and otherwise
+against the loopback emulator with scripted replies; each section says which.
 """
 
 from __future__ import annotations
 
-import os
+import asyncio
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from minimax_m3 import ChatRequest, Message, StreamEnd, Transport
-from minimax_m3.types import ReasoningDelta, TextDelta, ToolSpec
+from langchain.agents import create_agent
+from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
+
+from examples._embedding import HashingEmbedding
+from examples._offline import connection, provider_with_key
+from examples.langchain import tools_agent
+from examples.llama_index import function_agent, rag
+from langchain_minimax_m3 import ChatMiniMaxM3
+from llama_index_minimax_m3 import MiniMaxM3
+from minimax_m3.testing import Reply
 
 DIM, BOLD, RESET = "\033[2m", "\033[1m", "\033[0m"
-WEATHER = ToolSpec(
-    name="get_weather",
-    description="Current weather for a city",
-    parameters={
-        "type": "object",
-        "properties": {"city": {"type": "string"}},
-        "required": ["city"],
-    },
-)
-
-
-@contextmanager
-def open_transport() -> Iterator[Transport]:
-    if os.environ.get("MINIMAX_API_KEY"):
-        print(f"{BOLD}Using the live MiniMax API{RESET} (MINIMAX_API_KEY is set).\n")
-        yield Transport()
-        return
-    from minimax_m3.testing import MiniMaxEmulator, Reply, ToolCallReply
-
-    print(
-        f"{BOLD}Using the loopback emulator{RESET}: no MINIMAX_API_KEY set, replies are scripted.\n"
+STREAM_SCRIPT = [
+    Reply(
+        reasoning="Speed is distance over time: 120 km in 1.5 h is 80 km/h.",
+        text="The train averages **80 km/h**.",
+        chunk_size=4,
+        event_delay=0.02,
     )
-    with MiniMaxEmulator(require_reasoning_replay=True) as emulator:
-        emulator.queue(
-            Reply(
-                reasoning="Speed is distance over time: 120 km in 1.5 h is 80 km/h.",
-                text="The train averages **80 km/h**.",
-                chunk_size=4,
-                event_delay=0.02,
-            ),
-            Reply(
-                reasoning="I should look the weather up rather than guess.",
-                tool_calls=[ToolCallReply("get_weather", {"city": "Lisbon"})],
-            ),
-            Reply(
-                reasoning="The tool says 24°C and sunny; answer briefly.",
-                text="It is sunny in Lisbon, 24°C.",
-            ),
-        )
-        yield Transport(api_key="emulator", base_url=emulator.base_url)
+]
 
 
-def stream_answer(transport: Transport, question: str) -> None:
-    print(f"{BOLD}Q:{RESET} {question}")
-    request = ChatRequest(model="MiniMax-M3", messages=[Message(role="user", content=question)])
-    thinking = False
-    for event in transport.stream(request):
-        if isinstance(event, ReasoningDelta):
-            if not thinking:
-                print(f"{DIM}thinking: ", end="")
-                thinking = True
-            print(f"{DIM}{event.text}{RESET}", end="", flush=True)
-        elif isinstance(event, TextDelta):
+def heading(title: str) -> None:
+    print(f"\n{BOLD}== {title}{RESET}")
+
+
+def stream_reasoning_then_answer(provider: str) -> None:
+    heading("Reasoning, streamed (dimmed), then the answer")
+    with connection(STREAM_SCRIPT, provider=provider) as settings:
+        llm = ChatMiniMaxM3(**settings)
+        question = "A train covers 120 km in 90 minutes. Average speed?"
+        print(f"{BOLD}Q:{RESET} {question}")
+        answering = False
+        for chunk in llm.stream(question):
+            thinking = chunk.additional_kwargs.get("reasoning_content")
             if thinking:
-                print(f"{RESET}\n{BOLD}A:{RESET} ", end="")
-                thinking = False
-            print(event.text, end="", flush=True)
-        elif isinstance(event, StreamEnd) and event.result.usage:
-            usage = event.result.usage
-            print(f"\n{DIM}[{usage.input_tokens} in, {usage.output_tokens} out]{RESET}\n")
+                print(f"{DIM}{thinking}{RESET}", end="", flush=True)
+            if chunk.content:
+                if not answering:
+                    print(f"\n{BOLD}A:{RESET} ", end="")
+                    answering = True
+                print(chunk.content, end="", flush=True)
+        print()
 
 
-def tool_round(transport: Transport) -> None:
-    question = "What's the weather in Lisbon?"
-    print(f"{BOLD}Q:{RESET} {question}")
-    history = [Message(role="user", content=question)]
-    first = transport.complete(ChatRequest(model="MiniMax-M3", messages=history, tools=[WEATHER]))
-    print(f"{DIM}thinking: {first.reasoning_text}{RESET}")
-    for call in first.tool_calls:
-        print(f"{DIM}tool call: {call.name}({call.parsed_arguments()}){RESET}")
-    # The assistant turn goes back with its reasoning, so the model keeps its train of
-    # thought across the tool call (the emulator here refuses a turn without it).
-    history.append(first.to_message())
-    history += [
-        Message(role="tool", tool_call_id=call.id, content="24°C, sunny")
-        for call in first.tool_calls
-    ]
-    second = transport.complete(ChatRequest(model="MiniMax-M3", messages=history, tools=[WEATHER]))
-    print(f"{DIM}thinking: {second.reasoning_text}{RESET}")
-    print(f"{BOLD}A:{RESET} {second.text}")
+def langchain_agent(provider: str) -> None:
+    heading("LangChain agent: two tool rounds, reasoning kept between them")
+    with connection(tools_agent.SCRIPT, provider=provider) as settings:
+        agent = create_agent(
+            model=ChatMiniMaxM3(**settings),
+            tools=[tools_agent.get_weather, tools_agent.celsius_to_fahrenheit],
+            system_prompt="Use the tools; answer in one sentence.",
+        )
+        state = agent.invoke({"messages": [("user", "How warm is Lisbon, in Fahrenheit?")]})
+        for message in state["messages"][1:-1]:
+            thinking = message.additional_kwargs.get("reasoning_content")
+            if thinking:
+                print(f"{DIM}thinking: {thinking}{RESET}")
+            for call in getattr(message, "tool_calls", []):
+                print(f"{DIM}tool call: {call['name']}({call['args']}){RESET}")
+        print(f"{BOLD}A:{RESET} {state['messages'][-1].content}")
+
+
+def llama_index_agent(provider: str) -> None:
+    heading("LlamaIndex FunctionAgent: two tool rounds")
+    with connection(function_agent.SCRIPT, provider=provider) as settings:
+        print(f"{BOLD}A:{RESET} {asyncio.run(function_agent.ask(MiniMaxM3(**settings)))}")
+
+
+def rag_query(provider: str) -> None:
+    heading("RAG over the bundled documents (examples/data)")
+    with connection(rag.SCRIPT[:1], provider=provider) as settings:
+        index = VectorStoreIndex.from_documents(
+            SimpleDirectoryReader(str(rag.DATA)).load_data(), embed_model=HashingEmbedding()
+        )
+        engine = index.as_query_engine(llm=MiniMaxM3(**settings), similarity_top_k=2)
+        response = engine.query("How long a context does M3 read?")
+        print(f"{BOLD}A:{RESET} {response}")
+        for node in response.source_nodes:
+            print(f"{DIM}source: {node.metadata.get('file_name')}{RESET}")
 
 
 def main() -> int:
-    with open_transport() as transport:
-        stream_answer(transport, "A train covers 120 km in 90 minutes. Average speed?")
-        tool_round(transport)
+    provider = provider_with_key()
+    stream_reasoning_then_answer(provider)
+    langchain_agent(provider)
+    llama_index_agent(provider)
+    rag_query(provider)
     return 0
 
 
