@@ -44,8 +44,8 @@ from langchain_minimax_m3.profile import model_profile
 from langchain_minimax_m3.structured_output import JsonAnswerParser, PydanticAnswerParser
 from minimax_m3.providers import get_provider
 from minimax_m3.transport import Transport
-from minimax_m3.types import ChatRequest, Message, StreamEvent, Thinking
-from minimax_m3.validation import validate_request
+from minimax_m3.types import ChatRequest, StreamEvent, Thinking
+from minimax_m3.validation import validate_settings
 
 __all__ = ["ChatMiniMaxM3"]
 
@@ -275,17 +275,14 @@ class ChatMiniMaxM3(BaseChatModel):
             gateway_id=self.gateway_id,
             poll_interval=self.poll_interval,
         )
-        validate_request(
-            ChatRequest(
-                model=self.model,
-                messages=[Message(role="user", content="")],
-                thinking=self.thinking,
-                temperature=self.temperature,
-                top_p=self.top_p,
-                max_tokens=self.max_tokens,
-                stop=tuple(self.stop or ()),
-            ),
+        validate_settings(
             transport.profile,
+            model=self.model,
+            thinking=self.thinking,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            max_tokens=self.max_tokens,
+            stop=tuple(self.stop or ()),
         )
         if self.api_key is None and transport.api_key is not None:
             self.api_key = transport.api_key

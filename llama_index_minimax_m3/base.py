@@ -49,8 +49,8 @@ from llama_index_minimax_m3.convert import (
 from minimax_m3.models import M2, model_info
 from minimax_m3.providers import get_provider
 from minimax_m3.transport import DEFAULT_MAX_RETRIES, Transport
-from minimax_m3.types import ChatRequest, Message
-from minimax_m3.validation import validate_request
+from minimax_m3.types import ChatRequest
+from minimax_m3.validation import validate_settings
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -314,16 +314,15 @@ class MiniMaxM3(FunctionCallingLLM):
         return transport
 
     def _check_sampling(self, transport: Transport) -> None:
-        probe = ChatRequest(
+        validate_settings(
+            transport.profile,
             model=self.model,
-            messages=[Message(role="user", content="")],
             thinking=self.thinking,
             temperature=self.temperature,
             top_p=self.top_p,
             max_tokens=self.max_tokens,
             stop=tuple(self.stop or ()),
         )
-        validate_request(probe, transport.profile)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "api_key" and isinstance(value, str):

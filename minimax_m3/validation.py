@@ -25,42 +25,61 @@ _TOOL_CHOICES = ("auto", "none", "required")
 
 
 def validate_request(request: ChatRequest, profile: ProviderProfile) -> None:
-    if not request.model:
-        raise ValueError("model must be a non-empty model id")
+    validate_settings(
+        profile,
+        model=request.model,
+        thinking=request.thinking,
+        temperature=request.temperature,
+        top_p=request.top_p,
+        max_tokens=request.max_tokens,
+        stop=request.stop,
+    )
+    if request.n != 1:
+        raise ValueError(f"n must be 1: MiniMax returns one choice per request; got {request.n!r}")
+    _check_tools(request, profile)
+    check_history(request.messages)
     info = model_info(request.model)
+    if info is not None:
+        _check_media(request.messages, request.model, info)
+
+
+def validate_settings(
+    profile: ProviderProfile,
+    *,
+    model: str,
+    thinking: str | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    max_tokens: int | None = None,
+    stop: Sequence[str] = (),
+) -> None:
+    """The checks on a model's own settings, for adapters to run when they are built."""
+    if not model:
+        raise ValueError("model must be a non-empty model id")
+    info = model_info(model)
     _check_range(
         "temperature",
-        request.temperature,
+        temperature,
         profile.temperature_range,
         info.temperature_range if info else None,
     )
-    _check_range("top_p", request.top_p, profile.top_p_range, info.top_p_range if info else None)
-    if request.max_tokens is not None:
+    _check_range("top_p", top_p, profile.top_p_range, info.top_p_range if info else None)
+    if max_tokens is not None:
         limits = [
             cap
             for cap in (info.max_output_tokens if info else None, profile.max_output_tokens)
             if cap
         ]
         limit = min(limits) if limits else None
-        if isinstance(request.max_tokens, bool) or not isinstance(request.max_tokens, int):
-            raise ValueError(f"max_tokens must be an integer; got {request.max_tokens!r}")
-        if request.max_tokens < 1 or (limit is not None and request.max_tokens > limit):
+        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int):
+            raise ValueError(f"max_tokens must be an integer; got {max_tokens!r}")
+        if max_tokens < 1 or (limit is not None and max_tokens > limit):
             allowed = f"1 to {limit:,}" if limit else "at least 1"
-            raise ValueError(
-                f"max_tokens must be {allowed} for {request.model}; got {request.max_tokens}"
-            )
-    if request.n != 1:
-        raise ValueError(f"n must be 1: MiniMax returns one choice per request; got {request.n!r}")
-    if request.thinking is not None and request.thinking not in _THINKING:
-        raise ValueError(
-            f"thinking must be 'adaptive', 'disabled' or None; got {request.thinking!r}"
-        )
-    if isinstance(request.stop, str) or not all(isinstance(s, str) for s in request.stop):
-        raise ValueError(f"stop must be a list of strings; got {request.stop!r}")
-    _check_tools(request, profile)
-    check_history(request.messages)
-    if info is not None:
-        _check_media(request.messages, request.model, info)
+            raise ValueError(f"max_tokens must be {allowed} for {model}; got {max_tokens}")
+    if thinking is not None and thinking not in _THINKING:
+        raise ValueError(f"thinking must be 'adaptive', 'disabled' or None; got {thinking!r}")
+    if isinstance(stop, str) or not all(isinstance(s, str) for s in stop):
+        raise ValueError(f"stop must be a list of strings; got {stop!r}")
 
 
 def _check_range(
