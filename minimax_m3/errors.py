@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 __all__ = [
     "ERROR_TABLE",
     "HTTP",
+    "REQUEST_ID_HEADERS",
     "APIConnectionError",
     "APITimeoutError",
     "AuthenticationError",
@@ -232,7 +233,8 @@ _ERROR_TYPE_STATUS = {
     "overloaded_error": 529,
 }
 
-_REQUEST_ID_HEADERS = ("trace-id", "x-mm-request-id", "request-id", "x-request-id", "cf-ray")
+REQUEST_ID_HEADERS = ("trace-id", "x-mm-request-id", "request-id", "x-request-id", "cf-ray")
+"""Response headers that carry the request id, most specific first (Cloudflare's last)."""
 # MiniMax puts its numeric code only at the end of the message: "invalid params ... (2013)".
 _CODE_SUFFIX = re.compile(r"\((\d{4,5})\)\s*$", re.ASCII)
 _INT_TEXT = re.compile(r"\s*-?\d{1,18}\s*", re.ASCII)
@@ -281,7 +283,7 @@ def error_from_response(
     provider: str = "minimax",
 ) -> MiniMaxM3Error:
     """Build the error for a failed HTTP response from its status, body and headers."""
-    request_id = _header(headers, _REQUEST_ID_HEADERS)
+    request_id = _header(headers, REQUEST_ID_HEADERS)
     retry_after = _header(headers, ("retry-after",))
     text = body.decode("utf-8", errors="replace") if body else ""
     parsed = _parse_json(text)

@@ -25,12 +25,12 @@ from pydantic import SecretStr
 
 from minimax_m3 import __version__
 from minimax_m3.errors import (
+    REQUEST_ID_HEADERS,
     APIConnectionError,
     APITimeoutError,
     MiniMaxM3Error,
     ProtocolError,
     StreamInterruptedError,
-    error_from_payload,
     error_from_response,
 )
 from minimax_m3.providers import ApiName, ProviderProfile, get_provider
@@ -54,7 +54,6 @@ logger = logging.getLogger("minimax_m3")
 
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
 DEFAULT_MAX_RETRIES = 2
-_REQUEST_ID_HEADERS = ("trace-id", "x-mm-request-id", "request-id", "x-request-id")
 
 
 def resolve_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
@@ -134,7 +133,7 @@ def connection_error(exc: httpx.HTTPError) -> APIConnectionError:
 
 
 def request_id_from(headers: Mapping[str, str]) -> str | None:
-    for name in _REQUEST_ID_HEADERS:
+    for name in REQUEST_ID_HEADERS:
         value = headers.get(name)
         if value:
             return value
@@ -346,11 +345,7 @@ class Transport:
                 status_code=status_code,
                 request_id=request_id,
             ) from None
-        if isinstance(payload, dict):
-            # Cloudflare's envelope, on any status, and errors on HTTP 200 of any provider.
-            error = error_from_payload(payload, request_id=request_id, provider=self.profile.name)
-            if error is not None:
-                raise error
+        # Each format checks the body for its provider's in-band errors (HTTP 200 ones).
         outcome = exchange.parse_response(payload, request_id=request_id)
         if isinstance(outcome, Poll):
             return outcome

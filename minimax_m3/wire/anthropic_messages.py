@@ -58,9 +58,10 @@ class AnthropicMessagesExchange:
         self.body = build_request_body(request, stream=stream)
         self.headers = {"anthropic-version": ANTHROPIC_VERSION}
         self._input_usage: dict[str, int] = {}
+        self._provider = profile.name
 
     def parse_response(self, payload: Any, *, request_id: str | None) -> ChatResult:
-        return parse_response(payload, request_id=request_id)
+        return parse_response(payload, request_id=request_id, provider=self._provider)
 
     def decode_stream_event(self, event: SSEEvent) -> WireDelta:
         try:
@@ -71,7 +72,7 @@ class AnthropicMessagesExchange:
             raise ProtocolError(f"stream event is not a JSON object: {event.data[:200]!r}")
         kind = payload.get("type") or event.event
         if kind == "error" or event.event == "error":
-            error = error_from_payload(payload)
+            error = error_from_payload(payload, provider=self._provider)
             raise error or ProtocolError(f"stream error event: {event.data[:200]!r}")
         if kind == "message_start":
             message = payload.get("message")
@@ -241,12 +242,14 @@ def _source(url: str) -> dict[str, Any]:
 # Response
 
 
-def parse_response(payload: Any, *, request_id: str | None = None) -> ChatResult:
+def parse_response(
+    payload: Any, *, request_id: str | None = None, provider: str = "minimax"
+) -> ChatResult:
     if not isinstance(payload, dict):
         raise ProtocolError(
             f"expected a JSON object, got {type(payload).__name__}", request_id=request_id
         )
-    error = error_from_payload(payload, request_id=request_id)
+    error = error_from_payload(payload, request_id=request_id, provider=provider)
     if error is not None:
         raise error
     payload = unwrap_result(payload)

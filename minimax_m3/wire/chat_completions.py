@@ -53,14 +53,18 @@ class ChatCompletionsExchange:
         self.body = build_request_body(request, profile=profile, stream=stream)
         self.headers: dict[str, str] = {}
         self._starts_open = profile.reasoning_starts_open
+        self._provider = profile.name
 
     def parse_response(self, payload: Any, *, request_id: str | None) -> ChatResult:
         return parse_response(
-            payload, request_id=request_id, reasoning_starts_open=self._starts_open
+            payload,
+            request_id=request_id,
+            reasoning_starts_open=self._starts_open,
+            provider=self._provider,
         )
 
     def decode_stream_event(self, event: SSEEvent) -> WireDelta:
-        return decode_stream_event(event)
+        return decode_stream_event(event, provider=self._provider)
 
 
 # Request
@@ -197,14 +201,21 @@ def reasoning_to_details(segments: Sequence[ReasoningSegment]) -> list[dict[str,
 
 
 def parse_response(
-    payload: Any, *, request_id: str | None = None, reasoning_starts_open: bool = False
+    payload: Any,
+    *,
+    request_id: str | None = None,
+    reasoning_starts_open: bool = False,
+    provider: str = "minimax",
 ) -> ChatResult:
-    """A whole (non-streamed) response body, already decoded from JSON."""
+    """A whole (non-streamed) response body, already decoded from JSON.
+
+    ``provider`` names whose error codes a failure envelope carries (Cloudflare's codes
+    are not MiniMax's)."""
     if not isinstance(payload, dict):
         raise ProtocolError(
             f"expected a JSON object, got {type(payload).__name__}", request_id=request_id
         )
-    error = error_from_payload(payload, request_id=request_id)
+    error = error_from_payload(payload, request_id=request_id, provider=provider)
     if error is not None:
         raise error
     payload = unwrap_result(payload)
@@ -341,7 +352,9 @@ def _metadata(payload: Mapping[str, Any]) -> dict[str, Any]:
 # Stream
 
 
-def decode_stream_event(event: SSEEvent, *, request_id: str | None = None) -> WireDelta:
+def decode_stream_event(
+    event: SSEEvent, *, request_id: str | None = None, provider: str = "minimax"
+) -> WireDelta:
     """One SSE event of a streamed response; raises the provider's error if it is one."""
     data = event.data
     if data == "[DONE]":
@@ -354,7 +367,7 @@ def decode_stream_event(event: SSEEvent, *, request_id: str | None = None) -> Wi
         ) from None
     if not isinstance(payload, dict):
         raise ProtocolError(f"stream event is not a JSON object: {data[:200]!r}")
-    error = error_from_payload(payload, request_id=request_id)
+    error = error_from_payload(payload, request_id=request_id, provider=provider)
     if error is not None:
         raise error
     delta = WireDelta(response_id=_str(payload.get("id")), model=_str(payload.get("model")))

@@ -241,3 +241,21 @@ def test_self_hosted_stream_with_think_tags_and_xml_tool_calls() -> None:
     assert isinstance(end, StreamEnd)
     assert end.result.tool_calls[0].parsed_arguments() == {"city": "Paris"}
     assert end.result.finish_reason == "tool_calls"
+
+
+def test_cloudflare_error_envelope_inside_a_stream_keeps_its_code() -> None:
+    sse = (
+        'data: {"choices": [{"delta": {"content": "Hi"}}]}\n\n'
+        'data: {"success": false, "errors": [{"code": 3040, "message": "Capacity"}]}\n\n'
+    )
+    transport = Transport(
+        provider="cloudflare",
+        api_key="t",
+        account_id="a",
+        **mock(
+            lambda r: httpx.Response(200, text=sse, headers={"content-type": "text/event-stream"})
+        ),
+    )
+    with pytest.raises(RateLimitError) as caught:
+        list(transport.stream(ask()))
+    assert caught.value.provider_code == 3040
