@@ -61,9 +61,16 @@ _CALL_OPTIONS = frozenset(
         "temperature",
         "top_p",
         "max_tokens",
+        "n",
         "response_format",
         "extra_body",
     }
+)
+# Never pickled: the key, and clients that belong to this process. Headers that carry
+# credentials are left out too.
+_NOT_PICKLED = ("api_key", "http_client", "http_async_client")
+_SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "api-key", "cookie"}
 )
 
 
@@ -230,6 +237,9 @@ class ChatMiniMaxM3(BaseChatModel):
     """Most tokens to generate, reasoning included."""
     stop: list[str] | None = None
     """Stop sequences; the answer is cut on the client side too."""
+    n: int | None = None
+    """Choices per call. MiniMax returns one, so anything but 1 (or None) is refused before
+    sending."""
     timeout: float | httpx.Timeout | None = None
     """Seconds (or an ``httpx.Timeout``); None waits up to 10 minutes."""
     max_retries: int = 2
@@ -249,7 +259,7 @@ class ChatMiniMaxM3(BaseChatModel):
     streaming: bool = False
     """Stream under the hood in ``invoke`` too (callbacks then see every token)."""
 
-    _transport: Transport = PrivateAttr()
+    _transport_cache: Transport | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod
@@ -261,7 +271,33 @@ class ChatMiniMaxM3(BaseChatModel):
     @model_validator(mode="after")
     def _build_transport(self) -> Self:
         """One transport per instance; bad settings fail here, naming the setting."""
-        transport = Transport(
+        transport = self._new_transport()
+        validate_settings(
+            transport.profile,
+            model=self.model,
+            thinking=self.thinking,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            max_tokens=self.max_tokens,
+            stop=tuple(self.stop or ()),
+            n=_choices(self.n),
+        )
+        if self.api_key is None and transport.api_key is not None:
+            self.api_key = transport.api_key
+        self._transport_cache = transport
+        return self
+
+    @property
+    def _transport(self) -> Transport:
+        """The transport; after unpickling it is built again on first use, reading the key
+        from the environment (keys are never pickled)."""
+        transport = self._transport_cache
+        if transport is None:
+            transport = self._transport_cache = self._new_transport()
+        return transport
+
+    def _new_transport(self) -> Transport:
+        return Transport(
             provider=self.provider,
             api=self.api,
             api_key=self.api_key,
@@ -275,19 +311,32 @@ class ChatMiniMaxM3(BaseChatModel):
             gateway_id=self.gateway_id,
             poll_interval=self.poll_interval,
         )
-        validate_settings(
-            transport.profile,
-            model=self.model,
-            thinking=self.thinking,
-            temperature=self.temperature,
-            top_p=self.top_p,
-            max_tokens=self.max_tokens,
-            stop=tuple(self.stop or ()),
-        )
-        if self.api_key is None and transport.api_key is not None:
-            self.api_key = transport.api_key
-        self._transport = transport
-        return self
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickle the settings, never the key, your clients or the transport.
+
+        An unpickled model reads the key from the environment again on its first call;
+        without one that call raises a ValueError naming the variable to set.
+        """
+        state = super().__getstate__()
+        fields = dict(state["__dict__"])
+        for name in _NOT_PICKLED:
+            fields[name] = None
+        headers = fields.get("default_headers")
+        if headers:
+            fields["default_headers"] = {
+                k: v for k, v in headers.items() if k.lower() not in _SECRET_HEADERS
+            }
+        private = {
+            name: value
+            for name, value in (state.get("__pydantic_private__") or {}).items()
+            if name != "_transport_cache"
+        }
+        return {**state, "__dict__": fields, "__pydantic_private__": private}
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        private = {**(state.get("__pydantic_private__") or {}), "_transport_cache": None}
+        super().__setstate__({**state, "__pydantic_private__": private})
 
     # --- LangChain hooks ----------------------------------------------------------
 
@@ -372,6 +421,7 @@ class ChatMiniMaxM3(BaseChatModel):
             top_p=options.get("top_p", self.top_p),
             max_tokens=options.get("max_tokens", self.max_tokens),
             stop=tuple(stops or ()),
+            n=_choices(options.get("n", self.n)),
             response_format=options.get("response_format"),
             extra_body=extra_body or None,
         )
@@ -534,6 +584,10 @@ class ChatMiniMaxM3(BaseChatModel):
         no_parse = RunnablePassthrough.assign(parsed=lambda _: None)
         with_fallback = parse.with_fallbacks([no_parse], exception_key="parsing_error")
         return RunnableMap(raw=llm) | with_fallback
+
+
+def _choices(n: int | None) -> int:
+    return 1 if n is None else n
 
 
 def _chat_result(message: AIMessage) -> ChatResult:

@@ -90,6 +90,7 @@ _CALL_OPTIONS = frozenset(
         "top_p",
         "max_tokens",
         "stop",
+        "n",
         "thinking",
         "tools",
         "tool_choice",
@@ -131,6 +132,9 @@ class MiniMaxM3(FunctionCallingLLM):
         gateway_id: Cloudflare AI Gateway to route through (``cf-aig-gateway-id``).
         poll_interval: first wait, in seconds, between polls of a Runware task sent with
             ``extra_body={"deliveryMethod": "async"}``; later waits grow up to 10 s.
+        n: choices per call; MiniMax returns one, so only 1 is accepted.
+
+    Any other keyword argument is refused with a TypeError naming it.
 
     Chat and complete::
 
@@ -239,8 +243,16 @@ class MiniMaxM3(FunctionCallingLLM):
         default_headers: Mapping[str, str] | None = None,
         gateway_id: str | None = None,
         poll_interval: float = 1.0,
+        n: int = 1,
         **kwargs: Any,
     ) -> None:
+        # Pydantic would drop an unknown setting without a word; a typo must not pass.
+        unknown = sorted(set(kwargs) - set(type(self).model_fields))
+        if unknown:
+            raise TypeError(
+                f"MiniMaxM3 got unexpected keyword arguments {unknown}; it takes "
+                f"{sorted({*type(self).model_fields, 'n'})}"
+            )
         if model is None:
             model = get_provider(provider).default_model
         super().__init__(
@@ -266,7 +278,7 @@ class MiniMaxM3(FunctionCallingLLM):
         )
         # Both raise ValueError naming the setting at fault, before anything is sent.
         self._transport = self._new_transport()
-        self._check_sampling(self._transport)
+        self._check_sampling(self._transport, n=n)
 
     @classmethod
     def class_name(cls) -> str:
@@ -313,7 +325,7 @@ class MiniMaxM3(FunctionCallingLLM):
             transport = self._transport = self._new_transport()
         return transport
 
-    def _check_sampling(self, transport: Transport) -> None:
+    def _check_sampling(self, transport: Transport, *, n: int = 1) -> None:
         validate_settings(
             transport.profile,
             model=self.model,
@@ -322,6 +334,7 @@ class MiniMaxM3(FunctionCallingLLM):
             top_p=self.top_p,
             max_tokens=self.max_tokens,
             stop=tuple(self.stop or ()),
+            n=n,
         )
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -405,6 +418,7 @@ class MiniMaxM3(FunctionCallingLLM):
             top_p=options.get("top_p", self.top_p),
             max_tokens=options.get("max_tokens", self.max_tokens),
             stop=tuple(stop or ()),
+            n=options.get("n", 1),
             response_format=options.get("response_format"),
             extra_body=options.get("extra_body"),
         )

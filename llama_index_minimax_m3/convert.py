@@ -461,7 +461,7 @@ def chat_response_to_tool_selections(response: ChatResponse) -> list[ToolSelecti
 def _arguments_dict(arguments: str, call_id: str | None) -> dict[str, Any]:
     try:
         value = json.loads(arguments) if arguments.strip() else {}
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested beyond the stack
         value = None
     if isinstance(value, dict):
         return value

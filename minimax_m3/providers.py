@@ -32,6 +32,11 @@ class ProviderProfile:
     max_tokens_field: str = "max_completion_tokens"
     # Cloudflare's schema takes tool_choice "none" or "auto" only.
     supports_required_tool_choice: bool = True
+    # Largest inline image and video (decoded bytes of a data: URL) and request body the
+    # provider accepts; None where nothing is documented (a self-hosted server sets its own).
+    max_image_bytes: int | None = None
+    max_video_bytes: int | None = None
+    max_request_bytes: int | None = None
 
     def path(self, api: ApiName, *, account_id: str | None = None) -> str:
         """The path appended to ``base_url`` for one wire format."""
@@ -58,6 +63,11 @@ class ProviderProfile:
         return url
 
 
+_MB = 1024 * 1024
+# MiniMax documents images up to 10 MB, videos (by URL or base64) up to 50 MB and request
+# bodies up to 64 MB. Cloudflare and Runware serve the same model and take its media limits.
+_IMAGE_LIMIT, _VIDEO_LIMIT = 10 * _MB, 50 * _MB
+
 PROVIDERS: dict[str, ProviderProfile] = {
     "minimax": ProviderProfile(
         name="minimax",
@@ -67,6 +77,9 @@ PROVIDERS: dict[str, ProviderProfile] = {
         api_key_env="MINIMAX_API_KEY",
         base_url_env="MINIMAX_BASE_URL",
         sends_reasoning_split=True,
+        max_request_bytes=64 * _MB,
+        max_image_bytes=_IMAGE_LIMIT,
+        max_video_bytes=_VIDEO_LIMIT,
     ),
     "cloudflare": ProviderProfile(
         name="cloudflare",
@@ -78,6 +91,8 @@ PROVIDERS: dict[str, ProviderProfile] = {
         top_p_range=(0.0, 1.0),
         max_tokens_field="max_tokens",
         supports_required_tool_choice=False,
+        max_image_bytes=_IMAGE_LIMIT,
+        max_video_bytes=_VIDEO_LIMIT,
     ),
     "runware": ProviderProfile(
         name="runware",
@@ -88,6 +103,8 @@ PROVIDERS: dict[str, ProviderProfile] = {
         temperature_range=(0.0, 2.0),
         top_p_range=(0.0, 1.0),
         max_output_tokens=512_000,
+        max_image_bytes=_IMAGE_LIMIT,
+        max_video_bytes=_VIDEO_LIMIT,
     ),
     "openai-compatible": ProviderProfile(
         name="openai-compatible",

@@ -47,7 +47,7 @@ def _convert(value: str, declared: Any) -> Any:
         return value
     try:
         return json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         return value
 
 

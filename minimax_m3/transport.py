@@ -3,11 +3,13 @@
 Everything that decides (what to send, what a response means, whether to retry, how
 long to wait) lives in pure code elsewhere; the sync and async drivers here are thin
 loops over it that differ only where one awaits.
+
+asyncio is imported by the async driver when it first runs, not here: a program that
+only makes sync calls never pays for loading it (about a sixth of this module's import).
 """
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import json
 import logging
@@ -15,15 +17,17 @@ import os
 import random
 import threading
 import time
+import urllib.parse
+import urllib.request
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from pydantic import SecretStr
 
-from minimax_m3 import __version__
+from minimax_m3 import __version__, jsonio
+from minimax_m3._gate import GatedAsyncPool
 from minimax_m3.errors import (
     REQUEST_ID_HEADERS,
     APIConnectionError,
@@ -32,6 +36,7 @@ from minimax_m3.errors import (
     ProtocolError,
     StreamInterruptedError,
     error_from_response,
+    redact_secret,
 )
 from minimax_m3.providers import ApiName, ProviderProfile, get_provider
 from minimax_m3.retry import RetryPolicy
@@ -47,8 +52,13 @@ from minimax_m3.types import (
     TextDelta,
     ToolCallDelta,
 )
-from minimax_m3.validation import validate_request
+from minimax_m3.validation import check_request_size, validate_request
 from minimax_m3.wire import WIRE_NAMES, Exchange, Poll, poll_delays, wire_format
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from pydantic import SecretStr
 
 logger = logging.getLogger("minimax_m3")
 
@@ -67,59 +77,130 @@ def resolve_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
     return httpx.Timeout(float(timeout), connect=min(float(timeout), 10.0))
 
 
-# Pooled clients, shared by every Transport with the same timeout. Async clients belong
-# to one event loop, so they are kept per loop and dropped with it.
-_sync_clients: dict[tuple[Any, ...], httpx.Client] = {}
-_async_clients: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[tuple[Any, ...], httpx.AsyncClient]
+# Pooled connections, shared by every Transport with the same timeout and proxy. A pool is
+# an httpx transport (keep-alive connections, TLS, proxy), not an httpx client: requests
+# to one fixed URL need none of a client's per-request machinery (cookie jar, redirects,
+# auth flows, URL merging, event hooks), which took a sixth of every call. A client you
+# pass in is used as a client, with all of that. Async pools belong to one event loop, so
+# they are kept per loop and dropped with it.
+_sync_pools: dict[tuple[Any, ...], httpx.HTTPTransport] = {}
+_async_pools: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[Any, ...], httpx.AsyncHTTPTransport]
 ] = weakref.WeakKeyDictionary()
-_clients_lock = threading.Lock()
-_POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+_pools_lock = threading.Lock()
+# Idle connections are kept as many as may be open: a burst of calls leaves them warm for
+# the next one instead of paying a new TCP and TLS handshake for each.
+_POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 
 
-def _timeout_key(timeout: httpx.Timeout) -> tuple[Any, ...]:
-    return (timeout.connect, timeout.read, timeout.write, timeout.pool)
+def environment_proxy(url: str) -> str | None:
+    """The proxy the environment names for ``url`` (``HTTPS_PROXY``, ``ALL_PROXY``, ...),
+    unless ``NO_PROXY`` exempts its host: what an httpx client would pick for it."""
+    proxies = urllib.request.getproxies()
+    parsed = urllib.parse.urlsplit(url)
+    proxy = proxies.get(parsed.scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(parsed.netloc):
+        return None
+    return proxy if "://" in proxy else f"http://{proxy}"
 
 
-def shared_sync_client(timeout: httpx.Timeout) -> httpx.Client:
-    key = _timeout_key(timeout)
-    with _clients_lock:
-        client = _sync_clients.get(key)
-        if client is None or client.is_closed:
-            client = _sync_clients[key] = httpx.Client(timeout=timeout, limits=_POOL_LIMITS)
-        return client
+def _pool_key(timeout: httpx.Timeout, proxy: str | None) -> tuple[Any, ...]:
+    return (timeout.connect, timeout.read, timeout.write, timeout.pool, proxy)
 
 
-def shared_async_client(timeout: httpx.Timeout) -> httpx.AsyncClient:
-    key = _timeout_key(timeout)
+def shared_sync_pool(timeout: httpx.Timeout, proxy: str | None = None) -> httpx.HTTPTransport:
+    key = _pool_key(timeout, proxy)
+    with _pools_lock:
+        pool = _sync_pools.get(key)
+        if pool is None:
+            pool = _sync_pools[key] = httpx.HTTPTransport(limits=_POOL_LIMITS, proxy=proxy)
+        return pool
+
+
+def shared_async_pool(timeout: httpx.Timeout, proxy: str | None = None) -> httpx.AsyncHTTPTransport:
+    key = _pool_key(timeout, proxy)
+    import asyncio
+
     loop = asyncio.get_running_loop()
-    with _clients_lock:
-        per_loop = _async_clients.setdefault(loop, {})
-        client = per_loop.get(key)
-        if client is None or client.is_closed:
-            client = per_loop[key] = httpx.AsyncClient(timeout=timeout, limits=_POOL_LIMITS)
-        return client
+    with _pools_lock:
+        per_loop = _async_pools.setdefault(loop, {})
+        pool = per_loop.get(key)
+        if pool is None:
+            pool = per_loop[key] = GatedAsyncPool(limits=_POOL_LIMITS, proxy=proxy)
+        return pool
 
 
 async def aclose_shared_clients() -> None:
-    """Close the pooled async clients of the running event loop.
+    """Close the pooled async connections of the running event loop.
 
     Call it before the loop ends (the pool keeps connections open for reuse); clients
     you passed in yourself are yours to close.
     """
-    with _clients_lock:
-        clients = list(_async_clients.pop(asyncio.get_running_loop(), {}).values())
-    for client in clients:
-        await client.aclose()
+    import asyncio
+
+    with _pools_lock:
+        pools = list(_async_pools.pop(asyncio.get_running_loop(), {}).values())
+    for pool in pools:
+        await pool.aclose()
 
 
 def close_shared_clients() -> None:
-    """Close the pooled sync clients; the next call opens new ones."""
-    with _clients_lock:
-        clients = list(_sync_clients.values())
-        _sync_clients.clear()
-    for client in clients:
-        client.close()
+    """Close the pooled sync connections; the next call opens new ones."""
+    with _pools_lock:
+        pools = list(_sync_pools.values())
+        _sync_pools.clear()
+    for pool in pools:
+        pool.close()
+
+
+async def _asleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
+def send(
+    sender: httpx.Client | httpx.BaseTransport,
+    request: httpx.Request,
+    *,
+    timeout: httpx.Timeout,
+    stream: bool = False,
+) -> httpx.Response:
+    """Send through a client (yours) or a pool (ours); ``timeout`` is for the pool."""
+    if isinstance(sender, httpx.Client):
+        return sender.send(request, stream=stream)
+    request.extensions.setdefault("timeout", timeout.as_dict())
+    response = sender.handle_request(request)
+    response.request = request
+    if not stream:
+        try:
+            response.read()
+        except BaseException:
+            response.close()
+            raise
+    return response
+
+
+async def asend(
+    sender: httpx.AsyncClient | httpx.AsyncBaseTransport,
+    request: httpx.Request,
+    *,
+    timeout: httpx.Timeout,
+    stream: bool = False,
+) -> httpx.Response:
+    """The async ``send``."""
+    if isinstance(sender, httpx.AsyncClient):
+        return await sender.send(request, stream=stream)
+    request.extensions.setdefault("timeout", timeout.as_dict())
+    response = await sender.handle_async_request(request)
+    response.request = request
+    if not stream:
+        try:
+            await response.aread()
+        except BaseException:
+            await response.aclose()
+            raise
+    return response
 
 
 atexit.register(close_shared_clients)
@@ -169,10 +250,16 @@ class StreamReader:
     def feed(self, chunk: bytes) -> list[StreamEvent]:
         events: list[StreamEvent] = []
         state = self.state
-        for sse_event in self._decoder.feed(chunk):
-            events.extend(state.handle(self._decode(sse_event)))
-            if state.stopped:
-                break
+        try:
+            for sse_event in self._decoder.feed(chunk):
+                events.extend(state.handle(self._decode(sse_event)))
+                if state.stopped:
+                    break
+        except MiniMaxM3Error as error:
+            # A malformed event or an error the provider sent mid-stream: the error
+            # carries what had arrived, as a broken connection's does.
+            self._attach_partial(error)
+            raise
         self.emitted += len(events)
         return events
 
@@ -181,13 +268,23 @@ class StreamReader:
         events: list[StreamEvent] = []
         state = self.state
         if not state.stopped:
-            for sse_event in self._decoder.close():
-                events.extend(state.handle(self._decode(sse_event)))
+            try:
+                for sse_event in self._decoder.close():
+                    events.extend(state.handle(self._decode(sse_event)))
+            except MiniMaxM3Error as error:
+                self._attach_partial(error)
+                raise
         if not state.complete:
             raise self.interrupted("the stream ended before the model finished its answer")
         events.extend(state.flush())
         events.append(StreamEnd(state.result()))
         return events
+
+    def _attach_partial(self, error: MiniMaxM3Error) -> None:
+        if error.partial is None:
+            error.partial = self.state.result()
+        if error.request_id is None:
+            error.request_id = self.state.request_id
 
     def interrupted(self, reason: str, *, retryable: bool = False) -> StreamInterruptedError:
         return StreamInterruptedError(
@@ -196,6 +293,18 @@ class StreamReader:
             partial=self.state.result(),
             retryable=retryable and self.emitted == 0,
         )
+
+
+class _Key:
+    """An API key that never shows in a repr, so never in a log or a traceback's locals."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "_Key('**********')"
 
 
 class Transport:
@@ -225,7 +334,7 @@ class Transport:
         self.profile: ProviderProfile = get_provider(provider)
         self.api: ApiName = self._resolve_api(api)
         self.wire = wire_format(self.api)
-        self.api_key = self._resolve_api_key(api_key)
+        self._key = self._resolve_api_key(api_key)
         self.account_id = account_id or (
             os.environ.get("CLOUDFLARE_ACCOUNT_ID") if self.profile.name == "cloudflare" else None
         )
@@ -236,7 +345,13 @@ class Transport:
             )
         self.base_url = self._resolve_base_url(base_url)
         self.url = self.base_url + self.profile.path(self.api, account_id=self.account_id)
+        # Parsed once: httpx would parse the string again on every request.
+        self._httpx_url = httpx.URL(self.url)
+        self._proxy = environment_proxy(self.url)
         self.timeout = resolve_timeout(timeout)
+        # A timeout given here goes with every request, so it holds on a client you pass
+        # in too (httpx would apply the client's own); without one, your client's stands.
+        self._request_timeout = None if timeout is None else self.timeout.as_dict()
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"max_retries must be a whole number >= 0; got {max_retries!r}")
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
@@ -260,7 +375,7 @@ class Transport:
     def __repr__(self) -> str:
         return (
             f"Transport(provider={self.profile.name!r}, api={self.api!r}, "
-            f"url={self.url!r}, api_key={'SecretStr(**********)' if self.api_key else None})"
+            f"url={self.url!r}, api_key={'SecretStr(**********)' if self._key else None})"
         )
 
     def _resolve_api(self, api: str | None) -> ApiName:
@@ -274,16 +389,32 @@ class Transport:
             f"api must be one of {allowed} for provider {self.profile.name!r}; got {api!r}"
         )
 
-    def _resolve_api_key(self, api_key: str | SecretStr | None) -> SecretStr | None:
-        if isinstance(api_key, SecretStr):
-            value = api_key.get_secret_value()
-        elif api_key is not None:
+    @property
+    def api_key(self) -> SecretStr | None:
+        """The key as pydantic's ``SecretStr``, or None when there is none.
+
+        pydantic's secret types are imported here, on first use, rather than with this
+        module: they cost a sixth of its import time, and a call never needs them.
+        """
+        if self._key is None:
+            return None
+        from pydantic import SecretStr
+
+        return SecretStr(self._key.value)
+
+    def _resolve_api_key(self, api_key: str | SecretStr | None) -> _Key | None:
+        if isinstance(api_key, str):
             value = api_key
+        elif api_key is not None:
+            reveal = getattr(api_key, "get_secret_value", None)
+            if reveal is None:
+                raise TypeError(f"api_key must be a str or a SecretStr; got {type(api_key)}")
+            value = reveal()
         else:
             env = self.profile.api_key_env
             value = os.environ.get(env, "") if env else ""
         if value:
-            return SecretStr(value)
+            return _Key(value)
         if self.profile.api_key_required:
             raise ValueError(
                 f"api_key is required for provider {self.profile.name!r}: pass api_key= or "
@@ -311,7 +442,9 @@ class Transport:
         """Validate the request and encode it; raises ValueError before anything is sent."""
         validate_request(request, self.profile)
         exchange = self.wire(request, self.profile, stream)
-        return self.http_request(exchange.body, exchange, stream=stream), exchange
+        http_request = self.http_request(exchange.body, exchange, stream=stream)
+        check_request_size(len(http_request.content), self.profile)
+        return http_request, exchange
 
     def http_request(self, body: Any, exchange: Exchange, *, stream: bool) -> httpx.Request:
         headers = {
@@ -321,10 +454,13 @@ class Transport:
             **exchange.headers,
             **self.default_headers,
         }
-        if self.api_key is not None:
-            headers["authorization"] = f"Bearer {self.api_key.get_secret_value()}"
+        if self._key is not None:
+            headers["authorization"] = f"Bearer {self._key.value}"
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        return httpx.Request("POST", self.url, headers=headers, content=content)
+        http_request = httpx.Request("POST", self._httpx_url, headers=headers, content=content)
+        if self._request_timeout is not None:
+            http_request.extensions["timeout"] = self._request_timeout
+        return http_request
 
     def result_from_response(
         self,
@@ -338,7 +474,7 @@ class Transport:
         if not 200 <= status_code < 300:
             raise error_from_response(status_code, body, headers, provider=self.profile.name)
         try:
-            payload = json.loads(body)
+            payload = jsonio.loads(body)
         except ValueError:
             raise ProtocolError(
                 f"response body is not JSON: {body[:200]!r}",
@@ -373,13 +509,19 @@ class Transport:
             body=poll.body,
         )
 
+    def redact(self, error: MiniMaxM3Error) -> MiniMaxM3Error:
+        """The error with the API key masked wherever the provider echoed it back."""
+        if self.api_key is not None:
+            redact_secret(error, self.api_key.get_secret_value())
+        return error
+
     def delay_or_raise(self, error: MiniMaxM3Error, retries_done: int) -> float:
         """Seconds to wait before the next attempt, or re-raise ``error``."""
         delay = self.retry_policy.delay_before_retry(
             error, retries_done, now=time.time(), random=random.random
         )
         if delay is None:
-            raise error
+            raise self.redact(error)
         logger.info(
             "retrying %s after %s (retry %d in %.2fs)",
             self.url,
@@ -394,8 +536,8 @@ class Transport:
 
     # Sync driver.
 
-    def _sync_client(self) -> httpx.Client:
-        return self._http_client or shared_sync_client(self.timeout)
+    def _sync_client(self) -> httpx.Client | httpx.HTTPTransport:
+        return self._http_client or shared_sync_pool(self.timeout, self._proxy)
 
     def complete(self, request: ChatRequest) -> ChatResult:
         http_request, exchange = self.build_http_request(request, stream=False)
@@ -417,7 +559,7 @@ class Transport:
         while True:
             try:
                 try:
-                    response = self._sync_client().send(http_request)
+                    response = send(self._sync_client(), http_request, timeout=self.timeout)
                 except httpx.HTTPError as exc:
                     raise connection_error(exc) from exc
                 self._log_response(response)
@@ -431,7 +573,7 @@ class Transport:
     @contextmanager
     def _open_stream(self, http_request: httpx.Request) -> Iterator[httpx.Response]:
         try:
-            response = self._sync_client().send(http_request, stream=True)
+            response = send(self._sync_client(), http_request, timeout=self.timeout, stream=True)
         except httpx.HTTPError as exc:
             raise connection_error(exc) from exc
         try:
@@ -469,6 +611,7 @@ class Transport:
                 return
             except MiniMaxM3Error as error:
                 if reader is not None and reader.emitted:
+                    self.redact(error)
                     raise
                 time.sleep(self.delay_or_raise(error, retries))
                 retries += 1
@@ -486,8 +629,8 @@ class Transport:
 
     # Async driver: the same loops, awaiting.
 
-    def _async_client(self) -> httpx.AsyncClient:
-        return self._http_async_client or shared_async_client(self.timeout)
+    def _async_client(self) -> httpx.AsyncClient | httpx.AsyncHTTPTransport:
+        return self._http_async_client or shared_async_pool(self.timeout, self._proxy)
 
     async def acomplete(self, request: ChatRequest) -> ChatResult:
         http_request, exchange = self.build_http_request(request, stream=False)
@@ -497,7 +640,7 @@ class Transport:
         while isinstance(outcome, Poll):
             if time.monotonic() - started > self.poll_budget:
                 raise self.poll_timed_out(started, outcome)
-            await asyncio.sleep(next(delays))
+            await _asleep(next(delays))
             poll = self.http_request(outcome.body, exchange, stream=False)
             outcome = await self._asend(request, exchange, poll)
         return outcome
@@ -509,7 +652,7 @@ class Transport:
         while True:
             try:
                 try:
-                    response = await self._async_client().send(http_request)
+                    response = await asend(self._async_client(), http_request, timeout=self.timeout)
                 except httpx.HTTPError as exc:
                     raise connection_error(exc) from exc
                 self._log_response(response)
@@ -517,13 +660,15 @@ class Transport:
                     request, exchange, response.status_code, response.content, response.headers
                 )
             except MiniMaxM3Error as error:
-                await asyncio.sleep(self.delay_or_raise(error, retries))
+                await _asleep(self.delay_or_raise(error, retries))
                 retries += 1
 
     @asynccontextmanager
     async def _aopen_stream(self, http_request: httpx.Request) -> AsyncIterator[httpx.Response]:
         try:
-            response = await self._async_client().send(http_request, stream=True)
+            response = await asend(
+                self._async_client(), http_request, timeout=self.timeout, stream=True
+            )
         except httpx.HTTPError as exc:
             raise connection_error(exc) from exc
         try:
@@ -562,8 +707,9 @@ class Transport:
                 return
             except MiniMaxM3Error as error:
                 if reader is not None and reader.emitted:
+                    self.redact(error)
                     raise
-                await asyncio.sleep(self.delay_or_raise(error, retries))
+                await _asleep(self.delay_or_raise(error, retries))
                 retries += 1
 
 

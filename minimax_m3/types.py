@@ -68,7 +68,10 @@ class ToolCall:
         """The arguments as a dict; raises ValueError when they are not a JSON object."""
         if not self.arguments.strip():
             return {}
-        value = json.loads(self.arguments)
+        try:
+            value = json.loads(self.arguments)
+        except RecursionError:
+            raise ValueError("tool call arguments are nested too deeply to parse") from None
         if not isinstance(value, dict):
             raise ValueError(f"tool call arguments are not a JSON object: {self.arguments!r}")
         return value
@@ -207,10 +210,12 @@ StreamEvent: TypeAlias = TextDelta | ReasoningDelta | ToolCallDelta | StreamEnd
 
 
 # What one wire event contributes, before the stream state normalises it. Wire decoders
-# produce these; ``minimax_m3.stream.StreamState`` consumes them.
+# produce these; ``minimax_m3.stream.StreamState`` consumes them. Several are made per
+# chunk, so they are not frozen: a frozen dataclass sets each field through
+# object.__setattr__, which makes building one about three times slower.
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class ToolCallFragment:
     index: int
     id: str | None = None
@@ -218,13 +223,14 @@ class ToolCallFragment:
     arguments: str = ""
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class ReasoningFragment:
     """Reasoning text as it arrived (possibly a cumulative snapshot) for segment ``key``.
 
-    ``fields`` are the provider's other keys for the segment (id, type, format, ...),
-    kept so the finished segment can be rebuilt verbatim; ``text_field`` names the key
-    the text goes back under; ``signature`` is appended to the segment's signature.
+    ``fields`` are the provider's keys for the segment (id, type, format, ...), kept so
+    the finished segment can be rebuilt verbatim; ``text_field`` names the key the whole
+    text goes under (replacing a piece of text ``fields`` may hold); ``signature`` is
+    appended to the segment's signature.
     """
 
     text: str = ""

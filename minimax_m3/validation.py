@@ -33,14 +33,15 @@ def validate_request(request: ChatRequest, profile: ProviderProfile) -> None:
         top_p=request.top_p,
         max_tokens=request.max_tokens,
         stop=request.stop,
+        n=request.n,
     )
-    if request.n != 1:
-        raise ValueError(f"n must be 1: MiniMax returns one choice per request; got {request.n!r}")
     _check_tools(request, profile)
     check_history(request.messages)
     info = model_info(request.model)
     if info is not None:
         _check_media(request.messages, request.model, info)
+    if profile.max_image_bytes is not None or profile.max_video_bytes is not None:
+        _check_media_sizes(request.messages, profile)
 
 
 def validate_settings(
@@ -52,6 +53,7 @@ def validate_settings(
     top_p: float | None = None,
     max_tokens: int | None = None,
     stop: Sequence[str] = (),
+    n: int = 1,
 ) -> None:
     """The checks on a model's own settings, for adapters to run when they are built."""
     if not model:
@@ -80,6 +82,8 @@ def validate_settings(
         raise ValueError(f"thinking must be 'adaptive', 'disabled' or None; got {thinking!r}")
     if isinstance(stop, str) or not all(isinstance(s, str) for s in stop):
         raise ValueError(f"stop must be a list of strings; got {stop!r}")
+    if n != 1 or isinstance(n, bool):
+        raise ValueError(f"n must be 1: MiniMax returns one choice per request; got {n!r}")
 
 
 def _check_range(
@@ -143,6 +147,56 @@ def _check_media(messages: Sequence[Message], model: str, info: ModelInfo) -> No
                 raise ValueError(
                     f"messages[{position}]: {model} takes no video input; use MiniMax-M3"
                 )
+
+
+_MB = 1024 * 1024
+
+
+def data_url_size(url: str) -> int | None:
+    """Bytes a ``data:`` URL carries, counted from its length without decoding it; None
+    for any other URL (an http(s) address or an upload reference cannot be sized here)."""
+    if url[:5].lower() != "data:":
+        return None
+    comma = url.find(",")
+    if comma < 0:
+        return 0
+    length = len(url) - comma - 1
+    if url[:comma].lower().endswith(";base64"):
+        padding = 2 if url.endswith("==") else 1 if url.endswith("=") else 0
+        return max(0, length * 3 // 4 - padding)
+    # Percent-encoded: each %XX escape is one byte.
+    return length - 2 * url.count("%", comma + 1)
+
+
+def _check_media_sizes(messages: Sequence[Message], profile: ProviderProfile) -> None:
+    for position, message in enumerate(messages):
+        if isinstance(message.content, str):
+            continue
+        for part in message.content:
+            if isinstance(part, ImagePart):
+                kind, limit = "image", profile.max_image_bytes
+            elif isinstance(part, VideoPart):
+                kind, limit = "video", profile.max_video_bytes
+            else:
+                continue
+            if limit is None:
+                continue
+            size = data_url_size(part.url)
+            if size is not None and size > limit:
+                raise ValueError(
+                    f"messages[{position}]: an inline {kind} must be at most "
+                    f"{limit / _MB:g} MB on provider {profile.name!r}; got {size / _MB:.1f} MB"
+                )
+
+
+def check_request_size(size: int, profile: ProviderProfile) -> None:
+    """The encoded request body against the provider's documented limit."""
+    limit = profile.max_request_bytes
+    if limit is not None and size > limit:
+        raise ValueError(
+            f"the request body must be at most {limit / _MB:g} MB on provider "
+            f"{profile.name!r}; got {size / _MB:.1f} MB (images and videos count in full)"
+        )
 
 
 def check_history(messages: Sequence[Message]) -> None:

@@ -110,6 +110,7 @@ class MiniMaxEmulator:
         self._startup_error: BaseException | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._connections = 0
+        self._peak_connections = 0
         self._connections_changed = threading.Condition()
 
     # --- lifecycle ------------------------------------------------------------------
@@ -231,14 +232,24 @@ class MiniMaxEmulator:
         with self._connections_changed:
             return self._connections
 
+    @property
+    def peak_connections(self) -> int:
+        """The most client TCP connections that were open at once since the server started
+        (or since :meth:`reset`): a load test checks it against the client's pool limit."""
+        with self._connections_changed:
+            return self._peak_connections
+
     def wait_for_idle(self, timeout: float = 2.0) -> bool:
         """Wait until no client connection is open; False if some are still open."""
         with self._connections_changed:
             return self._connections_changed.wait_for(lambda: self._connections == 0, timeout)
 
     def reset(self) -> None:
-        """Clear the queue and the request log."""
+        """Clear the queue and the request log, and count the peak of open connections
+        afresh."""
         self._state.reset()
+        with self._connections_changed:
+            self._peak_connections = self._connections
 
     # --- event loop -----------------------------------------------------------------
 
@@ -270,6 +281,7 @@ class MiniMaxEmulator:
     def _count_connection(self, change: int) -> None:
         with self._connections_changed:
             self._connections += change
+            self._peak_connections = max(self._peak_connections, self._connections)
             self._connections_changed.notify_all()
 
     async def _on_connection(

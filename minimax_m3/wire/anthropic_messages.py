@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from minimax_m3 import jsonio
 from minimax_m3.errors import ProtocolError, error_from_payload
 from minimax_m3.models import is_m3, model_info
 from minimax_m3.providers import ProviderProfile
@@ -65,7 +66,7 @@ class AnthropicMessagesExchange:
 
     def decode_stream_event(self, event: SSEEvent) -> WireDelta:
         try:
-            payload = json.loads(event.data)
+            payload = jsonio.loads(event.data)
         except ValueError:
             raise ProtocolError(f"stream event is not valid JSON: {event.data[:200]!r}") from None
         if not isinstance(payload, dict):
@@ -303,19 +304,19 @@ def _block_start(payload: dict[str, Any]) -> WireDelta:
     if not isinstance(index, int) or not isinstance(block, dict):
         return WireDelta()
     kind = block.get("type")
-    if kind == "text" and block.get("text"):
+    if kind == "text" and _str(block.get("text")):
         return WireDelta(content=block["text"])
     if kind in ("thinking", "redacted_thinking"):
         fields = {k: v for k, v in block.items() if k not in ("thinking", "signature")}
         return WireDelta(
             reasoning=[
                 ReasoningFragment(
-                    text=block.get("thinking") or "",
+                    text=_str(block.get("thinking")) or "",
                     key=index,
                     wire=WIRE,
                     fields=fields,
                     text_field="thinking",
-                    signature=block.get("signature") or None,
+                    signature=_str(block.get("signature")),
                     incremental=True,
                 )
             ]
@@ -343,7 +344,7 @@ def _block_delta(payload: dict[str, Any]) -> WireDelta:
         return WireDelta()
     kind = delta.get("type")
     if kind == "text_delta":
-        return WireDelta(content=delta.get("text") or None)
+        return WireDelta(content=_str(delta.get("text")))
     if kind == "thinking_delta":
         text = delta.get("thinking")
         fragment = ReasoningFragment(

@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from minimax_m3 import jsonio
 from minimax_m3.errors import ProtocolError, error_from_payload
 from minimax_m3.models import is_m3
 from minimax_m3.providers import ProviderProfile
@@ -360,7 +361,7 @@ def decode_stream_event(
     if data == "[DONE]":
         return WireDelta(done=True)
     try:
-        payload = json.loads(data)
+        payload = jsonio.loads(data)
     except ValueError:
         raise ProtocolError(
             f"stream event is not valid JSON: {data[:200]!r}", request_id=request_id
@@ -414,14 +415,15 @@ def _reasoning_fragments(raw: Mapping[str, Any]) -> list[ReasoningFragment] | No
             text = item.get("text")
             if not isinstance(text, str):
                 continue
-            fields = {k: v for k, v in item.items() if k != "text"}
             key = item.get("index")
             fragments.append(
                 ReasoningFragment(
                     text=text,
                     key=key if isinstance(key, int) else position,
                     wire=WIRE,
-                    fields=fields,
+                    # The item as received: the segment keeps the first one's keys and puts
+                    # the whole text in place of this piece, so nothing is copied per chunk.
+                    fields=item,
                 )
             )
         if fragments:

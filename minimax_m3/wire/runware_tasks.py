@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from minimax_m3 import jsonio
 from minimax_m3.errors import ProtocolError, error_from_payload
 from minimax_m3.providers import ProviderProfile
 from minimax_m3.sse import SSEEvent
@@ -60,7 +61,7 @@ class RunwareTasksExchange:
         if event.data == "[DONE]":
             return WireDelta(done=True)
         try:
-            payload = json.loads(event.data)
+            payload = jsonio.loads(event.data)
         except ValueError:
             raise ProtocolError(f"stream event is not valid JSON: {event.data[:200]!r}") from None
         if not isinstance(payload, dict):
