@@ -1,0 +1,52 @@
+"""Peak memory while one contender streams a big answer, in a process of its own.
+
+``python -m benchmarks.memory NAME ROOT BYTES`` builds the contender, streams a small
+answer first (imports, connections and caches are not the answer's cost), then traces
+Python allocations with tracemalloc while it reads the whole ``BYTES``-byte answer, and
+prints one JSON line: the traced peak and the growth of the process's peak RSS.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+from benchmarks.contenders import BUILDERS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def measure(name: str, root: str, size: int) -> dict[str, float]:
+    BUILDERS[name](f"{root}/sse/10", 10, 0).stream()
+    contender = BUILDERS[name](f"{root}/big/{size}", 0, size)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    tracemalloc.start()
+    started = time.perf_counter()
+    items = contender.stream()
+    seconds = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {"peak": peak, "rss_growth": rss_after - rss_before, "items": items, "s": seconds}
+
+
+def peak_in_subprocess(name: str, root: str, size: int, timeout: float = 120) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.memory", name, root, str(size)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    ).stdout
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure(sys.argv[1], sys.argv[2], int(sys.argv[3]))))

@@ -1,0 +1,118 @@
+"""The results as Markdown: the targets with PASS or MISS, the numbers behind them, the machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import dataclass
+from importlib import metadata
+
+PACKAGES = (
+    "httpx",
+    "pydantic",
+    "langchain-core",
+    "langchain-openai",
+    "openai",
+    "llama-index-core",
+    "llama-index-llms-openai-like",
+)
+
+
+@dataclass
+class Target:
+    what: str
+    measured: float | None
+    goal: float
+    at_most: bool = True
+    unit: str = "x"
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if self.measured is None:
+            return "SKIP"
+        met = self.measured <= self.goal if self.at_most else self.measured >= self.goal
+        return "PASS" if met else "MISS"
+
+    def row(self) -> str:
+        sign = "<=" if self.at_most else ">="
+        measured = "-" if self.measured is None else f"{self.measured:.2f}{self.unit}"
+        goal = f"{sign} {self.goal:g}{self.unit}"
+        note = f" {self.note}" if self.note else ""
+        return f"| {self.what} | {measured} | {goal} | **{self.verdict}**{note} |"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    versions = []
+    for name in PACKAGES:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return (
+        f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; {', '.join(versions)}"
+    )
+
+
+def _micro(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1e6:,.0f} µs"
+
+
+def _milli(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1e3:,.0f} ms"
+
+
+def _rate(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate:,.0f}"
+
+
+def _times(ratio: float | None) -> str:
+    return "-" if ratio is None else f"{ratio:.2f}x"
+
+
+def render(
+    *,
+    machine_line: str,
+    when: str,
+    targets: list[Target],
+    rows: list[str],
+    per_call: dict[str, float],
+    stream: dict[str, float],
+    burst: dict[str, float],
+    memory: dict[str, float],
+    imports: dict[str, float],
+    notes: list[str],
+    settings: str,
+) -> str:
+    lines = [
+        f"Run {when} on {machine_line}.",
+        "",
+        settings,
+        "",
+        "| target | measured | goal | result |",
+        "|---|---|---|---|",
+        *(target.row() for target in targets),
+        "",
+        "| contender | per call | stream, chunks/s | 256 async calls | peak memory, 10 MiB |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name in rows:
+        lines.append(
+            f"| {name} | {_micro(per_call.get(name))} | {_rate(stream.get(name))} | "
+            f"{_milli(burst.get(name))} | {_times(memory.get(name))} |"
+        )
+    lines += ["", "| import | seconds |", "|---|---:|"]
+    lines += [f"| `{name}` | {seconds:.3f} |" for name, seconds in imports.items()]
+    if notes:
+        lines += ["", *(f"- {note}" for note in notes)]
+    return "\n".join(lines) + "\n"

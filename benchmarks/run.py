@@ -1,0 +1,220 @@
+"""``python -m benchmarks.run`` (or ``make bench``): every measure, side by side, one run.
+
+Prints a Markdown table of the targets with PASS or MISS, the numbers behind them and the
+machine, and writes the same into ``benchmarks/RESULTS.md``. ``--quick`` runs fewer
+rounds, for a look while working; the README quotes a full run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks import imports
+from benchmarks.contenders import BUILDERS, Contender
+from benchmarks.memory import peak_in_subprocess
+from benchmarks.report import Target, machine, render
+from benchmarks.server import ServerProcess
+from benchmarks.timing import alternate, concurrent_wall, per_call, stream_rate
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+RAW, TRANSPORT = "raw httpx", "minimax_m3 Transport"
+CHAT_OPENAI, CHAT_MINIMAX, LC_FLOOR = "ChatOpenAI", "ChatMiniMaxM3", "LangChain floor"
+OPENAI_LIKE, MINIMAX_LLM, LI_FLOOR = "OpenAILike", "MiniMaxM3", "LlamaIndex floor"
+# Contenders are compared within their group, and alternate with each other there.
+GROUPS = (
+    (RAW, TRANSPORT),
+    (CHAT_OPENAI, CHAT_MINIMAX, LC_FLOOR),
+    (OPENAI_LIKE, MINIMAX_LLM, LI_FLOOR),
+)
+ROWS = [name for group in GROUPS for name in group]
+LABELS = {RAW: "raw httpx (floor)", LC_FLOOR: "LangChain floor", LI_FLOOR: "LlamaIndex floor"}
+# Peers are left out of the memory measure: only our three have a target, and the floors
+# show each framework's own share.
+MEMORY = (RAW, TRANSPORT, CHAT_MINIMAX, LC_FLOOR, MINIMAX_LLM, LI_FLOOR)
+
+STREAM_CHUNKS = 5000
+BURST = 256
+BIG = 10 * 1024 * 1024
+
+
+def _settings(full: bool) -> dict[str, int]:
+    if full:
+        return {"calls": 100, "call_rounds": 9, "stream_rounds": 7, "burst_rounds": 5, "imports": 5}
+    return {"calls": 30, "call_rounds": 3, "stream_rounds": 3, "burst_rounds": 2, "imports": 2}
+
+
+def _available(notes: list[str]) -> set[str]:
+    """Contenders whose packages import; a missing one is skipped with a note."""
+    found = set()
+    for name, build in BUILDERS.items():
+        try:
+            build("http://127.0.0.1:9/json", 1, 0)
+        except ImportError as exc:
+            notes.append(f"{name} skipped: it does not import yet ({exc}).")
+        else:
+            found.add(name)
+    return found
+
+
+def _measure(
+    names: set[str], make: Callable[[str], Callable[[], float]], rounds: int
+) -> dict[str, float]:
+    results: dict[str, float] = {}
+    for group in GROUPS:
+        present = [(name, make(name)) for name in group if name in names]
+        results.update(alternate(present, rounds))
+    return results
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds; not for the README")
+    parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULTS.name}")
+    options = parser.parse_args(argv)
+    settings = _settings(full=not options.quick)
+    notes: list[str] = []
+    line = machine()
+    print(f"Machine: {line}", flush=True)
+    names = _available(notes)
+
+    with ServerProcess() as root:
+
+        def built(path: str, chunks: int = 0) -> dict[str, Contender]:
+            return {name: BUILDERS[name](root + path, chunks, 0) for name in names}
+
+        calls = built("/json")
+        print("timing sequential calls ...", flush=True)
+        per = _measure(
+            names, lambda n: per_call(calls[n], settings["calls"]), settings["call_rounds"]
+        )
+        print(f"timing {STREAM_CHUNKS:,}-chunk streams ...", flush=True)
+        streams = built(f"/sse/{STREAM_CHUNKS}", STREAM_CHUNKS)
+        rate = _measure(
+            names, lambda n: stream_rate(streams[n], STREAM_CHUNKS), settings["stream_rounds"]
+        )
+        print(f"timing {BURST} concurrent async calls ...", flush=True)
+        loop = asyncio.new_event_loop()
+        try:
+            burst = _measure(
+                names, lambda n: concurrent_wall(calls[n], BURST, loop), settings["burst_rounds"]
+            )
+        finally:
+            loop.close()
+        print("measuring peak memory, one process each ...", flush=True)
+        memory = {
+            name: peak_in_subprocess(name, root, BIG)["peak"] / BIG
+            for name in MEMORY
+            if name in names
+        }
+    print("timing imports, one fresh interpreter each ...", flush=True)
+    imported = imports.import_times(settings["imports"])
+
+    targets = _targets(per, rate, burst, memory, imported)
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    described = (
+        f"Per call: median of {settings['call_rounds']} rounds of {settings['calls']} sequential "
+        f"calls. Streams: {STREAM_CHUNKS:,} chunks, median of {settings['stream_rounds']}. "
+        f"Async: wall time of {BURST} calls at once, median of {settings['burst_rounds']}. "
+        f"Memory: tracemalloc peak over the answer's size. Imports: median of "
+        f"{settings['imports']} fresh interpreters, start-up taken off."
+    )
+    table = render(
+        machine_line=line,
+        when=when,
+        targets=targets,
+        rows=[LABELS.get(name, name) for name in ROWS if name in names],
+        per_call={LABELS.get(k, k): v for k, v in per.items()},
+        stream={LABELS.get(k, k): v for k, v in rate.items()},
+        burst={LABELS.get(k, k): v for k, v in burst.items()},
+        memory={LABELS.get(k, k): v for k, v in memory.items()},
+        imports=imported,
+        notes=notes,
+        settings=described,
+    )
+    print()
+    print(table)
+    if not options.no_write and not options.quick:
+        RESULTS.write_text("# Benchmark results\n\n" + table, encoding="utf-8")
+        print(f"written to {RESULTS}")
+    return 0
+
+
+def _targets(
+    per: dict[str, float],
+    rate: dict[str, float],
+    burst: dict[str, float],
+    memory: dict[str, float],
+    imported: dict[str, float],
+) -> list[Target]:
+    def mem(name: str, floor: str | None = None) -> Target:
+        floor_peak = memory.get(floor) if floor else None
+        note = f"(the framework alone: {floor_peak:.2f}x)" if floor_peak is not None else ""
+        what = f"{name}: peak memory streaming a 10 MiB answer"
+        return Target(what, memory.get(name), 4.0, note=note)
+
+    return [
+        Target("Transport per call vs raw httpx", _ratio(per.get(TRANSPORT), per.get(RAW)), 1.15),
+        Target(
+            "ChatMiniMaxM3 per call vs ChatOpenAI",
+            _ratio(per.get(CHAT_MINIMAX), per.get(CHAT_OPENAI)),
+            0.45,
+        ),
+        Target(
+            "ChatMiniMaxM3 stream throughput vs ChatOpenAI",
+            _ratio(rate.get(CHAT_MINIMAX), rate.get(CHAT_OPENAI)),
+            4.0,
+            at_most=False,
+        ),
+        Target(
+            "ChatMiniMaxM3 256 async calls vs ChatOpenAI",
+            _ratio(burst.get(CHAT_MINIMAX), burst.get(CHAT_OPENAI)),
+            0.75,
+        ),
+        Target(
+            "MiniMaxM3 per call vs OpenAILike",
+            _ratio(per.get(MINIMAX_LLM), per.get(OPENAI_LIKE)),
+            0.6,
+        ),
+        Target(
+            "MiniMaxM3 stream throughput vs OpenAILike",
+            _ratio(rate.get(MINIMAX_LLM), rate.get(OPENAI_LIKE)),
+            3.0,
+            at_most=False,
+        ),
+        Target(
+            "MiniMaxM3 256 async calls vs OpenAILike",
+            _ratio(burst.get(MINIMAX_LLM), burst.get(OPENAI_LIKE)),
+            0.75,
+        ),
+        Target(
+            "`import langchain_minimax_m3` vs `BaseChatModel` alone",
+            _ratio(imported.get(imports.LANGCHAIN), imported.get(imports.BASE_CHAT_MODEL)),
+            1.2,
+        ),
+        Target(
+            "`from langchain_minimax_m3 import ChatMiniMaxM3` vs `BaseChatModel` alone",
+            _ratio(imported.get(imports.CHAT_MINIMAX), imported.get(imports.BASE_CHAT_MODEL)),
+            1.2,
+        ),
+        Target("`import minimax_m3`", imported.get(imports.MINIMAX), 0.25, unit=" s"),
+        Target(
+            "`from minimax_m3 import Transport`", imported.get(imports.TRANSPORT), 0.25, unit=" s"
+        ),
+        mem(TRANSPORT),
+        mem(CHAT_MINIMAX, LC_FLOOR),
+        mem(MINIMAX_LLM, LI_FLOOR),
+    ]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
