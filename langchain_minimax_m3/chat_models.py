@@ -20,6 +20,7 @@ from langchain_core.language_models import (
     LanguageModelInput,
     ModelProfile,
 )
+from langchain_core.load.serializable import SerializedConstructor, SerializedNotImplemented
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.output_parsers import JsonOutputKeyToolsParser, PydanticToolsParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
@@ -42,6 +43,7 @@ from langchain_minimax_m3.convert import (
 from langchain_minimax_m3.errors import langchain_errors
 from langchain_minimax_m3.profile import model_profile
 from langchain_minimax_m3.structured_output import JsonAnswerParser, PydanticAnswerParser
+from minimax_m3.credentials import without_credentials
 from minimax_m3.providers import get_provider
 from minimax_m3.transport import Transport
 from minimax_m3.types import ChatRequest, StreamEvent, Thinking
@@ -69,9 +71,6 @@ _CALL_OPTIONS = frozenset(
 # Never pickled: the key, and clients that belong to this process. Headers that carry
 # credentials are left out too.
 _NOT_PICKLED = ("api_key", "http_client", "http_async_client")
-_SECRET_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "x-api-key", "api-key", "cookie"}
-)
 
 
 class ChatMiniMaxM3(BaseChatModel):
@@ -312,6 +311,14 @@ class ChatMiniMaxM3(BaseChatModel):
             poll_interval=self.poll_interval,
         )
 
+    def to_json(self) -> SerializedConstructor | SerializedNotImplemented:
+        """LangChain's serialized form, with credential headers left out like the key."""
+        serialized = super().to_json()
+        kwargs = serialized.get("kwargs")
+        if isinstance(kwargs, dict) and kwargs.get("default_headers"):
+            kwargs["default_headers"] = without_credentials(kwargs["default_headers"])
+        return serialized
+
     def __getstate__(self) -> dict[Any, Any]:
         """Pickle the settings, never the key, your clients or the transport.
 
@@ -322,11 +329,7 @@ class ChatMiniMaxM3(BaseChatModel):
         fields = dict(state["__dict__"])
         for name in _NOT_PICKLED:
             fields[name] = None
-        headers = fields.get("default_headers")
-        if headers:
-            fields["default_headers"] = {
-                k: v for k, v in headers.items() if k.lower() not in _SECRET_HEADERS
-            }
+        fields["default_headers"] = without_credentials(fields.get("default_headers"))
         private = {
             name: value
             for name, value in (state.get("__pydantic_private__") or {}).items()

@@ -46,6 +46,7 @@ from llama_index_minimax_m3.convert import (
     tool_choice_to_neutral,
     tool_to_spec,
 )
+from minimax_m3.credentials import without_credentials
 from minimax_m3.models import M2, model_info
 from minimax_m3.providers import get_provider
 from minimax_m3.transport import DEFAULT_MAX_RETRIES, Transport
@@ -80,9 +81,6 @@ _TRANSPORT_FIELDS = frozenset(
 # Never serialized or pickled: the key, and clients that belong to this process.
 _NOT_PICKLED = ("api_key", "http_client", "http_async_client")
 # Headers that carry credentials are left out of to_dict(), to_json() and pickles too.
-_SECRET_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "x-api-key", "api-key", "cookie"}
-)
 # What chat() and friends accept per call, on top of the messages.
 _CALL_OPTIONS = frozenset(
     {
@@ -355,7 +353,7 @@ class MiniMaxM3(FunctionCallingLLM):
 
     @field_serializer("default_headers")
     def _headers_without_credentials(self, headers: dict[str, str] | None) -> dict[str, str] | None:
-        return _public_headers(headers)
+        return without_credentials(headers)
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the settings, never the key, the clients or the transport.
@@ -366,7 +364,7 @@ class MiniMaxM3(FunctionCallingLLM):
         fields = dict(self.__dict__)
         for name in _NOT_PICKLED:
             fields[name] = None
-        fields["default_headers"] = _public_headers(self.default_headers)
+        fields["default_headers"] = without_credentials(self.default_headers)
         for name, value in list(fields.items()):
             try:
                 pickle.dumps(value)
@@ -560,9 +558,3 @@ class MiniMaxM3(FunctionCallingLLM):
                 f"{(response.message.content or '')[:200]!r}"
             )
         return selections
-
-
-def _public_headers(headers: Mapping[str, str] | None) -> dict[str, str] | None:
-    if headers is None:
-        return None
-    return {name: value for name, value in headers.items() if name.lower() not in _SECRET_HEADERS}

@@ -183,3 +183,18 @@ def test_importing_the_package_is_light() -> None:
         "assert 'minimax_m3.testing' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_credential_headers_stay_out_of_langchain_serialization() -> None:
+    from langchain_core.load import dumps
+
+    from langchain_minimax_m3 import ChatMiniMaxM3
+
+    llm = ChatMiniMaxM3(
+        api_key="sk-key",
+        default_headers={"Authorization": "Bearer sk-other", "X-Team": "qa"},
+    )
+    text = dumps(llm)
+    assert "sk-other" not in text
+    assert "sk-key" not in text
+    assert "X-Team" in text
