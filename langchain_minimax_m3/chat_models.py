@@ -296,20 +296,7 @@ class ChatMiniMaxM3(BaseChatModel):
         return transport
 
     def _new_transport(self) -> Transport:
-        return Transport(
-            provider=self.provider,
-            api=self.api,
-            api_key=self.api_key,
-            base_url=self.base_url,
-            account_id=self.account_id,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            http_client=self.http_client,
-            http_async_client=self.http_async_client,
-            default_headers=self.default_headers,
-            gateway_id=self.gateway_id,
-            poll_interval=self.poll_interval,
-        )
+        return Transport.from_settings(self)
 
     def to_json(self) -> SerializedConstructor | SerializedNotImplemented:
         """LangChain's serialized form, with credential headers left out like the key."""

@@ -49,7 +49,7 @@ from llama_index_minimax_m3.convert import (
 from minimax_m3.credentials import without_credentials
 from minimax_m3.models import M2, model_info
 from minimax_m3.providers import get_provider
-from minimax_m3.transport import DEFAULT_MAX_RETRIES, Transport
+from minimax_m3.transport import DEFAULT_MAX_RETRIES, TRANSPORT_SETTINGS, Transport
 from minimax_m3.types import ChatRequest
 from minimax_m3.validation import validate_settings
 
@@ -62,22 +62,7 @@ logger = logging.getLogger("llama_index_minimax_m3")
 DEFAULT_MODEL = "MiniMax-M3"
 
 # Changing any of these after construction rebuilds the transport on the next call.
-_TRANSPORT_FIELDS = frozenset(
-    {
-        "provider",
-        "api",
-        "api_key",
-        "base_url",
-        "account_id",
-        "timeout",
-        "max_retries",
-        "http_client",
-        "http_async_client",
-        "default_headers",
-        "gateway_id",
-        "poll_interval",
-    }
-)
+_TRANSPORT_FIELDS = frozenset(TRANSPORT_SETTINGS)
 # Never serialized or pickled: the key, and clients that belong to this process.
 _NOT_PICKLED = ("api_key", "http_client", "http_async_client")
 # Headers that carry credentials are left out of to_dict(), to_json() and pickles too.
@@ -302,20 +287,7 @@ class MiniMaxM3(FunctionCallingLLM):
     # Transport: built once, rebuilt after a connection setting changes or unpickling.
 
     def _new_transport(self) -> Transport:
-        return Transport(
-            provider=self.provider,
-            api=self.api,
-            api_key=self.api_key,
-            base_url=self.base_url,
-            account_id=self.account_id,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            http_client=self.http_client,
-            http_async_client=self.http_async_client,
-            default_headers=self.default_headers,
-            gateway_id=self.gateway_id,
-            poll_interval=self.poll_interval,
-        )
+        return Transport.from_settings(self)
 
     def _get_transport(self) -> Transport:
         transport = self._transport

@@ -307,6 +307,23 @@ class _Key:
         return "_Key('**********')"
 
 
+# The connection settings, by the names the transport and both adapters share.
+TRANSPORT_SETTINGS = (
+    "provider",
+    "api",
+    "api_key",
+    "base_url",
+    "account_id",
+    "timeout",
+    "max_retries",
+    "http_client",
+    "http_async_client",
+    "default_headers",
+    "gateway_id",
+    "poll_interval",
+)
+
+
 class Transport:
     """Sends neutral chat requests to one provider and returns neutral results.
 
@@ -371,6 +388,12 @@ class Transport:
             if self.profile.name != "cloudflare":
                 raise ValueError("gateway_id is for provider 'cloudflare' (its AI Gateway)")
             self.default_headers["cf-aig-gateway-id"] = gateway_id
+
+    @classmethod
+    def from_settings(cls, source: object) -> Transport:
+        """A transport from an object (an adapter) carrying ``TRANSPORT_SETTINGS`` as
+        attributes of the same names."""
+        return cls(**{name: getattr(source, name) for name in TRANSPORT_SETTINGS})
 
     def __repr__(self) -> str:
         return (
@@ -511,8 +534,8 @@ class Transport:
 
     def redact(self, error: MiniMaxM3Error) -> MiniMaxM3Error:
         """The error with the API key masked wherever the provider echoed it back."""
-        if self.api_key is not None:
-            redact_secret(error, self.api_key.get_secret_value())
+        if self._key is not None:
+            redact_secret(error, self._key.value)
         return error
 
     def delay_or_raise(self, error: MiniMaxM3Error, retries_done: int) -> float:
