@@ -6,8 +6,11 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk, BaseMessageChunk
 from langchain_core.runnables import Runnable
+
+from langchain_minimax_m3 import ChatMiniMaxM3
 
 
 @dataclass
@@ -42,3 +45,39 @@ def merge(chunks: list[Any]) -> AIMessageChunk:
         full = chunk if full is None else full + chunk
     assert isinstance(full, AIMessageChunk)
     return full
+
+
+class M3Declarations:
+    """What ChatMiniMaxM3 declares to langchain-tests, shared by the unit and the
+    integration suites so they never claim different capabilities."""
+
+    @property
+    def chat_model_class(self) -> type[BaseChatModel]:
+        return ChatMiniMaxM3
+
+    @property
+    def supports_image_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_image_urls(self) -> bool:
+        return True
+
+    @property
+    def supports_video_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_json_mode(self) -> bool:
+        return True
+
+    @property
+    def supports_anthropic_inputs(self) -> bool:
+        return True
+
+    @property
+    def supported_usage_metadata_details(self) -> dict[str, list[str]]:
+        return {
+            "invoke": ["cache_read_input", "reasoning_output"],
+            "stream": ["cache_read_input", "reasoning_output"],
+        }

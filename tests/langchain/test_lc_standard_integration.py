@@ -18,12 +18,11 @@ from typing import Any
 
 import httpx
 import pytest
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
 from langchain_tests.integration_tests import ChatModelIntegrationTests
+from lc_helpers import M3Declarations
 from lc_suite_replies import reply_to
 
-from langchain_minimax_m3 import ChatMiniMaxM3
 from minimax_m3.testing import MiniMaxEmulator, Reply
 
 # The suite downloads a sample image from GitHub; tests may not leave loopback, so the
@@ -46,43 +45,12 @@ def _png(width: int = 8, height: int = 8) -> bytes:
     )
 
 
-class _MiniMaxSuite(ChatModelIntegrationTests):
+class _MiniMaxSuite(M3Declarations, ChatModelIntegrationTests):
     """Declarations shared by the emulated and the live runs."""
-
-    @property
-    def chat_model_class(self) -> type[BaseChatModel]:
-        return ChatMiniMaxM3
-
-    @property
-    def supports_image_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_image_urls(self) -> bool:
-        return True
-
-    @property
-    def supports_video_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_json_mode(self) -> bool:
-        return True
-
-    @property
-    def supports_anthropic_inputs(self) -> bool:
-        return True
 
     @property
     def model_override_value(self) -> str:
         return "MiniMax-M2.7"
-
-    @property
-    def supported_usage_metadata_details(self) -> dict[str, list[str]]:  # type: ignore[override]
-        return {
-            "invoke": ["cache_read_input", "reasoning_output"],
-            "stream": ["cache_read_input", "reasoning_output"],
-        }
 
     def invoke_with_reasoning_output(self, *, stream: bool = False) -> AIMessage:
         return self._ask("Think step by step: what is 17 * 23?", stream=stream)

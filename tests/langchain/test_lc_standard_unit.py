@@ -6,10 +6,8 @@ import importlib
 from typing import Any
 
 import pytest
-from langchain_core.language_models import BaseChatModel
 from langchain_tests.unit_tests import ChatModelUnitTests
-
-from langchain_minimax_m3 import ChatMiniMaxM3
+from lc_helpers import M3Declarations
 
 # The module, not the function of the same name that langchain_core.load exports.
 load_module = importlib.import_module("langchain_core.load.load")
@@ -29,11 +27,7 @@ def trust_our_class_for_loading(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(load_module, "_default_class_paths_cache", {})
 
 
-class TestChatMiniMaxM3Unit(ChatModelUnitTests):
-    @property
-    def chat_model_class(self) -> type[BaseChatModel]:
-        return ChatMiniMaxM3
-
+class TestChatMiniMaxM3Unit(M3Declarations, ChatModelUnitTests):
     @property
     def chat_model_params(self) -> dict[str, Any]:
         return {"model": "MiniMax-M3", "api_key": "test-key"}
@@ -45,30 +39,3 @@ class TestChatMiniMaxM3Unit(ChatModelUnitTests):
             {},
             {"api_key": "env-key", "model": "MiniMax-M3"},
         )
-
-    @property
-    def supports_image_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_image_urls(self) -> bool:
-        return True
-
-    @property
-    def supports_video_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_json_mode(self) -> bool:
-        return True
-
-    @property
-    def supports_anthropic_inputs(self) -> bool:
-        return True
-
-    @property
-    def supported_usage_metadata_details(self) -> dict[str, list[str]]:  # type: ignore[override]
-        return {
-            "invoke": ["cache_read_input", "reasoning_output"],
-            "stream": ["cache_read_input", "reasoning_output"],
-        }
