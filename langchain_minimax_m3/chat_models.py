@@ -34,7 +34,7 @@ from typing_extensions import Self
 # Imported for its side effect: it registers the "minimax" content-block translator.
 import langchain_minimax_m3.content_blocks  # noqa: F401
 from langchain_minimax_m3.convert import (
-    event_to_chunk,
+    event_to_generation_chunk,
     messages_to_neutral,
     result_to_ai_message,
     tool_choice_to_neutral,
@@ -453,7 +453,7 @@ class ChatMiniMaxM3(BaseChatModel):
         request = self._build_request(messages, stop, kwargs)
         with langchain_errors(), _closing(self._transport.stream(request)) as events:
             for event in events:
-                yield _generation_chunk(event, request.model)
+                yield event_to_generation_chunk(event, model=request.model)
 
     async def _astream(
         self,
@@ -466,7 +466,7 @@ class ChatMiniMaxM3(BaseChatModel):
         with langchain_errors():
             async with _aclosing(self._transport.astream(request)) as events:
                 async for event in events:
-                    yield _generation_chunk(event, request.model)
+                    yield event_to_generation_chunk(event, model=request.model)
 
     # --- tools and structured output ----------------------------------------------
 
@@ -585,10 +585,6 @@ def _chat_result(message: AIMessage) -> ChatResult:
         generations=[ChatGeneration(message=message)],
         llm_output={"model_name": message.response_metadata.get("model_name")},
     )
-
-
-def _generation_chunk(event: StreamEvent, model: str) -> ChatGenerationChunk:
-    return ChatGenerationChunk(message=event_to_chunk(event, model=model))
 
 
 @contextmanager

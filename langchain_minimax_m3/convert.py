@@ -4,7 +4,7 @@ Each function does one direction of one thing and never changes its arguments. T
 chat model only wires them together:
 
     LangChain messages -> ``messages_to_neutral`` -> ChatRequest -> Transport
-    ChatResult -> ``result_to_ai_message``;  StreamEvent -> ``event_to_chunk``
+    ChatResult -> ``result_to_ai_message``;  StreamEvent -> ``event_to_generation_chunk``
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from langchain_core.messages import (
 )
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
 from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
+from langchain_core.outputs import ChatGenerationChunk
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from minimax_m3.models import model_info
@@ -440,21 +441,16 @@ def result_to_ai_message(result: ChatResult, *, model: str) -> AIMessage:
 
 
 def event_to_chunk(event: StreamEvent, *, model: str) -> AIMessageChunk:
-    """One stream event as one chunk; shared by ``_stream`` and ``_astream``.
+    """One stream event as one chunk.
 
     Reasoning deltas go in ``additional_kwargs["reasoning_content"]`` (merging chunks
     concatenates them). Only the last chunk carries usage, the response metadata and
     ``reasoning_details``, so merged chunks hold each of them exactly once.
     """
-    provider = {"model_provider": PROVIDER}
     if isinstance(event, TextDelta):
-        return AIMessageChunk(content=event.text, response_metadata=provider)
+        return _delta_chunk(event.text, {})
     if isinstance(event, ReasoningDelta):
-        return AIMessageChunk(
-            content="",
-            additional_kwargs={REASONING_CONTENT: event.text},
-            response_metadata=provider,
-        )
+        return _delta_chunk("", {REASONING_CONTENT: event.text})
     if isinstance(event, ToolCallDelta):
         return AIMessageChunk(
             content="",
@@ -463,7 +459,7 @@ def event_to_chunk(event: StreamEvent, *, model: str) -> AIMessageChunk:
                     name=event.name, args=event.arguments, id=event.id, index=event.index
                 )
             ],
-            response_metadata=provider,
+            response_metadata={"model_provider": PROVIDER},
         )
     if isinstance(event, StreamEnd):
         result = event.result
@@ -477,6 +473,39 @@ def event_to_chunk(event: StreamEvent, *, model: str) -> AIMessageChunk:
             chunk_position="last",
         )
     raise TypeError(f"unknown stream event {type(event).__name__}")
+
+
+def event_to_generation_chunk(event: StreamEvent, *, model: str) -> ChatGenerationChunk:
+    """One stream event as what ``_stream`` yields; shared by ``_stream`` and ``_astream``.
+
+    The generation's ``text`` is the chunk's content itself. LangChain's validator would
+    store a copy of it instead, and since ``stream()`` keeps every generation until the
+    end, that copy alone made a long answer take twice its size in memory.
+    """
+    message = event_to_chunk(event, model=model)
+    return _GENERATION_PROTOTYPE.model_copy(update={"message": message, "text": message.content})
+
+
+# A stream makes a chunk per token, and building one through LangChain's validators costs
+# more than everything else the adapter does for that token. A text or reasoning chunk
+# holds nothing but a string from the transport, so it is a copy of one validated chunk,
+# with a new value for every mutable field (no two chunks share a list or a dict). A test
+# holds these copies equal to chunks built the validated way.
+_DELTA_PROTOTYPE = AIMessageChunk(content="", response_metadata={"model_provider": PROVIDER})
+_GENERATION_PROTOTYPE = ChatGenerationChunk(message=_DELTA_PROTOTYPE)
+
+
+def _delta_chunk(content: str, additional_kwargs: dict[str, Any]) -> AIMessageChunk:
+    return _DELTA_PROTOTYPE.model_copy(
+        update={
+            "content": content,
+            "additional_kwargs": additional_kwargs,
+            "response_metadata": {"model_provider": PROVIDER},
+            "tool_calls": [],
+            "invalid_tool_calls": [],
+            "tool_call_chunks": [],
+        }
+    )
 
 
 def _str(value: Any) -> str | None:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from langchain_core.load import dumpd
 from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
@@ -16,10 +17,12 @@ from langchain_core.messages import (
     SystemMessage,
     ToolMessage,
 )
+from langchain_core.outputs import ChatGenerationChunk
 
 from langchain_minimax_m3.content_blocks import translate_content, translate_content_chunk
 from langchain_minimax_m3.convert import (
     event_to_chunk,
+    event_to_generation_chunk,
     message_to_neutral,
     messages_to_neutral,
     result_to_ai_message,
@@ -334,3 +337,76 @@ def test_chunk_translator_tags_tool_fragments_and_ignores_final_details() -> Non
     assert translate_content_chunk(last) == []
     with pytest.raises(NotImplementedError):
         translate_content(AIMessage([{"type": "text", "text": "list content"}]))
+
+
+PROVIDER_METADATA = {"model_provider": "minimax"}
+
+
+@pytest.mark.parametrize(
+    ("event", "validated"),
+    [
+        pytest.param(
+            TextDelta("Hi"),
+            AIMessageChunk(content="Hi", response_metadata=PROVIDER_METADATA),
+            id="text",
+        ),
+        pytest.param(
+            ReasoningDelta("hmm"),
+            AIMessageChunk(
+                content="",
+                additional_kwargs={"reasoning_content": "hmm"},
+                response_metadata=PROVIDER_METADATA,
+            ),
+            id="reasoning",
+        ),
+    ],
+)
+def test_stream_chunks_equal_what_langchain_validation_builds(
+    event: TextDelta | ReasoningDelta, validated: AIMessageChunk
+) -> None:
+    """Text and reasoning chunks are copied from a prototype rather than validated one by
+    one (they are made per token); they must be the chunks validation would make."""
+    generation = event_to_generation_chunk(event, model="MiniMax-M3")
+    expected = ChatGenerationChunk(message=validated)
+    assert generation == expected
+    assert generation.message.model_dump() == validated.model_dump()
+    assert dumpd(generation) == dumpd(expected)
+    assert generation.text == expected.text
+    assert generation.message.content_blocks == validated.content_blocks
+    # The text is the content itself, not the copy LangChain's validator would store.
+    assert generation.text is generation.message.content
+
+
+@pytest.mark.parametrize("event", [TextDelta("a"), ReasoningDelta("b")], ids=["text", "reasoning"])
+def test_stream_chunks_share_no_mutable_field(event: TextDelta | ReasoningDelta) -> None:
+    first = event_to_chunk(event, model="m")
+    second = event_to_chunk(event, model="m")
+    shared = [
+        name
+        for name in AIMessageChunk.model_fields
+        if isinstance(getattr(first, name), (list, dict))
+        and getattr(first, name) is getattr(second, name)
+    ]
+    assert shared == []
+    first.tool_calls.append(CALL)  # type: ignore[arg-type]
+    first.additional_kwargs["extra"] = 1
+    first.response_metadata["extra"] = 1
+    again = event_to_chunk(event, model="m")
+    assert again.tool_calls == []
+    assert "extra" not in again.additional_kwargs
+    assert again.response_metadata == PROVIDER_METADATA
+
+
+def test_tool_and_final_chunks_are_validated_as_usual() -> None:
+    fragment = event_to_generation_chunk(
+        ToolCallDelta(index=0, id="c1", name="f", arguments='{"a": 1}'), model="m"
+    )
+    assert fragment.message.tool_calls == [
+        {"name": "f", "args": {"a": 1}, "id": "c1", "type": "tool_call"}
+    ]
+    end = event_to_generation_chunk(
+        StreamEnd(ChatResult(text="", usage=Usage(1, 2, 3), response_id="r1")), model="m"
+    )
+    assert end.message.chunk_position == "last"
+    assert end.message.id == "r1"
+    assert end.text == ""
