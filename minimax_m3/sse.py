@@ -31,6 +31,21 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         """Decode the events completed by ``chunk``."""
+        if (
+            chunk[:6] == b"data: "
+            and chunk[-2:] == b"\n\n"
+            and not self._buffer
+            and not self._data
+            and chunk.find(b"\n") == len(chunk) - 2
+            and 13 not in chunk
+        ):
+            # What servers flush for nearly every token: one whole one-line event per
+            # piece. It decodes as the general loop below would, without splitting lines.
+            whole = SSEEvent(
+                chunk[6:-2].decode("utf-8", "replace"), self._event or "message", self._id
+            )
+            self._event = ""
+            return [whole]
         buffer = self._buffer + chunk if self._buffer else chunk
         if 13 in buffer:  # b"\r", found by memchr (the bytes test is a slower search)
             # A CR at the very end may be the first half of a CRLF: keep it for later.

@@ -346,6 +346,12 @@ def parse_usage(raw: Any) -> Usage | None:
     )
 
 
+# Keys an in-band error may come under (error_from_payload decides whether it is one).
+_ERROR_KEYS = frozenset({"base_resp", "error", "success", "errors"})
+# Keys of a delta that may carry reasoning (_reasoning_fragments picks one).
+_REASONING_KEYS = frozenset({"reasoning_details", "reasoning_content", "reasoning"})
+
+
 def _metadata(payload: Mapping[str, Any]) -> dict[str, Any]:
     return {key: payload[key] for key in METADATA_KEYS if key in payload}
 
@@ -368,11 +374,15 @@ def decode_stream_event(
         ) from None
     if not isinstance(payload, dict):
         raise ProtocolError(f"stream event is not a JSON object: {data[:200]!r}")
-    error = error_from_payload(payload, request_id=request_id, provider=provider)
-    if error is not None:
-        raise error
-    delta = WireDelta(response_id=_str(payload.get("id")), model=_str(payload.get("model")))
-    usage = payload.get("usage")
+    # This runs once per token: a chunk with none of the keys an in-band error comes
+    # under is not handed to the error reader at all.
+    if not _ERROR_KEYS.isdisjoint(payload):
+        error = error_from_payload(payload, request_id=request_id, provider=provider)
+        if error is not None:
+            raise error
+    get = payload.get
+    delta = WireDelta(response_id=_str(get("id")), model=_str(get("model")))
+    usage = get("usage")
     # Some MiniMax models put an all-zero usage on every chunk; only a real count counts.
     if (
         usage
@@ -380,26 +390,27 @@ def decode_stream_event(
         and (usage.get("total_tokens") or usage.get("prompt_tokens"))
     ):
         delta.usage = parse_usage(usage)
-    if "base_resp" in payload or "input_sensitive" in payload:
+    if "input_sensitive" in payload or "base_resp" in payload:
         delta.metadata = _metadata(payload)
-    choices = payload.get("choices")
+    choices = get("choices")
     if not choices or not isinstance(choices, list):
         return delta
     choice = choices[0]
     if not isinstance(choice, dict):
         raise ProtocolError(f"stream choice is not a JSON object: {data[:200]!r}")
     finish = choice.get("finish_reason")
-    if isinstance(finish, str) and finish:
+    if finish and isinstance(finish, str):
         delta.finish_reason = finish
     raw = choice.get("delta")
     if not isinstance(raw, dict):
         return delta
     content = raw.get("content")
-    if isinstance(content, str) and content:
+    if content and isinstance(content, str):
         delta.content = content
-    delta.reasoning = _reasoning_fragments(raw)
+    if not _REASONING_KEYS.isdisjoint(raw):
+        delta.reasoning = _reasoning_fragments(raw)
     tool_calls = raw.get("tool_calls")
-    if isinstance(tool_calls, list) and tool_calls:
+    if tool_calls and isinstance(tool_calls, list):
         delta.tool_calls = _tool_fragments(tool_calls)
     return delta
 

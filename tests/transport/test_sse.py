@@ -92,3 +92,24 @@ def test_random_splits_of_many_events() -> None:
     cuts = sorted(rng.sample(range(1, len(body)), 150))
     pieces = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
     assert [e.data for e in decode(*pieces)] == [str(i) for i in range(200)]
+
+
+def test_one_event_per_piece_decodes_like_the_whole_body() -> None:
+    """Servers flush one event per piece; an event name or id sent in an earlier piece
+    still applies, and the name is reset after its event."""
+    frames = [
+        b"id: 1\n",
+        b"event: delta\n",
+        b"data: first\n\n",
+        b"data: second\n\n",
+        b"data: caf\xc3\xa9\n\n",
+        b"data: x\r\n\r\n",
+        b"data: \n\n",
+        b"data: two\ndata: lines\n\n",
+    ]
+    assert decode(*frames) == decode(b"".join(frames))
+    assert decode(*frames)[:3] == [
+        SSEEvent(data="first", event="delta", id="1"),
+        SSEEvent(data="second", id="1"),
+        SSEEvent(data="café", id="1"),
+    ]
