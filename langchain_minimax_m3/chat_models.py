@@ -42,7 +42,6 @@ from langchain_minimax_m3.convert import (
 )
 from langchain_minimax_m3.errors import langchain_errors
 from langchain_minimax_m3.profile import model_profile
-from langchain_minimax_m3.structured_output import JsonAnswerParser, PydanticAnswerParser
 from minimax_m3.credentials import without_credentials
 from minimax_m3.providers import get_provider
 from minimax_m3.transport import Transport
@@ -532,6 +531,10 @@ class ChatMiniMaxM3(BaseChatModel):
             )
         if schema is None and method != "json_mode":
             raise ValueError(f"schema is required for method={method!r}")
+        # Imported here, not with the module: its two parsers are pydantic classes, slow to
+        # create (3 ms of import), and only structured output needs them.
+        from langchain_minimax_m3.structured_output import JsonAnswerParser, PydanticAnswerParser
+
         is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
         parser: Runnable[Any, Any] = (
             PydanticAnswerParser(pydantic_object=schema)  # type: ignore[arg-type]
