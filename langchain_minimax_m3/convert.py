@@ -448,9 +448,9 @@ def event_to_chunk(event: StreamEvent, *, model: str) -> AIMessageChunk:
     ``reasoning_details``, so merged chunks hold each of them exactly once.
     """
     if isinstance(event, TextDelta):
-        return _delta_chunk(event.text, {})
+        return _copied_chunk(_TEXT_CHUNK, event.text, {})
     if isinstance(event, ReasoningDelta):
-        return _delta_chunk("", {REASONING_CONTENT: event.text})
+        return _copied_chunk(_REASONING_CHUNK, "", {REASONING_CONTENT: event.text})
     if isinstance(event, ToolCallDelta):
         return AIMessageChunk(
             content="",
@@ -483,29 +483,40 @@ def event_to_generation_chunk(event: StreamEvent, *, model: str) -> ChatGenerati
     end, that copy alone made a long answer take twice its size in memory.
     """
     message = event_to_chunk(event, model=model)
-    return _GENERATION_PROTOTYPE.model_copy(update={"message": message, "text": message.content})
+    generation = _GENERATION.__copy__()
+    generation.__dict__.update(message=message, text=message.content)
+    return generation
 
 
 # A stream makes a chunk per token, and building one through LangChain's validators costs
 # more than everything else the adapter does for that token. A text or reasoning chunk
-# holds nothing but a string from the transport, so it is a copy of one validated chunk,
-# with a new value for every mutable field (no two chunks share a list or a dict). A test
-# holds these copies equal to chunks built the validated way.
-_DELTA_PROTOTYPE = AIMessageChunk(content="", response_metadata={"model_provider": PROVIDER})
-_GENERATION_PROTOTYPE = ChatGenerationChunk(message=_DELTA_PROTOTYPE)
+# holds nothing but a string from the transport, so it is a copy (pydantic's own
+# __copy__) of a chunk validated once, built with the same arguments so that it also has
+# the same fields set; its values are then replaced, with a new object for every mutable
+# field, so no two chunks share a list or a dict. Tests hold the copies equal to chunks
+# built the validated way.
+_TEXT_CHUNK = AIMessageChunk(content="", response_metadata={"model_provider": PROVIDER})
+_REASONING_CHUNK = AIMessageChunk(
+    content="",
+    additional_kwargs={REASONING_CONTENT: ""},
+    response_metadata={"model_provider": PROVIDER},
+)
+_GENERATION = ChatGenerationChunk(message=_TEXT_CHUNK)
 
 
-def _delta_chunk(content: str, additional_kwargs: dict[str, Any]) -> AIMessageChunk:
-    return _DELTA_PROTOTYPE.model_copy(
-        update={
-            "content": content,
-            "additional_kwargs": additional_kwargs,
-            "response_metadata": {"model_provider": PROVIDER},
-            "tool_calls": [],
-            "invalid_tool_calls": [],
-            "tool_call_chunks": [],
-        }
+def _copied_chunk(
+    prototype: AIMessageChunk, content: str, additional_kwargs: dict[str, Any]
+) -> AIMessageChunk:
+    chunk = prototype.__copy__()
+    chunk.__dict__.update(
+        content=content,
+        additional_kwargs=additional_kwargs,
+        response_metadata={"model_provider": PROVIDER},
+        tool_calls=[],
+        invalid_tool_calls=[],
+        tool_call_chunks=[],
     )
+    return chunk
 
 
 def _str(value: Any) -> str | None:

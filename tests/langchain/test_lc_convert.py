@@ -370,6 +370,8 @@ def test_stream_chunks_equal_what_langchain_validation_builds(
     expected = ChatGenerationChunk(message=validated)
     assert generation == expected
     assert generation.message.model_dump() == validated.model_dump()
+    assert generation.message.model_fields_set == validated.model_fields_set
+    assert generation.model_fields_set == expected.model_fields_set
     assert dumpd(generation) == dumpd(expected)
     assert generation.text == expected.text
     assert generation.message.content_blocks == validated.content_blocks
