@@ -248,13 +248,17 @@ class StreamReader:
         self.emitted = 0
 
     def feed(self, chunk: bytes) -> list[StreamEvent]:
-        events: list[StreamEvent] = []
         state = self.state
         try:
-            for sse_event in self._decoder.feed(chunk):
-                events.extend(state.handle(self._decode(sse_event)))
-                if state.stopped:
-                    break
+            sse_events = self._decoder.feed(chunk)
+            if len(sse_events) == 1:  # what nearly every piece of a stream holds
+                events = state.handle(self._decode(sse_events[0]))
+            else:
+                events = []
+                for sse_event in sse_events:
+                    events.extend(state.handle(self._decode(sse_event)))
+                    if state.stopped:
+                        break
         except MiniMaxM3Error as error:
             # A malformed event or an error the provider sent mid-stream: the error
             # carries what had arrived, as a broken connection's does.
