@@ -10,7 +10,7 @@ runner's own interpreter is used, and the report says so.
 
 How: each statement runs in a new interpreter that reads the clock right before and right
 after it, so interpreter start-up and shut-down are not counted; rounds alternate between
-the statements, and each one's median is kept.
+the statements (see ``benchmarks.timing`` for how medians and ratios are taken).
 
 Our packages are byte-compiled first, as pip does when it installs them and as every
 library we are compared with already is. Without it, a checkout where Python does not
@@ -25,10 +25,11 @@ use), so each is also measured with the name a user actually needs (``Transport`
 from __future__ import annotations
 
 import compileall
-import statistics
 import subprocess
 import sys
 from pathlib import Path
+
+from benchmarks.timing import Rounds
 
 ROOT = Path(__file__).resolve().parent.parent
 USER_PYTHON = ROOT / ".venv-imports" / "bin" / "python"
@@ -77,8 +78,8 @@ def _seconds(python: str, code: str) -> float:
 
 def import_times(
     rounds: int, statements: tuple[str, ...] = STATEMENTS, python: str | None = None
-) -> dict[str, float]:
-    """Median seconds per statement in ``python`` (default: this interpreter)."""
+) -> Rounds:
+    """Seconds per statement and round in ``python`` (default: this interpreter)."""
     python = python or sys.executable
     for package in PACKAGES:
         compileall.compile_dir(ROOT / package, quiet=1)
@@ -88,4 +89,4 @@ def import_times(
     for _ in range(rounds):
         for code in statements:
             samples[code].append(_seconds(python, code))
-    return {code: statistics.median(values) for code, values in samples.items()}
+    return samples

@@ -14,12 +14,20 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import imports
+from benchmarks import imports, scaling
 from benchmarks.contenders import BUILDERS, Contender
 from benchmarks.memory import peak_in_subprocess
 from benchmarks.report import Target, machine, render
 from benchmarks.server import ServerProcess
-from benchmarks.timing import alternate, concurrent_wall, per_call, stream_rate
+from benchmarks.timing import (
+    Rounds,
+    alternate,
+    concurrent_wall,
+    medians,
+    paired_ratio,
+    per_call,
+    stream_rate,
+)
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -45,8 +53,22 @@ BIG = 10 * 1024 * 1024
 
 def _settings(full: bool) -> dict[str, int]:
     if full:
-        return {"calls": 100, "call_rounds": 9, "stream_rounds": 7, "burst_rounds": 5, "imports": 7}
-    return {"calls": 30, "call_rounds": 3, "stream_rounds": 3, "burst_rounds": 2, "imports": 2}
+        return {
+            "calls": 100,
+            "call_rounds": 9,
+            "stream_rounds": 7,
+            "scaling_rounds": 3,
+            "burst_rounds": 5,
+            "imports": 7,
+        }
+    return {
+        "calls": 30,
+        "call_rounds": 3,
+        "stream_rounds": 3,
+        "scaling_rounds": 1,
+        "burst_rounds": 2,
+        "imports": 2,
+    }
 
 
 def _available(notes: list[str]) -> set[str]:
@@ -62,18 +84,12 @@ def _available(notes: list[str]) -> set[str]:
     return found
 
 
-def _measure(
-    names: set[str], make: Callable[[str], Callable[[], float]], rounds: int
-) -> dict[str, float]:
-    results: dict[str, float] = {}
+def _measure(names: set[str], make: Callable[[str], Callable[[], float]], rounds: int) -> Rounds:
+    results: Rounds = {}
     for group in GROUPS:
         present = [(name, make(name)) for name in group if name in names]
         results.update(alternate(present, rounds))
     return results
-
-
-def _ratio(a: float | None, b: float | None) -> float | None:
-    return None if a is None or b is None or b == 0 else a / b
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,6 +132,12 @@ def main(argv: list[str] | None = None) -> int:
             for name in MEMORY
             if name in names
         }
+    print(
+        f"timing the parse of {scaling.LONG_EVENTS:,}- and {scaling.SHORT_EVENTS:,}-event "
+        "answers ...",
+        flush=True,
+    )
+    growth = scaling.growth(settings["scaling_rounds"])
     python = imports.user_python()
     if python is None:
         notes.append(
@@ -126,11 +148,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"timing imports in {where}, one fresh interpreter each ...", flush=True)
     imported = imports.import_times(settings["imports"], python=python)
 
-    targets = _targets(per, rate, burst, memory, imported)
+    targets = _targets(per, rate, burst, memory, imported, growth)
+    per_median, rate_median, burst_median = medians(per), medians(rate), medians(burst)
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     described = (
         f"Per call: median of {settings['call_rounds']} rounds of {settings['calls']} sequential "
         f"calls. Streams: {STREAM_CHUNKS:,} chunks, median of {settings['stream_rounds']}. "
+        f"Cost per event as an answer grows: median of {settings['scaling_rounds']}. "
         f"Async: wall time of {BURST} calls at once, median of {settings['burst_rounds']}. "
         f"Memory: tracemalloc peak over the answer's size. Imports: median of "
         f"{settings['imports']} fresh interpreters in {where}, each statement timed "
@@ -141,11 +165,11 @@ def main(argv: list[str] | None = None) -> int:
         when=when,
         targets=targets,
         rows=[LABELS.get(name, name) for name in ROWS if name in names],
-        per_call={LABELS.get(k, k): v for k, v in per.items()},
-        stream={LABELS.get(k, k): v for k, v in rate.items()},
-        burst={LABELS.get(k, k): v for k, v in burst.items()},
+        per_call={LABELS.get(k, k): v for k, v in per_median.items()},
+        stream={LABELS.get(k, k): v for k, v in rate_median.items()},
+        burst={LABELS.get(k, k): v for k, v in burst_median.items()},
         memory={LABELS.get(k, k): v for k, v in memory.items()},
-        imports=imported,
+        imports=medians(imported),
         notes=notes,
         settings=described,
     )
@@ -158,11 +182,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _targets(
-    per: dict[str, float],
-    rate: dict[str, float],
-    burst: dict[str, float],
+    per: Rounds,
+    rate: Rounds,
+    burst: Rounds,
     memory: dict[str, float],
-    imported: dict[str, float],
+    imported: Rounds,
+    growth: float | None,
 ) -> list[Target]:
     def mem(name: str, floor: str | None = None) -> Target:
         floor_peak = memory.get(floor) if floor else None
@@ -170,53 +195,64 @@ def _targets(
         what = f"{name}: peak memory streaming a 10 MiB answer"
         return Target(what, memory.get(name), 4.0, note=note)
 
+    import_seconds = medians(imported)
+
     return [
-        Target("Transport per call vs raw httpx", _ratio(per.get(TRANSPORT), per.get(RAW)), 1.15),
+        Target("Transport per call vs raw httpx", paired_ratio(per, TRANSPORT, RAW), 1.15),
+        Target(
+            f"Transport cost per event, {scaling.LONG_EVENTS:,}-event answer vs "
+            f"{scaling.SHORT_EVENTS:,} (parse only)",
+            growth,
+            1.3,
+        ),
         Target(
             "ChatMiniMaxM3 per call vs ChatOpenAI",
-            _ratio(per.get(CHAT_MINIMAX), per.get(CHAT_OPENAI)),
+            paired_ratio(per, CHAT_MINIMAX, CHAT_OPENAI),
             0.45,
         ),
         Target(
             "ChatMiniMaxM3 stream throughput vs ChatOpenAI",
-            _ratio(rate.get(CHAT_MINIMAX), rate.get(CHAT_OPENAI)),
+            paired_ratio(rate, CHAT_MINIMAX, CHAT_OPENAI),
             4.0,
             at_most=False,
         ),
         Target(
             "ChatMiniMaxM3 256 async calls vs ChatOpenAI",
-            _ratio(burst.get(CHAT_MINIMAX), burst.get(CHAT_OPENAI)),
+            paired_ratio(burst, CHAT_MINIMAX, CHAT_OPENAI),
             0.75,
         ),
         Target(
             "MiniMaxM3 per call vs OpenAILike",
-            _ratio(per.get(MINIMAX_LLM), per.get(OPENAI_LIKE)),
+            paired_ratio(per, MINIMAX_LLM, OPENAI_LIKE),
             0.6,
         ),
         Target(
             "MiniMaxM3 stream throughput vs OpenAILike",
-            _ratio(rate.get(MINIMAX_LLM), rate.get(OPENAI_LIKE)),
+            paired_ratio(rate, MINIMAX_LLM, OPENAI_LIKE),
             3.0,
             at_most=False,
         ),
         Target(
             "MiniMaxM3 256 async calls vs OpenAILike",
-            _ratio(burst.get(MINIMAX_LLM), burst.get(OPENAI_LIKE)),
+            paired_ratio(burst, MINIMAX_LLM, OPENAI_LIKE),
             0.75,
         ),
         Target(
             "`import langchain_minimax_m3` vs `BaseChatModel` alone",
-            _ratio(imported.get(imports.LANGCHAIN), imported.get(imports.BASE_CHAT_MODEL)),
+            paired_ratio(imported, imports.LANGCHAIN, imports.BASE_CHAT_MODEL),
             1.2,
         ),
         Target(
             "`from langchain_minimax_m3 import ChatMiniMaxM3` vs `BaseChatModel` alone",
-            _ratio(imported.get(imports.CHAT_MINIMAX), imported.get(imports.BASE_CHAT_MODEL)),
+            paired_ratio(imported, imports.CHAT_MINIMAX, imports.BASE_CHAT_MODEL),
             1.2,
         ),
-        Target("`import minimax_m3`", imported.get(imports.MINIMAX), 0.25, unit=" s"),
+        Target("`import minimax_m3`", import_seconds.get(imports.MINIMAX), 0.25, unit=" s"),
         Target(
-            "`from minimax_m3 import Transport`", imported.get(imports.TRANSPORT), 0.25, unit=" s"
+            "`from minimax_m3 import Transport`",
+            import_seconds.get(imports.TRANSPORT),
+            0.25,
+            unit=" s",
         ),
         mem(TRANSPORT),
         mem(CHAT_MINIMAX, LC_FLOOR),

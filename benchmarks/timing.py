@@ -1,7 +1,10 @@
 """Timing that is fair between contenders: warm up each, then alternate them round by round.
 
 Every round runs each contender of a group once, in the same order (A B C A B C ...), so
-a slow moment of the machine hits all of them alike; the report uses each one's median.
+a slow moment of the machine hits all of them alike. The tables show each one's median;
+a ratio between two contenders is the median of their ratios round by round, so that a
+slow spell of the machine, which lasts longer than one round, cancels out of it rather
+than landing on whichever contender it happened to overlap most.
 """
 
 from __future__ import annotations
@@ -17,9 +20,13 @@ from benchmarks.contenders import Contender
 Sample = Callable[[], float]
 
 
-def alternate(samples: Sequence[tuple[str, Sample]], rounds: int) -> dict[str, float]:
+Rounds = dict[str, list[float]]
+"""Each contender's measurements, one per round, in round order."""
+
+
+def alternate(samples: Sequence[tuple[str, Sample]], rounds: int) -> Rounds:
     """One unmeasured run of each (connections, caches), then ``rounds`` rounds of every
-    sample in turn; return each one's median."""
+    sample in turn."""
     for _, sample in samples:
         sample()
     # What exists now (every framework's modules, the contenders, their caches) is left out
@@ -32,7 +39,19 @@ def alternate(samples: Sequence[tuple[str, Sample]], rounds: int) -> dict[str, f
         for name, sample in samples:
             gc.collect()
             results[name].append(sample())
-    return {name: statistics.median(values) for name, values in results.items()}
+    return results
+
+
+def medians(rounds: Rounds) -> dict[str, float]:
+    return {name: statistics.median(values) for name, values in rounds.items()}
+
+
+def paired_ratio(rounds: Rounds, name: str, other: str) -> float | None:
+    """Median over rounds of ``name``'s measurement over ``other``'s in the same round."""
+    if name not in rounds or other not in rounds:
+        return None
+    pairs = [a / b for a, b in zip(rounds[name], rounds[other], strict=True) if b]
+    return statistics.median(pairs) if pairs else None
 
 
 def per_call(contender: Contender, calls: int) -> Sample:
