@@ -509,6 +509,10 @@ class ChatStreamState:
     text: str = ""
     reasoning: str = ""
     calls: dict[int, _PartialCall] = field(default_factory=dict)
+    # The last blocks made. A token changes the text or the reasoning, not both, so the
+    # block that did not change is handed on to the next response rather than rebuilt.
+    text_block: TextBlock | None = None
+    thinking_block: ThinkingBlock | None = None
 
 
 def stream_event_to_chat_response(event: StreamEvent, state: ChatStreamState) -> ChatResponse:
@@ -542,8 +546,14 @@ def stream_event_to_chat_response(event: StreamEvent, state: ChatStreamState) ->
 def _partial_message(state: ChatStreamState) -> ChatMessage:
     blocks: list[ContentBlock] = []
     if state.reasoning:
-        blocks.append(ThinkingBlock(content=state.reasoning))
-    blocks.append(TextBlock(text=state.text))
+        thinking = state.thinking_block
+        if thinking is None or thinking.content is not state.reasoning:
+            thinking = state.thinking_block = ThinkingBlock(content=state.reasoning)
+        blocks.append(thinking)
+    text = state.text_block
+    if text is None or text.text is not state.text:
+        text = state.text_block = TextBlock(text=state.text)
+    blocks.append(text)
     additional: dict[str, Any] = {}
     if state.calls:
         calls = [state.calls[index] for index in sorted(state.calls)]
@@ -558,7 +568,14 @@ def _partial_message(state: ChatStreamState) -> ChatMessage:
         additional["tool_calls"] = [
             tool_call_to_dict(call.id, call.name, call.arguments) for call in calls
         ]
-    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=additional)
+    # Made per token: a copy of a message validated once, given this one's own values
+    # (validating the message again would check every block it holds).
+    message = _PARTIAL_MESSAGE.__copy__()
+    message.__dict__.update(blocks=blocks, additional_kwargs=additional)
+    return message
+
+
+_PARTIAL_MESSAGE = ChatMessage(role=MessageRole.ASSISTANT, blocks=[], additional_kwargs={})
 
 
 def partial_arguments(text: str) -> dict[str, Any]:

@@ -266,3 +266,28 @@ def test_partial_arguments_never_fail_and_end_complete(arguments: dict[str, obje
     for end in range(len(text) + 1):
         assert isinstance(partial_arguments(text[:end]), dict)
     assert partial_arguments(text) == arguments
+
+
+def test_streamed_messages_equal_validated_ones_and_keep_their_history() -> None:
+    """Streamed messages are copies of a validated one, and a block that did not change is
+    handed on to the next response; each must still be what validation builds, and what
+    an earlier response showed must not change afterwards."""
+    state = ChatStreamState()
+    events = [ReasoningDelta("Think "), ReasoningDelta("twice."), TextDelta("Do"), TextDelta("ne")]
+    responses = [stream_event_to_chat_response(event, state) for event in events]
+    expected = [
+        [ThinkingBlock(content="Think "), TextBlock(text="")],
+        [ThinkingBlock(content="Think twice."), TextBlock(text="")],
+        [ThinkingBlock(content="Think twice."), TextBlock(text="Do")],
+        [ThinkingBlock(content="Think twice."), TextBlock(text="Done")],
+    ]
+    for response, blocks in zip(responses, expected, strict=True):
+        validated = ChatMessage(role="assistant", blocks=blocks, additional_kwargs={})
+        assert response.message == validated
+        assert response.message.model_dump() == validated.model_dump()
+        assert response.message.model_fields_set == validated.model_fields_set
+    assert responses[0].message.blocks[0].content == "Think "  # type: ignore[union-attr]
+    # Each response has lists and dicts of its own.
+    first, second = responses[2].message, responses[3].message
+    assert first.blocks is not second.blocks
+    assert first.additional_kwargs is not second.additional_kwargs
