@@ -56,9 +56,9 @@ def _settings(full: bool) -> dict[str, int]:
         return {
             "calls": 100,
             "call_rounds": 9,
-            "stream_rounds": 7,
+            "stream_rounds": 11,
             "scaling_rounds": 3,
-            "burst_rounds": 5,
+            "burst_rounds": 7,
             "imports": 7,
         }
     return {
