@@ -2,7 +2,8 @@
 
 Where: ``make bench`` builds ``.venv-imports``, a virtualenv holding only what a user
 installs (this package with both frameworks, and the two alternatives it is compared
-with), without the test and benchmark tools of ``.venv``. Those tools change what is
+with; the bench extra's pyinstrument too, which no timed statement imports), without the
+test tools of ``.venv``. Those tools change what is
 measured: pytest brings pygments and pytest-codspeed brings rich, and with both present
 ``import httpx`` also imports httpx's command-line client, about a third of what importing
 our transport costs, which a user without them never pays. Without ``.venv-imports`` the

@@ -11,13 +11,12 @@ with that of a short one.
 
 from __future__ import annotations
 
-import json
 import time
 
 import httpx
 
 from benchmarks.contenders import KEY, MODEL, PROMPT
-from benchmarks.server import stream_events
+from benchmarks.server import sse_frame, stream_events
 from benchmarks.timing import alternate, paired_ratio
 
 SHORT_EVENTS = 10_000
@@ -26,10 +25,7 @@ LONG_EVENTS = 200_000
 
 def frames(events: int) -> list[bytes]:
     """A stream of ``events`` chunks (reasoning, then content), one SSE frame each."""
-    return [
-        f"data: {event if isinstance(event, str) else json.dumps(event)}\n\n".encode()
-        for event in stream_events(events)
-    ]
+    return [sse_frame(event) for event in stream_events(events)]
 
 
 def per_event(pieces: list[bytes]) -> float:

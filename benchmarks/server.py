@@ -59,14 +59,19 @@ def _json_response(status: str, body: bytes) -> bytes:
     return head.encode() + body
 
 
+def sse_frame(event: dict[str, object] | str) -> bytes:
+    """One event as the server sends it: a ``data:`` line and a blank line."""
+    data = event if isinstance(event, str) else json.dumps(event)
+    return f"data: {data}\n\n".encode()
+
+
 def _sse_response(events: list[dict[str, object] | str]) -> bytes:
     parts = [
         b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
         b"transfer-encoding: chunked\r\ntrace-id: " + _RESPONSE_ID.encode() + b"\r\n\r\n"
     ]
     for event in events:
-        data = event if isinstance(event, str) else json.dumps(event)
-        frame = f"data: {data}\n\n".encode()
+        frame = sse_frame(event)
         parts.append(b"%x\r\n%s\r\n" % (len(frame), frame))
     parts.append(b"0\r\n\r\n")
     return b"".join(parts)
