@@ -22,8 +22,12 @@ class ProviderProfile:
     # MiniMax needs reasoning_split to keep <think> out of the content; other servers
     # either do it by default or do not know the field.
     sends_reasoning_split: bool = False
-    # Self-hosted chat templates prefill "<think>", so the output starts inside it.
-    reasoning_starts_open: bool = False
+    # Self-hosted servers: M3's chat template takes thinking_mode in chat_template_kwargs,
+    # may write the opening reasoning tag into the prompt (so the answer starts inside
+    # it), and renders past reasoning from the content, written inline.
+    thinking_in_template_kwargs: bool = False
+    template_may_prefill_reasoning: bool = False
+    replays_reasoning_inline: bool = False
     temperature_range: tuple[float, float] | None = None
     top_p_range: tuple[float, float] | None = None
     # A provider's own cap on output tokens, below the model's where it differs.
@@ -113,6 +117,9 @@ PROVIDERS: dict[str, ProviderProfile] = {
         default_base_url=None,
         api_key_env=None,
         api_key_required=False,
+        thinking_in_template_kwargs=True,
+        template_may_prefill_reasoning=True,
+        replays_reasoning_inline=True,
     ),
 }
 

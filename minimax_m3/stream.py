@@ -1,13 +1,16 @@
-"""The stream state shared by every wire format, sync and async alike.
+"""The one normaliser, for whole answers and streams alike, sync and async.
 
 ``StreamState.handle`` takes one decoded wire event (a ``WireDelta``) and returns the
-clean events to hand to the caller; ``StreamState.result()`` is everything so far. It
-owns the fixes MiniMax streams need:
+clean events to hand to the caller; ``StreamState.result()`` is everything so far. A whole
+response is handed to it as the deltas its body holds, so a whole answer and a streamed
+one are made by the same code. It owns every fix MiniMax's answers need:
 
 - reasoning that arrives incrementally on some deployments and as cumulative snapshots
-  on others (``ReasoningTrack``),
-- reasoning inline in content as ``<think>...</think>``, tags split anywhere
-  (``ThinkTagSplitter``), never doubled with the structured reasoning fields,
+  on others (``ReasoningTrack``), structured reasoning winning over an inline copy,
+- reasoning inline in content as ``<think>`` or ``<mm:think>``, with the opening tag
+  written by the model, prefilled by the chat template, or not known; tags split
+  anywhere; stray closing tags (``ReasoningTagReader``),
+- M2's and M3's tool-call markup left in the text (``minimax_m3.tool_markup``),
 - tool calls in fragments merged by ``index``,
 - stop sequences cut on the client side, since MiniMax accepts ``stop`` and ignores it.
 """
@@ -15,14 +18,15 @@ owns the fixes MiniMax streams need:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
-from minimax_m3.tool_xml import ToolXmlExtractor
+from minimax_m3.tool_markup import ToolMarkupReader
 from minimax_m3.types import (
     ChatResult,
     ReasoningDelta,
     ReasoningFragment,
     ReasoningSegment,
+    StreamEnd,
     StreamEvent,
     TextDelta,
     ToolCall,
@@ -171,92 +175,186 @@ class ReasoningTrack:
         data: dict[str, Any] | None = None
         if self.fields is not None:
             data = dict(self.fields)
-            data[self.text_field] = self.text
+            # A redacted block has its data and no text field: none is added to it.
+            if self.text or self.text_field in data or "data" not in data:
+                data[self.text_field] = self.text
             if self.signature is not None:
                 data["signature"] = self.signature
         return ReasoningSegment(text=self.text, wire=self.wire, data=data)
 
 
-class ThinkTagSplitter:
-    """Splits ``<think>...</think>`` (or ``<mm:think>``) out of content, tags split anywhere.
+ReasoningStart: TypeAlias = Literal["outside", "inside", "unknown"]
 
-    The reasoning is trimmed of surrounding white space and the text of leading white
-    space, the same way whatever the split: white space at a boundary is held back until
-    it is known whether more of the same part follows. ``starts_open`` is for servers
-    whose chat template already wrote the opening tag, so output begins inside it.
+_UNKNOWN, _START, _THINK, _AFTER_THINK, _TEXT = range(5)
+# A closing tag is searched for in each new piece plus this much of what came before.
+_TAG_OVERLAP = max(len(tag) for tag in CLOSE_TAGS) - 1
+
+
+class ReasoningTagReader:
+    """Reasoning written inline in content, ``<think>`` or ``<mm:think>``, taken out.
+
+    ``feed`` returns ``("reasoning", text)`` and ``("text", text)`` pieces in order. Where
+    the answer starts is the ``start`` given:
+
+    - ``"outside"``: the chat template wrote no opening tag. An opening tag at the very
+      start opens reasoning; a closing tag there is a stray one (M3 writes a bare
+      ``</mm:think>`` in multi-turn chats) and is dropped.
+    - ``"inside"``: the template wrote the opening tag (M3's ``thinking_mode: enabled``,
+      M2's templates), so the answer starts inside reasoning.
+    - ``"unknown"``: either may be true. Until a tag or the end decides, nothing is shown:
+      text shown now could turn out to be reasoning, and shown text is never taken back.
+      ``settle`` reads the start as outside when other evidence arrives (the server sent
+      reasoning or tool calls in their own fields, so it parses the output itself).
+
+    Reasoning is kept byte for byte, so it goes back to the server exactly as it came;
+    white space between the closing tag and the answer is dropped. Once the answer has
+    begun, a further closing tag is markup, never the answer's text, and is dropped.
     """
 
-    __slots__ = ("_close", "_pending", "_state", "_trim_start", "saw_tags")
+    __slots__ = ("_close", "_held", "_opener_ruled_out", "_parts", "_state", "_tail", "saw_tags")
 
-    _START, _THINK, _TEXT = 0, 1, 2
-
-    def __init__(self, *, starts_open: bool = False) -> None:
-        self._state = self._THINK if starts_open else self._START
+    def __init__(self, start: ReasoningStart = "outside") -> None:
+        self._state = {"outside": _START, "inside": _THINK, "unknown": _UNKNOWN}[start]
         self._close: tuple[str, ...] = CLOSE_TAGS
-        self._pending = ""
-        self._trim_start = True
+        self._held = ""
+        # The undecided start, in parts joined only when a closing tag may be among them.
+        self._parts: list[str] = []
+        self._tail = ""
+        self._opener_ruled_out = False
         self.saw_tags = False
 
-    def feed(self, piece: str) -> tuple[str, str]:
-        """Return ``(reasoning, text)`` released by this piece of content."""
-        if self._state == self._TEXT and not self._trim_start:
-            return "", piece
-        buffer, self._pending = self._pending + piece, ""
-        if self._state == self._START:
-            stripped = buffer.lstrip()
-            for tag, close in zip(OPEN_TAGS, CLOSE_TAGS, strict=True):
-                if stripped.startswith(tag):
-                    self._state = self._THINK
-                    self._close = (close,)
-                    self.saw_tags = True
-                    buffer = stripped[len(tag) :]
-                    break
-                if tag.startswith(stripped):
-                    self._pending = buffer
-                    return "", ""
-            else:
-                self._state = self._TEXT
-                # Without a tag the content is the answer, leading white space included.
-                self._trim_start = False
-                return "", buffer
-        reasoning = ""
-        if self._state == self._THINK:
-            for close in self._close:
-                at = buffer.find(close)
-                if at >= 0:
-                    self.saw_tags = True
-                    reasoning = self._trimmed(buffer[:at]).rstrip()
-                    self._state = self._TEXT
-                    self._trim_start = True
-                    buffer = buffer[at + len(close) :]
-                    break
-            else:
-                held = _partial_suffix(buffer, self._close)
-                body = buffer[: len(buffer) - held]
-                kept = body.rstrip()
-                self._pending = buffer[len(kept) :]
-                return self._trimmed(kept), ""
-        return reasoning, self._trimmed(buffer)
+    @property
+    def undecided(self) -> bool:
+        return self._state == _UNKNOWN
 
-    def finish(self) -> tuple[str, str]:
-        """End of content: release what was held back waiting for a tag."""
-        pending, self._pending = self._pending, ""
-        if self._state == self._THINK:
-            return self._trimmed(pending).rstrip(), ""
-        if self._state == self._START:
-            return "", pending
-        return "", self._trimmed(pending)
+    def feed(self, piece: str) -> list[tuple[str, str]]:
+        if self._state == _TEXT and not self._held and "<" not in piece:
+            return [("text", piece)]
+        if self._state == _UNKNOWN:
+            return self._feed_unknown(piece)
+        out: list[tuple[str, str]] = []
+        buffer, self._held = self._held + piece, ""
+        while buffer:
+            buffer = self._step(buffer, out)
+        return out
 
-    def _trimmed(self, text: str) -> str:
-        if self._trim_start:
-            text = text.lstrip()
-            if text:
-                self._trim_start = False
-        return text
+    def settle(self) -> list[tuple[str, str]]:
+        """The start was outside reasoning after all: read what is held that way."""
+        if self._state != _UNKNOWN:
+            return []
+        self._state = _START
+        held = "".join(self._parts)
+        self._parts, self._tail = [], ""
+        return self.feed(held) if held else []
+
+    def finish(self) -> list[tuple[str, str]]:
+        """End of content: what was held back for a tag, as what it turned out to be."""
+        if self._state == _UNKNOWN:
+            held = "".join(self._parts)
+            self._parts = []
+            self._state = _TEXT
+            return [("text", held)] if held else []
+        held, self._held = self._held, ""
+        if not held or self._state == _AFTER_THINK:
+            return []
+        return [("reasoning" if self._state == _THINK else "text", held)]
+
+    def _feed_unknown(self, piece: str) -> list[tuple[str, str]]:
+        window = self._tail + piece
+        self._parts.append(piece)
+        self._tail = window[-_TAG_OVERLAP:]
+        if self._opener_ruled_out and "</" not in window:
+            return []
+        held = "".join(self._parts)
+        self._parts = [held]
+        if not self._opener_ruled_out:
+            lead = held.lstrip()
+            for opener, closer in zip(OPEN_TAGS, CLOSE_TAGS, strict=True):
+                if lead.startswith(opener):
+                    self._open(closer)
+                    self._parts, self._tail = [], ""
+                    return self.feed(lead[len(opener) :])
+            if not lead or any(tag.startswith(lead) for tag in OPEN_TAGS):
+                return []
+            self._opener_ruled_out = True
+        at, closer = _first_tag(held, CLOSE_TAGS)
+        if at < 0:
+            return []
+        self._parts, self._tail = [], ""
+        self.saw_tags = True
+        self._state = _AFTER_THINK
+        out: list[tuple[str, str]] = [("reasoning", held[:at])] if at else []
+        rest = held[at + len(closer) :]
+        return out + (self.feed(rest) if rest else [])
+
+    def _open(self, closer: str) -> None:
+        self._state = _THINK
+        self._close = (closer,)
+        self.saw_tags = True
+
+    def _step(self, buffer: str, out: list[tuple[str, str]]) -> str:
+        state = self._state
+        if state == _START:
+            lead = buffer.lstrip()
+            for opener, closer in zip(OPEN_TAGS, CLOSE_TAGS, strict=True):
+                if lead.startswith(opener):
+                    self._open(closer)
+                    return lead[len(opener) :]
+            for closer in CLOSE_TAGS:
+                if lead.startswith(closer):
+                    self.saw_tags = True
+                    self._state = _AFTER_THINK
+                    return lead[len(closer) :]
+            if not lead or any(tag.startswith(lead) for tag in (*OPEN_TAGS, *CLOSE_TAGS)):
+                self._held = buffer
+                return ""
+            # No tag: the content is the answer, its leading white space included.
+            self._state = _TEXT
+            return buffer
+        if state == _THINK:
+            at, closer = _first_tag(buffer, self._close)
+            if at >= 0:
+                if at:
+                    out.append(("reasoning", buffer[:at]))
+                self._state = _AFTER_THINK
+                return buffer[at + len(closer) :]
+            keep = _partial_suffix(buffer, self._close)
+            if len(buffer) > keep:
+                out.append(("reasoning", buffer[: len(buffer) - keep]))
+            self._held = buffer[len(buffer) - keep :]
+            return ""
+        if state == _AFTER_THINK:
+            lead = buffer.lstrip()
+            if lead:
+                self._state = _TEXT
+            return lead
+        # _TEXT: a closing tag here is markup, not the answer.
+        at, closer = _first_tag(buffer, CLOSE_TAGS)
+        if at >= 0:
+            if at:
+                out.append(("text", buffer[:at]))
+            self.saw_tags = True
+            return buffer[at + len(closer) :]
+        keep = _partial_suffix(buffer, CLOSE_TAGS)
+        if len(buffer) > keep:
+            out.append(("text", buffer[: len(buffer) - keep]))
+        self._held = buffer[len(buffer) - keep :]
+        return ""
+
+
+def _first_tag(text: str, tags: Sequence[str]) -> tuple[int, str]:
+    best, found = -1, ""
+    for tag in tags:
+        at = text.find(tag)
+        if at >= 0 and (best < 0 or at < best):
+            best, found = at, tag
+    return best, found
 
 
 def _partial_suffix(text: str, tags: Sequence[str]) -> int:
     """How many chars at the end of ``text`` could be the start of one of ``tags``."""
+    if "<" not in text[-_TAG_OVERLAP:]:
+        return 0
     best = 0
     for tag in tags:
         for size in range(min(len(tag) - 1, len(text)), best, -1):
@@ -264,25 +362,6 @@ def _partial_suffix(text: str, tags: Sequence[str]) -> int:
                 best = size
                 break
     return best
-
-
-def split_think_tags(content: str, *, starts_open: bool = False) -> tuple[str, str]:
-    """Split a whole content string into ``(reasoning, text)``.
-
-    Also handles a closing tag with no opening one (self-hosted templates prefill the
-    opener, and M2.7 has been seen to send a late ``</think>``).
-    """
-    if not starts_open and "</" in content:
-        head = content.lstrip()
-        if not head.startswith(OPEN_TAGS):
-            for close in CLOSE_TAGS:
-                at = content.find(close)
-                if at >= 0:
-                    return content[:at].strip(), content[at + len(close) :].lstrip()
-    splitter = ThinkTagSplitter(starts_open=starts_open)
-    reasoning, text = splitter.feed(content)
-    tail_reasoning, tail_text = splitter.finish()
-    return reasoning + tail_reasoning, text + tail_text
 
 
 class StopCutter:
@@ -318,18 +397,6 @@ class StopCutter:
         return "" if self.stopped else held
 
 
-def cut_result_at_stop(result: ChatResult, stops: Sequence[str]) -> ChatResult:
-    """A whole answer cut at its first stop sequence (MiniMax ignores ``stop``)."""
-    if not stops:
-        return result
-    cutter = StopCutter(stops)
-    kept = cutter.feed(result.text) + cutter.finish()
-    if cutter.stopped:
-        result.text = kept
-        result.finish_reason = "stop"
-    return result
-
-
 class _ToolTrack:
     __slots__ = ("arguments", "id", "name")
 
@@ -340,23 +407,32 @@ class _ToolTrack:
 
 
 class StreamState:
-    """Accumulates one streamed answer and turns wire deltas into clean stream events."""
+    """Accumulates one answer and turns wire deltas into clean stream events.
+
+    It is the one normaliser: a streamed answer goes through it a delta at a time, and a
+    whole answer as the deltas its body holds, so both come out the same. The events a
+    stream yields always add up to ``result()``: nothing shown is ever taken back.
+    """
 
     def __init__(
         self,
         *,
         stop: Sequence[str] = (),
         tools: Sequence[ToolSpec] = (),
-        reasoning_starts_open: bool = False,
+        reasoning_start: ReasoningStart = "outside",
         request_id: str | None = None,
     ) -> None:
-        self._splitter = ThinkTagSplitter(starts_open=reasoning_starts_open)
-        self._tool_xml = ToolXmlExtractor(tools)
+        self._tags = ReasoningTagReader(reasoning_start)
+        self._markup = ToolMarkupReader(tools)
         self._stop = StopCutter(stop) if stop else None
         self._text: list[str] = []
+        # White space with nothing else shown yet: beside tool calls it is no answer, so
+        # it waits for text (or the end) before it is shown.
+        self._blank = ""
+        self._shown_text = False
         self._reasoning: dict[int, ReasoningTrack] = {}
-        # Reasoning may come both as structured fields and inline as <think> tags; the
-        # first source seen is used and the other dropped, so it is never shown twice.
+        # Reasoning may come both as structured fields and inline as tags; the first
+        # source seen is used and the other dropped, so it is never shown twice.
         self._reasoning_source: str | None = None
         self._held_reasoning = False
         self._calls_from_text = False
@@ -383,6 +459,8 @@ class StreamState:
         events: list[StreamEvent] = []
         if delta.response_id and self.response_id is None:
             self.response_id = delta.response_id
+        if delta.request_id and self.request_id is None:
+            self.request_id = delta.request_id
         if delta.model and self.model is None:
             self.model = delta.model
         if delta.metadata:
@@ -394,15 +472,13 @@ class StreamState:
         if self.stopped:
             return events
         if delta.reasoning:
+            # The server parses reasoning itself: its content starts outside reasoning.
+            self._take_tag_pieces(self._tags.settle(), events)
             self._take_structured_reasoning(delta.reasoning, events)
         if delta.content:
-            reasoning, text = self._splitter.feed(delta.content)
-            if reasoning:
-                self._take_tagged_reasoning(reasoning, events)
-            if text:
-                self._release_reasoning(events)
-                self._take_text(text, events)
+            self._take_tag_pieces(self._tags.feed(delta.content), events)
         if delta.tool_calls:
+            self._take_tag_pieces(self._tags.settle(), events)
             self._release_reasoning(events)
             for fragment in delta.tool_calls:
                 self._take_tool_fragment(fragment, events)
@@ -411,20 +487,14 @@ class StreamState:
         return events
 
     def flush(self) -> list[StreamEvent]:
-        """End of stream: release text held back for a tag or a stop sequence."""
+        """End of the answer: release what was held back for a tag or a stop sequence."""
         events: list[StreamEvent] = []
         self._release_reasoning(events)
-        reasoning, text = self._splitter.finish()
-        if reasoning:
-            self._take_tagged_reasoning(reasoning, events)
-        # White space held back at the start, beside tool calls, is no answer: result()
-        # drops it, so the stream must not show it either.
-        if text and not (self._tools and not text.strip() and not any(self._text)):
-            self._take_text(text, events)
-        tail, calls = self._tool_xml.finish()
-        self._take_xml_calls(calls, events)
-        if tail:
-            self._emit_text(tail, events)
+        self._take_tag_pieces(self._tags.finish(), events)
+        self._take_markup_pieces(self._markup.finish(), events)
+        blank, self._blank = self._blank, ""
+        if blank and not self._tools:
+            self._show(blank, events)
         if self._stop is not None:
             tail = self._stop.finish()
             if tail:
@@ -433,22 +503,14 @@ class StreamState:
         return events
 
     def result(self) -> ChatResult:
-        """Everything accumulated so far (the whole answer once the stream has ended)."""
-        text = "".join(self._text)
+        """Everything accumulated so far (the whole answer once it has ended)."""
         reasoning = [track.segment() for track in self._reasoning.values() if track.worth_keeping]
-        if not reasoning and not self._splitter.saw_tags:
-            late = _late_close_tag(text)
-            if late is not None:
-                late_reasoning, text = late
-                reasoning = [ReasoningSegment(text=late_reasoning)]
         tool_calls = [
             ToolCall(
                 id=track.id or f"call_{index}", name=track.name, arguments="".join(track.arguments)
             )
             for index, track in sorted(self._tools.items())
         ]
-        if tool_calls and not text.strip():
-            text = ""
         finish_reason = self.finish_reason
         if self.stopped:
             finish_reason = "stop"
@@ -456,7 +518,7 @@ class StreamState:
             # The server did not see the calls it sent as text; the answer is a tool call.
             finish_reason = "tool_calls"
         return ChatResult(
-            text=text,
+            text="".join(self._text),
             reasoning=reasoning,
             tool_calls=tool_calls,
             finish_reason=finish_reason,
@@ -466,6 +528,27 @@ class StreamState:
             request_id=self.request_id or self.response_id,
             provider_metadata=dict(self.metadata),
         )
+
+    def _take_tag_pieces(self, pieces: list[tuple[str, str]], events: list[StreamEvent]) -> None:
+        for kind, text in pieces:
+            if kind == "reasoning":
+                self._take_tagged_reasoning(text, events)
+            else:
+                self._release_reasoning(events)
+                self._take_markup_pieces(self._markup.feed(text), events)
+
+    def _take_markup_pieces(self, pieces: list[tuple[str, Any]], events: list[StreamEvent]) -> None:
+        for kind, value in pieces:
+            if kind == "text":
+                self._take_text(value, events)
+            else:
+                self._calls_from_text = True
+                call: ToolCall = value
+                index = max(self._tools, default=-1) + 1
+                fragment = ToolCallFragment(
+                    index=index, id=call.id, name=call.name, arguments=call.arguments
+                )
+                self._take_tool_fragment(fragment, events)
 
     def _take_structured_reasoning(
         self, fragments: list[ReasoningFragment], events: list[StreamEvent]
@@ -507,26 +590,19 @@ class StreamState:
         events.append(ReasoningDelta(track.add(ReasoningFragment(text=text))))
 
     def _take_text(self, text: str, events: list[StreamEvent]) -> None:
-        text, calls = self._tool_xml.feed(text)
-        self._take_xml_calls(calls, events)
-        if text:
-            self._emit_text(text, events)
+        if not self._shown_text:
+            if text.isspace():
+                self._blank += text
+                return
+            text, self._blank = self._blank + text, ""
+        self._show(text, events)
 
-    def _take_xml_calls(self, calls: list[ToolCall], events: list[StreamEvent]) -> None:
-        if calls:
-            self._calls_from_text = True
-        for call in calls:
-            index = max(self._tools, default=-1) + 1
-            self._take_tool_fragment(
-                ToolCallFragment(index=index, id=call.id, name=call.name, arguments=call.arguments),
-                events,
-            )
-
-    def _emit_text(self, text: str, events: list[StreamEvent]) -> None:
+    def _show(self, text: str, events: list[StreamEvent]) -> None:
         if self._stop is not None:
             text = self._stop.feed(text)
             if not text:
                 return
+        self._shown_text = True
         self._text.append(text)
         events.append(TextDelta(text))
 
@@ -554,9 +630,28 @@ class StreamState:
             )
 
 
-def _late_close_tag(text: str) -> tuple[str, str] | None:
-    for close in CLOSE_TAGS:
-        at = text.find(close)
-        if at >= 0:
-            return text[:at].strip(), text[at + len(close) :].lstrip()
-    return None
+def whole_answer(state: StreamState, deltas: Sequence[WireDelta]) -> list[StreamEvent]:
+    """A whole response's deltas through ``state``: its events, ``StreamEnd`` last."""
+    events: list[StreamEvent] = []
+    for delta in deltas:
+        events.extend(state.handle(delta))
+    events.extend(state.flush())
+    events.append(StreamEnd(state.result()))
+    return events
+
+
+def result_from_deltas(
+    deltas: Sequence[WireDelta],
+    *,
+    tools: Sequence[ToolSpec] = (),
+    stop: Sequence[str] = (),
+    reasoning_start: ReasoningStart = "outside",
+    request_id: str | None = None,
+) -> ChatResult:
+    """The answer a whole response's deltas make (what ``Transport.complete`` returns)."""
+    state = StreamState(
+        stop=stop, tools=tools, reasoning_start=reasoning_start, request_id=request_id
+    )
+    end = whole_answer(state, deltas)[-1]
+    assert isinstance(end, StreamEnd)
+    return end.result

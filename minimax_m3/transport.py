@@ -41,16 +41,12 @@ from minimax_m3.errors import (
 from minimax_m3.providers import ApiName, ProviderProfile, get_provider
 from minimax_m3.retry import RetryPolicy
 from minimax_m3.sse import SSEDecoder
-from minimax_m3.stream import StreamState, cut_result_at_stop
-from minimax_m3.tool_xml import split_tool_xml
+from minimax_m3.stream import StreamState, whole_answer
 from minimax_m3.types import (
     ChatRequest,
     ChatResult,
-    ReasoningDelta,
     StreamEnd,
     StreamEvent,
-    TextDelta,
-    ToolCallDelta,
 )
 from minimax_m3.validation import check_request_size, validate_request
 from minimax_m3.wire import WIRE_NAMES, Exchange, Poll, poll_delays, wire_format
@@ -219,21 +215,6 @@ def request_id_from(headers: Mapping[str, str]) -> str | None:
         if value:
             return value
     return None
-
-
-def events_from_result(result: ChatResult) -> list[StreamEvent]:
-    """A whole answer as stream events, for a server that ignored ``stream: true``."""
-    events: list[StreamEvent] = []
-    if result.reasoning_text:
-        events.append(ReasoningDelta(result.reasoning_text))
-    if result.text:
-        events.append(TextDelta(result.text))
-    for index, call in enumerate(result.tool_calls):
-        events.append(
-            ToolCallDelta(index=index, id=call.id, name=call.name, arguments=call.arguments)
-        )
-    events.append(StreamEnd(result))
-    return events
 
 
 class StreamReader:
@@ -500,30 +481,41 @@ class Transport:
         request_id = request_id_from(headers)
         if not 200 <= status_code < 300:
             raise error_from_response(status_code, body, headers, provider=self.profile.name)
+        payload = self._json_body(status_code, body, request_id)
+        # Each format checks the body for its provider's in-band errors (HTTP 200 ones).
+        outcome = exchange.parse_response(payload, request_id=request_id)
+        if isinstance(outcome, Poll):
+            return outcome
+        # The whole answer goes through the same normaliser as a stream's deltas.
+        end = whole_answer(self.new_state(request, exchange, request_id), outcome)[-1]
+        assert isinstance(end, StreamEnd)
+        return end.result
+
+    @staticmethod
+    def _json_body(status_code: int, body: bytes, request_id: str | None) -> Any:
         try:
-            payload = jsonio.loads(body)
+            return jsonio.loads(body)
         except ValueError:
             raise ProtocolError(
                 f"response body is not JSON: {body[:200]!r}",
                 status_code=status_code,
                 request_id=request_id,
             ) from None
-        # Each format checks the body for its provider's in-band errors (HTTP 200 ones).
-        outcome = exchange.parse_response(payload, request_id=request_id)
-        if isinstance(outcome, Poll):
-            return outcome
-        return finish_result(outcome, request)
+
+    def new_state(
+        self, request: ChatRequest, exchange: Exchange, request_id: str | None
+    ) -> StreamState:
+        return StreamState(
+            stop=request.stop,
+            tools=request.tools,
+            reasoning_start=exchange.reasoning_start,
+            request_id=request_id,
+        )
 
     def new_stream_reader(
         self, request: ChatRequest, exchange: Exchange, headers: httpx.Headers
     ) -> StreamReader:
-        state = StreamState(
-            stop=request.stop,
-            tools=request.tools,
-            reasoning_starts_open=self.profile.reasoning_starts_open,
-            request_id=request_id_from(headers),
-        )
-        return StreamReader(exchange, state)
+        return StreamReader(exchange, self.new_state(request, exchange, request_id_from(headers)))
 
     @property
     def poll_budget(self) -> float:
@@ -647,12 +639,16 @@ class Transport:
         self, request: ChatRequest, exchange: Exchange, response: httpx.Response
     ) -> list[StreamEvent]:
         """Errors, and servers that ignore ``stream: true``, answer with one JSON body."""
-        outcome = self.result_from_response(
-            request, exchange, response.status_code, response.content, response.headers
-        )
+        request_id = request_id_from(response.headers)
+        if not 200 <= response.status_code < 300:
+            raise error_from_response(
+                response.status_code, response.content, response.headers, provider=self.profile.name
+            )
+        payload = self._json_body(response.status_code, response.content, request_id)
+        outcome = exchange.parse_response(payload, request_id=request_id)
         if isinstance(outcome, Poll):
             raise ProtocolError("a streamed request was answered with a queued task")
-        return events_from_result(outcome)
+        return whole_answer(self.new_state(request, exchange, request_id), outcome)
 
     # Async driver: the same loops, awaiting.
 
@@ -738,18 +734,6 @@ class Transport:
                     raise
                 await _asleep(self.delay_or_raise(error, retries))
                 retries += 1
-
-
-def finish_result(result: ChatResult, request: ChatRequest) -> ChatResult:
-    """What every whole answer gets, whatever its format: tool calls the server left as
-    MiniMax XML in the text are made calls, and stop sequences are cut."""
-    if "<minimax:tool_call>" in result.text:
-        text, calls = split_tool_xml(result.text, request.tools)
-        result.text = text.strip() if calls else text
-        result.tool_calls = [*result.tool_calls, *calls]
-        if calls and result.finish_reason in (None, "stop"):
-            result.finish_reason = "tool_calls"
-    return cut_result_at_stop(result, request.stop)
 
 
 def _is_event_stream(response: httpx.Response) -> bool:

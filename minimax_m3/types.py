@@ -253,5 +253,7 @@ class WireDelta:
     response_id: str | None = None
     model: str | None = None
     metadata: dict[str, Any] | None = None
+    # A request id the body itself carries (Anthropic's ``request_id``).
+    request_id: str | None = None
     # The stream's explicit end marker ([DONE], message_stop) was seen.
     done: bool = False

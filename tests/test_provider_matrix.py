@@ -53,7 +53,19 @@ def provider_settings(name: str, emulator: MiniMaxEmulator) -> dict[str, Any]:
             "api": "chat_completions",
             "base_url": emulator.runware_base_url,
         },
-        "self-hosted": {"provider": "openai-compatible", "base_url": emulator.base_url + "/v1"},
+        # Self-hosted servers: vLLM's and SGLang's M3 parsers, and either without parsers.
+        "self-hosted-vllm": {
+            "provider": "openai-compatible",
+            "base_url": emulator.self_hosted_base_url("vllm"),
+        },
+        "self-hosted-sglang": {
+            "provider": "openai-compatible",
+            "base_url": emulator.self_hosted_base_url("sglang"),
+        },
+        "self-hosted-raw": {
+            "provider": "openai-compatible",
+            "base_url": emulator.self_hosted_base_url("raw"),
+        },
     }[name] | base
 
 
@@ -64,7 +76,9 @@ PROVIDER_CASES = (
     "cloudflare-anthropic",
     "runware-tasks",
     "runware-chat",
-    "self-hosted",
+    "self-hosted-vllm",
+    "self-hosted-sglang",
+    "self-hosted-raw",
 )
 
 

@@ -16,7 +16,7 @@ import secrets
 import string
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import Any
 
@@ -36,11 +36,13 @@ from minimax_m3.testing.script import (
     RecordedRequest,
     Reply,
     ScriptState,
+    ServerKind,
     ToolCallReply,
 )
 
 PATH_SUFFIX = "/chat/completions"
-ROLES = frozenset({"system", "user", "assistant", "tool"})
+# "root" is accepted by the real API (MiniMax's Provider Verifier, case 11_01).
+ROLES = frozenset({"system", "user", "assistant", "tool", "root"})
 INVALID_PARAMS = 2013
 AUTH_FAILED = 1004
 AUTH_MESSAGE = (
@@ -148,7 +150,19 @@ def handle(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
     problem = validate_request(body, state)
     if problem is not None:
         return error_plan(400, problem, INVALID_PARAMS, request_id)
-    return answer(body, state, request_id)
+    return answer(body, state, request_id, server=self_hosted_kind(request.path))
+
+
+def self_hosted_kind(path: str) -> ServerKind | None:
+    """``/vllm/v1/...``, ``/sglang/v1/...`` and ``/raw/v1/...`` stand for self-hosted servers."""
+    head = path.lstrip("/").split("/", 1)[0]
+    if head == "vllm":
+        return "vllm"
+    if head == "sglang":
+        return "sglang"
+    if head == "raw":
+        return "raw"
+    return None
 
 
 def split_item(item: Reply | Fault | None, messages: Sequence[Any]) -> tuple[Reply, Fault | None]:
@@ -163,21 +177,36 @@ def split_item(item: Reply | Fault | None, messages: Sequence[Any]) -> tuple[Rep
 
 
 def answer(
-    body: dict[str, Any], state: ScriptState, request_id: str, dialect: ChatDialect = MINIMAX
+    body: dict[str, Any],
+    state: ScriptState,
+    request_id: str,
+    dialect: ChatDialect = MINIMAX,
+    server: ServerKind | None = None,
 ) -> ResponsePlan:
-    """Consume the next scripted item for a valid request and render it."""
+    """Consume the next scripted item for a valid request and render it; ``server`` is
+    the self-hosted server kind of the path, for replies that name none."""
     item = state.take(body)
     if isinstance(item, Fault) and not item.breaks_reply:
         if dialect.fault_plan is not None:
             return dialect.fault_plan(item, request_id)
         return _fault_plan(item, request_id, str(body["model"]))
     reply, fault = split_item(item, body["messages"])
+    if server is not None and reply.server == "minimax":
+        reply = replace(reply, server=server)
 
+    if reply.server != "minimax":
+        # Self-hosted servers answer in plain OpenAI bodies.
+        dialect = replace(dialect, plain=True, always_split=False)
     resolved = _Answer.build(reply, body, request_id, dialect)
-    if resolved.tool_calls:
+    if resolved.issued_calls:
         state.remember_issued(
-            (call.id for call in resolved.tool_calls),
-            IssuedReasoning(reply.reasoning, inline=resolved.inline, tag=reply.think_tag),
+            resolved.issued_calls,
+            IssuedReasoning(
+                resolved.issued_reasoning,
+                inline=resolved.inline,
+                tag=resolved.tag,
+                self_hosted=reply.server != "minimax",
+            ),
         )
     delay = reply.delay + (fault.delay if fault is not None else 0.0)
     if body.get("stream") is True:
@@ -513,11 +542,16 @@ def _check_reasoning_replay(messages: Sequence[Any], state: ScriptState) -> str 
         if not calls:
             continue
         ids = [call["id"] for call in calls]
-        issued = next((found for i in ids if (found := state.issued(i)) is not None), None)
+        keys = [*ids, *(_markup_key_of(call) for call in calls)]
+        issued = next((found for k in keys if (found := state.issued(k)) is not None), None)
         if issued is None or _replayed(message, issued):
             continue
         where = (
-            "reasoning_content or a content <think> block" if issued.inline else "reasoning_details"
+            "content, as a <mm:think> block and nowhere else"
+            if issued.self_hosted
+            else "reasoning_content or a content <think> block"
+            if issued.inline
+            else "reasoning_details"
         )
         return (
             f"invalid params, messages[{index}]: the assistant turn with tool calls {ids} "
@@ -527,21 +561,39 @@ def _check_reasoning_replay(messages: Sequence[Any], state: ScriptState) -> str 
     return None
 
 
+def _markup_key_of(call: Mapping[str, Any]) -> str:
+    function = call.get("function")
+    if not isinstance(function, dict):
+        return ""
+    return _markup_key(str(function.get("name")), str(function.get("arguments")))
+
+
 def _replayed(message: Mapping[str, Any], issued: IssuedReasoning) -> bool:
-    """Whether an assistant turn carries the reasoning it was sent with.
+    """Whether an assistant turn carries the reasoning it was sent with, byte for byte.
 
     Reasoning sent split must come back in ``reasoning_details``, MiniMax's documented
-    field. Reasoning sent inline (no ``reasoning_split``, as self-hosted servers answer)
-    may come back as the ``<think>`` block or as ``reasoning_content``, which vLLM's and
-    SGLang's chat templates put back into the prompt.
+    field. Reasoning sent inline (no ``reasoning_split``) may come back inline, every
+    character between the tags as sent, with either tag (``<think>`` or M3's
+    ``<mm:think>``), or as ``reasoning_content``. A self-hosted server's must come back
+    inline, where M3's chat template reads it, and only there: the same reasoning in
+    ``reasoning_content`` as well would be rendered twice.
     """
     if not issued.text:
         return True
-    if issued.inline:
-        content = message.get("content")
-        return message.get("reasoning_content") == issued.text or (
-            isinstance(content, str) and f"{issued.text}\n</{issued.tag}>" in content
+    content = message.get("content")
+    # With the opening tag, or without it at the very start, as it was sent when the
+    # template had written the opener.
+    in_content = isinstance(content, str) and any(
+        f"<{tag}>{issued.text}</{tag}>" in content or content.startswith(f"{issued.text}</{tag}>")
+        for tag in ("think", "mm:think")
+    )
+    if issued.self_hosted:
+        also_elsewhere = any(
+            message.get(key) for key in ("reasoning_content", "reasoning", "reasoning_details")
         )
+        return in_content and not also_elsewhere
+    if issued.inline:
+        return in_content or message.get("reasoning_content") == issued.text
     details = message.get("reasoning_details")
     if not isinstance(details, list):
         return False
@@ -593,6 +645,15 @@ class _Answer:
     usage: dict[str, Any]
     # content is only the "\n" MiniMax sends on a tool-call turn without text
     filler: bool = False
+    # The field structured reasoning goes in (None: the reply's own choice).
+    reasoning_field: str | None = None
+    # The content deltas exactly, when the reply gave them.
+    chunks: tuple[str, ...] | None = None
+    # For the replay check: the ids of the calls made (structured or as markup), the
+    # reasoning exactly as sent (inline: every character between the tags) and its tag.
+    issued_calls: tuple[str, ...] = ()
+    issued_reasoning: str = ""
+    tag: str = "think"
 
     @classmethod
     def build(
@@ -603,20 +664,50 @@ class _Answer:
         dialect: ChatDialect = MINIMAX,
     ) -> _Answer:
         calls = tuple(_resolve_call(call, n) for n, call in enumerate(reply.tool_calls, 1))
-        # Without reasoning_split the real API inlines the thinking in content.
-        split = dialect.always_split or body.get("reasoning_split") is True
-        inline = reply.think_tags or not split
-        structured = () if reply.xml_tool_calls else calls
+        raw = reply.server == "raw"
+        as_markup = reply.xml_tool_calls or raw
+        markup = reply.tool_markup or ("m3" if raw else "m2")
+        structured = () if as_markup else calls
         visible = reply.text
-        if reply.xml_tool_calls and calls:
-            visible = xml_tools.append_to_text(reply.text, ((c.name, c.arguments) for c in calls))
+        if as_markup and calls:
+            visible = xml_tools.append_to_text(
+                reply.text, ((c.name, c.arguments) for c in calls), markup
+            )
         text = visible or ("\n" if structured else "")
-        if inline and reply.reasoning:
-            tag = reply.think_tag
-            opener = "" if reply.omit_think_open else f"<{tag}>\n"
-            content = f"{opener}{reply.reasoning}\n</{tag}>\n\n{visible}"
+        field_name: str | None = {"vllm": "reasoning", "sglang": "reasoning_content"}.get(
+            reply.server
+        )
+        if raw:
+            # No parsers: the model's output as it is. M3 writes <mm:think> with no line
+            # breaks; the template wrote the opener itself for thinking_mode "enabled".
+            mode = _thinking_mode(body)
+            reasoning = "" if mode == "disabled" else reply.reasoning
+            tag = "mm:think" if reply.think_tag == "think" else reply.think_tag
+            content = visible
+            if reasoning or mode == "enabled":
+                opener = "" if mode == "enabled" or reply.omit_think_open else f"<{tag}>"
+                content = f"{opener}{reasoning}</{tag}>{visible}"
+            inline, issued = True, reasoning
         else:
-            content = text
+            # Without reasoning_split the real API inlines the thinking in content; the
+            # parsers of self-hosted servers split it.
+            split = (
+                dialect.always_split
+                or reply.server != "minimax"
+                or body.get("reasoning_split") is True
+            )
+            inline = reply.think_tags or not split
+            tag = reply.think_tag
+            issued = reply.reasoning
+            if inline and reply.reasoning:
+                opener = "" if reply.omit_think_open else f"<{tag}>\n"
+                content = f"{opener}{reply.reasoning}\n</{tag}>\n\n{visible}"
+                issued = f"{'' if reply.omit_think_open else chr(10)}{reply.reasoning}\n"
+            else:
+                content = text
+        chunks = reply.raw_chunks
+        if chunks is not None:
+            content = "".join(chunks)
         return cls(
             id=request_id,
             created=int(time.time()),
@@ -628,7 +719,34 @@ class _Answer:
             finish_reason=reply.finish_reason or ("tool_calls" if structured else "stop"),
             usage=_usage(reply, body, calls),
             filler=content == "\n" and bool(structured) and not visible,
+            reasoning_field=field_name,
+            chunks=chunks,
+            issued_calls=tuple(_issued_key(call, as_markup) for call in calls)
+            if chunks is None
+            else (),
+            issued_reasoning=issued,
+            tag=tag,
         )
+
+
+def _issued_key(call: _Call, as_markup: bool) -> str:
+    """How a call is found again in a later request: by its id, or, for a call written as
+    markup (whose id the client makes up), by its name and arguments."""
+    return _markup_key(call.name, call.arguments) if as_markup else call.id
+
+
+def _markup_key(name: str, arguments: str) -> str:
+    try:
+        canonical = json.dumps(json.loads(arguments), sort_keys=True)
+    except ValueError:
+        canonical = arguments
+    return f"markup:{name}:{canonical}"
+
+
+def _thinking_mode(body: Mapping[str, Any]) -> str | None:
+    kwargs = body.get("chat_template_kwargs")
+    mode = kwargs.get("thinking_mode") if isinstance(kwargs, Mapping) else None
+    return mode if isinstance(mode, str) else None
 
 
 def resolve_call(call: ToolCallReply, number: int) -> _Call:
@@ -749,9 +867,8 @@ def render_plain_completion(answer: _Answer, reply: Reply) -> dict[str, Any]:
         "content": None if answer.filler else answer.content,
     }
     if answer.reasoning:
-        message.update(
-            _reasoning_fields(reply.reasoning_field or "reasoning_content", answer.reasoning)
-        )
+        field_name = reply.reasoning_field or answer.reasoning_field or "reasoning_content"
+        message.update(_reasoning_fields(field_name, answer.reasoning))
     if answer.tool_calls:
         message["tool_calls"] = [
             {key: value for key, value in call.items() if key != "index"}
@@ -779,14 +896,15 @@ def _plain_chunk(answer: _Answer, choices: list[dict[str, Any]]) -> dict[str, An
 
 def _plain_delta_chunks(answer: _Answer, reply: Reply) -> list[dict[str, Any]]:
     """Like :func:`_delta_chunks` in plain OpenAI chunks; the role only on the first."""
-    field = reply.reasoning_field or "reasoning_content"
+    field = reply.reasoning_field or answer.reasoning_field or "reasoning_content"
     cumulative = reply.reasoning_mode == "cumulative"
     deltas: list[dict[str, Any]] = [
         _reasoning_fields(field, piece)
         for piece in _pieces(answer.reasoning, reply.chunk_size, cumulative)
     ]
     content = "" if answer.filler else answer.content
-    deltas += [{"content": piece} for piece in _pieces(content, reply.chunk_size)]
+    pieces = list(answer.chunks) if answer.chunks is not None else None
+    deltas += [{"content": piece} for piece in (pieces or _pieces(content, reply.chunk_size))]
     deltas += [{"tool_calls": [fragment]} for fragment in _tool_fragments(answer, reply)]
     if not deltas:
         deltas.append({"content": ""})
@@ -847,7 +965,8 @@ def _delta_chunks(answer: _Answer, reply: Reply) -> Iterator[dict[str, Any]]:
     cumulative = reply.reasoning_mode == "cumulative"
     for piece in _pieces(answer.reasoning, reply.chunk_size, cumulative):
         yield _delta(answer, reply, _reasoning_fields(field, piece))
-    for piece in _pieces(answer.content, reply.chunk_size):
+    pieces = answer.chunks if answer.chunks is not None else None
+    for piece in pieces or _pieces(answer.content, reply.chunk_size):
         yield _delta(answer, reply, {"content": piece})
     for fragment in _tool_fragments(answer, reply):
         yield _delta(answer, reply, {"tool_calls": [fragment]})

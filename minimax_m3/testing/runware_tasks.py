@@ -240,7 +240,8 @@ def _check_reasoning_replay(messages: Sequence[Any], state: ScriptState) -> Prob
         if issued is None or not issued.text:
             continue
         content = message.get("content")
-        if isinstance(content, str) and f"{issued.text}\n</{issued.tag}>" in content:
+        # Byte for byte: every character between the tags as it was sent.
+        if isinstance(content, str) and f"<{issued.tag}>{issued.text}</{issued.tag}>" in content:
             continue
         return (
             "invalidParameter",
@@ -522,9 +523,13 @@ def _built(reply: Reply, task: Mapping[str, Any], state: ScriptState) -> _Result
     """The answer to a task, with its tool calls remembered for the replay check."""
     result = _Result.build(reply, task)
     if result.calls:
+        # The reasoning as sent: split out as it is, or every character between the tags.
+        sent = reply.reasoning
+        if result.reasoning is None and reply.reasoning:
+            sent = f"{'' if reply.omit_think_open else chr(10)}{reply.reasoning}\n"
         state.remember_issued(
             (call_id for call_id, _, _ in result.calls),
-            IssuedReasoning(reply.reasoning, inline=True, tag=reply.think_tag),
+            IssuedReasoning(sent, inline=True, tag=reply.think_tag),
         )
     return result
 

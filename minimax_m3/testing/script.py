@@ -19,10 +19,14 @@ ReasoningMode = Literal["incremental", "cumulative"]
 ReasoningField = Literal["reasoning_details", "reasoning_content", "reasoning"]
 StreamErrorShape = Literal["base_resp", "error"]
 RunwareToolField = Literal["tools", "toolCalls", "tool_calls"]
+ServerKind = Literal["minimax", "vllm", "sglang", "raw"]
+ToolMarkup = Literal["m2", "m3"]
 
 _REASONING_MODES = ("incremental", "cumulative")
 _REASONING_FIELDS = ("reasoning_details", "reasoning_content", "reasoning")
 _RUNWARE_TOOL_FIELDS = ("tools", "toolCalls", "tool_calls")
+_SERVER_KINDS = ("minimax", "vllm", "sglang", "raw")
+_TOOL_MARKUPS = ("m2", "m3")
 _USAGE_KEYS = frozenset({"prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens"})
 
 
@@ -84,10 +88,28 @@ class Reply:
             64-hex string per answer.
         tool_input_whole: Anthropic Messages stream: the whole tool ``input`` in
             ``content_block_start`` instead of ``input_json_delta`` fragments.
-        xml_tool_calls: render the tool calls as raw MiniMax XML
-            (``<minimax:tool_call>`` ... ``</minimax:tool_call>``) at the end of the text,
-            with no structured calls and a ``stop`` finish, as servers without a tool
-            parser do (and MiniMax's Anthropic endpoint, now and then).
+        xml_tool_calls: render the tool calls as the model's raw markup at the end of the
+            text, with no structured calls and a ``stop`` finish, as servers without a
+            tool parser do (and MiniMax's Anthropic endpoint, now and then). The grammar
+            is ``tool_markup``'s.
+        tool_markup: ``"m2"`` (``<minimax:tool_call>``, ``<parameter name=...>``; the
+            default for ``xml_tool_calls``) or ``"m3"`` (M3's own: the ``]<]minimax[>[``
+            marker before every tag, arguments as elements named after the parameter,
+            ``<item>`` arrays; the default for ``server="raw"``).
+
+    Self-hosted servers (Chat Completions; plain OpenAI bodies, no MiniMax extras):
+        server: ``"minimax"`` (default) answers as MiniMax does. ``"vllm"`` and
+            ``"sglang"`` answer as those servers with M3's parsers on
+            (``--reasoning-parser minimax_m3 --tool-call-parser minimax_m3``): reasoning
+            in ``reasoning`` (vLLM) or ``reasoning_content`` (SGLang), tool calls in
+            ``tool_calls``. ``"raw"`` answers as either without parsers: the model's own
+            output in ``content``, reasoning inline as ``<mm:think>...</mm:think>`` with
+            no opening tag when the request's ``chat_template_kwargs.thinking_mode`` is
+            ``"enabled"`` (the template wrote it) and no reasoning at all when it is
+            ``"disabled"``, tool calls as markup (``tool_markup``, M3's by default).
+        raw_chunks: the streamed content deltas, sent exactly as given (joined when not
+            streamed), for model output taken from elsewhere; with ``server="raw"`` they
+            replace the content the other fields would make.
         think_tag: the tag of inline reasoning, ``think`` (``<think>...</think>``) or
             ``mm:think`` as some self-hosted M3 chat templates write it.
         omit_tool_call_ids: Chat Completions: tool calls without ``id`` (some Cloudflare
@@ -127,6 +149,9 @@ class Reply:
     runware_tool_field: RunwareToolField = "toolCalls"
     poll_pending: int = 1
     cost: float | None = None
+    server: ServerKind = "minimax"
+    tool_markup: ToolMarkup | None = None
+    raw_chunks: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.chunk_size < 1:
@@ -151,6 +176,14 @@ class Reply:
         )
         if not self.think_tag or any(c in self.think_tag for c in "<>/ \n"):
             raise ValueError(f"Reply.think_tag must be a bare tag name, got {self.think_tag!r}")
+        if self.server not in _SERVER_KINDS:
+            raise ValueError(f"Reply.server must be one of {_SERVER_KINDS}, got {self.server!r}")
+        if self.tool_markup is not None and self.tool_markup not in _TOOL_MARKUPS:
+            raise ValueError(f"Reply.tool_markup must be one of {_TOOL_MARKUPS}")
+        if self.raw_chunks is not None and (
+            isinstance(self.raw_chunks, str) or not all(isinstance(c, str) for c in self.raw_chunks)
+        ):
+            raise ValueError("Reply.raw_chunks must be a sequence of strings")
         if self.runware_tool_field not in _RUNWARE_TOOL_FIELDS:
             raise ValueError(f"Reply.runware_tool_field must be one of {_RUNWARE_TOOL_FIELDS}")
 
@@ -305,14 +338,18 @@ def _parse_json(body: bytes) -> Any:
 class IssuedReasoning:
     """The reasoning the emulator sent alongside tool calls it issued.
 
-    ``signature`` is set when it went out as an Anthropic thinking block; ``tag`` is the
-    tag of inline reasoning.
+    ``text`` is the reasoning exactly as sent: for inline reasoning, every character
+    between the tags. ``signature`` is set when it went out as an Anthropic thinking
+    block; ``tag`` is the tag of inline reasoning. ``self_hosted``: it came from a
+    self-hosted server, whose chat template reads past reasoning from ``content`` only,
+    so it must come back there, once.
     """
 
     text: str
     inline: bool
     signature: str | None = None
     tag: str = "think"
+    self_hosted: bool = False
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,13 @@ import h11
 
 from minimax_m3.testing import anthropic_messages, chat_completions, cloudflare, runware_tasks
 from minimax_m3.testing.plan import Drop, ResponsePlan, Send, Wait, json_plan
-from minimax_m3.testing.script import RecordedRequest, Responder, ScriptItem, ScriptState
+from minimax_m3.testing.script import (
+    RecordedRequest,
+    Responder,
+    ScriptItem,
+    ScriptState,
+    ServerKind,
+)
 
 _READ_SIZE = 65536
 _BACKLOG = 4096
@@ -173,6 +179,15 @@ class MiniMaxEmulator:
     def anthropic_base_url(self) -> str:
         """``{base_url}/anthropic``: an Anthropic client appends ``/v1/messages``."""
         return f"{self.base_url}/anthropic"
+
+    def self_hosted_base_url(self, server: ServerKind = "raw") -> str:
+        """``{base_url}/{server}/v1``: a self-hosted server's root, for
+        ``provider="openai-compatible"``. Replies there answer as ``Reply.server`` says
+        (``"vllm"`` or ``"sglang"`` with M3's parsers, ``"raw"`` without any) unless they
+        name a server kind of their own."""
+        if server not in ("vllm", "sglang", "raw"):
+            raise ValueError(f"server must be 'vllm', 'sglang' or 'raw'; got {server!r}")
+        return f"{self.base_url}/{server}/v1"
 
     @property
     def cloudflare_base_url(self) -> str:

@@ -8,13 +8,14 @@ which is why it is made per call rather than being a set of module functions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from minimax_m3.providers import ProviderProfile
 from minimax_m3.sse import SSEEvent
-from minimax_m3.types import ChatRequest, ChatResult, WireDelta
+from minimax_m3.stream import ReasoningStart
+from minimax_m3.types import ChatRequest, WireDelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +32,14 @@ class Exchange(Protocol):
     @property
     def headers(self) -> Mapping[str, str]: ...
 
-    def parse_response(self, payload: Any, *, request_id: str | None) -> ChatResult | Poll: ...
+    @property
+    def reasoning_start(self) -> ReasoningStart:
+        """Where the answer starts: outside reasoning, inside it, or not known."""
+        ...
+
+    def parse_response(
+        self, payload: Any, *, request_id: str | None
+    ) -> Sequence[WireDelta] | Poll: ...
 
     def decode_stream_event(self, event: SSEEvent) -> WireDelta: ...
 

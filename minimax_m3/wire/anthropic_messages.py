@@ -16,15 +16,14 @@ from minimax_m3.errors import ProtocolError, error_from_payload
 from minimax_m3.models import is_m3, model_info
 from minimax_m3.providers import ProviderProfile
 from minimax_m3.sse import SSEEvent
+from minimax_m3.stream import ReasoningStart
 from minimax_m3.types import (
     ChatRequest,
-    ChatResult,
     ContentPart,
     ImagePart,
     Message,
     NamedToolChoice,
     ReasoningFragment,
-    ReasoningSegment,
     TextPart,
     ToolCall,
     ToolCallFragment,
@@ -60,8 +59,9 @@ class AnthropicMessagesExchange:
         self.headers = {"anthropic-version": ANTHROPIC_VERSION}
         self._input_usage: dict[str, int] = {}
         self._provider = profile.name
+        self.reasoning_start: ReasoningStart = "outside"
 
-    def parse_response(self, payload: Any, *, request_id: str | None) -> ChatResult:
+    def parse_response(self, payload: Any, *, request_id: str | None) -> list[WireDelta]:
         return parse_response(payload, request_id=request_id, provider=self._provider)
 
     def decode_stream_event(self, event: SSEEvent) -> WireDelta:
@@ -245,7 +245,8 @@ def _source(url: str) -> dict[str, Any]:
 
 def parse_response(
     payload: Any, *, request_id: str | None = None, provider: str = "minimax"
-) -> ChatResult:
+) -> list[WireDelta]:
+    """A whole Messages body as the deltas it holds, one per content block, in order."""
     if not isinstance(payload, dict):
         raise ProtocolError(
             f"expected a JSON object, got {type(payload).__name__}", request_id=request_id
@@ -257,45 +258,49 @@ def parse_response(
     content = payload.get("content")
     if not isinstance(content, list):
         raise ProtocolError("response has no content blocks", request_id=request_id, body=payload)
-    texts: list[str] = []
-    reasoning: list[ReasoningSegment] = []
-    calls: list[ToolCall] = []
-    for block in content:
-        if not isinstance(block, dict):
-            continue
-        kind = block.get("type")
-        if kind == "text" and isinstance(block.get("text"), str):
-            texts.append(block["text"])
-        elif kind in ("thinking", "redacted_thinking"):
-            thinking = block.get("thinking")
-            reasoning.append(
-                ReasoningSegment(
-                    text=thinking if isinstance(thinking, str) else "", wire=WIRE, data=block
-                )
-            )
-        elif kind == "tool_use":
-            calls.append(
-                ToolCall(
-                    id=_str(block.get("id")) or f"call_{len(calls)}",
-                    name=_str(block.get("name")) or "",
-                    arguments=json.dumps(block.get("input") or {}, ensure_ascii=False),
-                )
-            )
     stop = payload.get("stop_reason")
     metadata: dict[str, Any] = {"stop_reason": stop} if stop else {}
     if "base_resp" in payload:
         metadata["base_resp"] = payload["base_resp"]
-    return ChatResult(
-        text="".join(texts),
-        reasoning=reasoning,
-        tool_calls=calls,
-        finish_reason=_finish(stop),
-        usage=_usage(_usage_numbers(payload.get("usage"))),
-        model=_str(payload.get("model")),
-        response_id=_str(payload.get("id")),
-        request_id=request_id or _str(payload.get("request_id")) or _str(payload.get("id")),
-        provider_metadata=metadata,
-    )
+    deltas = [
+        WireDelta(
+            finish_reason=_finish(stop),
+            usage=_usage(_usage_numbers(payload.get("usage"))),
+            model=_str(payload.get("model")),
+            response_id=_str(payload.get("id")),
+            request_id=_str(payload.get("request_id")),
+            metadata=metadata,
+        )
+    ]
+    calls = 0
+    for index, block in enumerate(content):
+        if not isinstance(block, dict):
+            continue
+        kind = block.get("type")
+        if kind == "text" and isinstance(block.get("text"), str):
+            deltas.append(WireDelta(content=block["text"]))
+        elif kind in ("thinking", "redacted_thinking"):
+            thinking = block.get("thinking")
+            # The block as received: it goes back verbatim, signature and all.
+            fragment = ReasoningFragment(
+                text=thinking if isinstance(thinking, str) else "",
+                key=index,
+                wire=WIRE,
+                fields=block,
+                text_field="thinking",
+                incremental=True,
+            )
+            deltas.append(WireDelta(reasoning=[fragment]))
+        elif kind == "tool_use":
+            call = ToolCallFragment(
+                index=index,
+                id=_str(block.get("id")) or f"call_{calls}",
+                name=_str(block.get("name")) or "",
+                arguments=json.dumps(block.get("input") or {}, ensure_ascii=False),
+            )
+            calls += 1
+            deltas.append(WireDelta(tool_calls=[call]))
+    return deltas
 
 
 def _block_start(payload: dict[str, Any]) -> WireDelta:

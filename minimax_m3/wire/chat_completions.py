@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 from minimax_m3 import jsonio
 from minimax_m3.errors import ProtocolError, error_from_payload
@@ -16,10 +16,9 @@ from minimax_m3.models import is_m3
 from minimax_m3.providers import ProviderProfile
 from minimax_m3.reasoning import minimax_reasoning_item
 from minimax_m3.sse import SSEEvent
-from minimax_m3.stream import split_think_tags
+from minimax_m3.stream import ReasoningStart
 from minimax_m3.types import (
     ChatRequest,
-    ChatResult,
     ContentPart,
     ImagePart,
     Message,
@@ -35,6 +34,8 @@ from minimax_m3.types import (
 )
 
 WIRE = "chat_completions"
+
+ReasoningReplay: TypeAlias = Literal["details", "details_and_content", "inline"]
 
 # Top-level response fields that are MiniMax's own evidence rather than the answer.
 METADATA_KEYS = (
@@ -53,16 +54,11 @@ class ChatCompletionsExchange:
     def __init__(self, request: ChatRequest, profile: ProviderProfile, stream: bool) -> None:
         self.body = build_request_body(request, profile=profile, stream=stream)
         self.headers: dict[str, str] = {}
-        self._starts_open = profile.reasoning_starts_open
+        self.reasoning_start = reasoning_start(self.body, profile)
         self._provider = profile.name
 
-    def parse_response(self, payload: Any, *, request_id: str | None) -> ChatResult:
-        return parse_response(
-            payload,
-            request_id=request_id,
-            reasoning_starts_open=self._starts_open,
-            provider=self._provider,
-        )
+    def parse_response(self, payload: Any, *, request_id: str | None) -> list[WireDelta]:
+        return parse_response(payload, request_id=request_id, provider=self._provider)
 
     def decode_stream_event(self, event: SSEEvent) -> WireDelta:
         return decode_stream_event(event, provider=self._provider)
@@ -75,11 +71,18 @@ def build_request_body(
     request: ChatRequest, *, profile: ProviderProfile, stream: bool
 ) -> dict[str, Any]:
     """The JSON body for ``POST .../chat/completions``. Validate the request first."""
-    replay_reasoning_content = not profile.sends_reasoning_split
+    replay: ReasoningReplay = (
+        "inline"
+        if profile.replays_reasoning_inline
+        else "details"
+        if profile.sends_reasoning_split
+        else "details_and_content"
+    )
+    inline_tag = "mm:think" if is_m3(request.model) else "think"
     body: dict[str, Any] = {
         "model": request.model,
         "messages": [
-            message_to_dict(message, replay_reasoning_content=replay_reasoning_content)
+            message_to_dict(message, replay=replay, inline_tag=inline_tag)
             for message in request.messages
         ],
     }
@@ -87,7 +90,11 @@ def build_request_body(
         # Without it MiniMax inlines <think> in the content (and may mirror it again
         # into the reasoning fields).
         body["reasoning_split"] = True
-    if request.thinking is not None and is_m3(request.model):
+    if request.thinking is not None and profile.thinking_in_template_kwargs:
+        # M3's chat template reads thinking_mode; saying it also tells vLLM's and SGLang's
+        # parsers, and us, whether the template wrote the opening tag.
+        body["chat_template_kwargs"] = {"thinking_mode": request.thinking}
+    elif request.thinking is not None and is_m3(request.model):
         body["thinking"] = {"type": request.thinking}
     if request.max_tokens is not None:
         body[profile.max_tokens_field] = request.max_tokens
@@ -110,8 +117,32 @@ def build_request_body(
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
     if request.extra_body:
-        body.update(request.extra_body)
+        extra = dict(request.extra_body)
+        kwargs = extra.get("chat_template_kwargs")
+        if isinstance(kwargs, Mapping) and "chat_template_kwargs" in body:
+            # The caller's template settings join ours; theirs win where both set a key.
+            extra["chat_template_kwargs"] = {**body["chat_template_kwargs"], **kwargs}
+        body.update(extra)
     return body
+
+
+def reasoning_start(body: Mapping[str, Any], profile: ProviderProfile) -> ReasoningStart:
+    """Where the answer to ``body`` starts: inside reasoning, outside, or not known.
+
+    Only a self-hosted chat template can write the opening tag into the prompt. M3's does
+    for ``thinking_mode: enabled``, and for ``adaptive`` or ``disabled`` it does not; with
+    no mode sent, the template's own default decides (M2's templates always prefill), so
+    the answer itself has to tell.
+    """
+    if not profile.template_may_prefill_reasoning:
+        return "outside"
+    kwargs = body.get("chat_template_kwargs")
+    mode = kwargs.get("thinking_mode") if isinstance(kwargs, Mapping) else None
+    if mode == "enabled":
+        return "inside"
+    if mode in ("adaptive", "disabled"):
+        return "outside"
+    return "unknown"
 
 
 def _tools_and_choice(
@@ -138,7 +169,17 @@ def tool_spec_to_dict(spec: ToolSpec) -> dict[str, Any]:
     return {"type": "function", "function": function}
 
 
-def message_to_dict(message: Message, *, replay_reasoning_content: bool = False) -> dict[str, Any]:
+def message_to_dict(
+    message: Message, *, replay: ReasoningReplay = "details", inline_tag: str = "mm:think"
+) -> dict[str, Any]:
+    """One message as Chat Completions JSON.
+
+    ``replay`` says how an assistant turn carries its reasoning back: ``details``
+    (MiniMax's ``reasoning_details``), ``details_and_content`` (``reasoning_content`` too,
+    for hosts whose templates are not known), or ``inline``: ``<mm:think>...</mm:think>``
+    before the text in ``content``, the form M3's chat template renders (vLLM is reported
+    to ignore ``reasoning_content`` on incoming messages), and nothing beside it.
+    """
     role = message.role
     if role == "tool":
         return {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.text}
@@ -146,9 +187,17 @@ def message_to_dict(message: Message, *, replay_reasoning_content: bool = False)
         out: dict[str, Any] = {"role": "assistant", "content": message.text}
         if message.tool_calls:
             out["tool_calls"] = [tool_call_to_dict(call) for call in message.tool_calls]
-        if message.reasoning:
+        if message.reasoning and replay == "inline":
+            reasoning = "".join(segment.text for segment in message.reasoning)
+            if reasoning:
+                # The blank line MiniMax writes between its reasoning and the answer.
+                separator = "\n\n" if message.text else ""
+                out["content"] = (
+                    f"<{inline_tag}>{reasoning}</{inline_tag}>{separator}{message.text}"
+                )
+        elif message.reasoning:
             out["reasoning_details"] = reasoning_to_details(message.reasoning)
-            if replay_reasoning_content:
+            if replay == "details_and_content":
                 out["reasoning_content"] = "".join(s.text for s in message.reasoning)
         if message.name:
             out["name"] = message.name
@@ -202,13 +251,10 @@ def reasoning_to_details(segments: Sequence[ReasoningSegment]) -> list[dict[str,
 
 
 def parse_response(
-    payload: Any,
-    *,
-    request_id: str | None = None,
-    reasoning_starts_open: bool = False,
-    provider: str = "minimax",
-) -> ChatResult:
-    """A whole (non-streamed) response body, already decoded from JSON.
+    payload: Any, *, request_id: str | None = None, provider: str = "minimax"
+) -> list[WireDelta]:
+    """A whole (non-streamed) response body, already decoded from JSON, as the deltas it
+    holds; ``minimax_m3.stream.StreamState`` makes the answer of them, as of a stream's.
 
     ``provider`` names whose error codes a failure envelope carries (Cloudflare's codes
     are not MiniMax's)."""
@@ -227,28 +273,19 @@ def parse_response(
     message = choice.get("message")
     if not isinstance(message, dict):
         raise ProtocolError("response choice has no message", request_id=request_id, body=payload)
-    text = _content_text(message.get("content"))
-    reasoning = _reasoning_segments(message)
-    if "think>" in text or reasoning_starts_open:
-        tagged, text = split_think_tags(text, starts_open=reasoning_starts_open)
-        # Structured reasoning wins; the inline copy is only a fallback.
-        if not reasoning and tagged:
-            reasoning = [ReasoningSegment(text=tagged)]
-    tool_calls = _tool_calls(message.get("tool_calls"))
-    if tool_calls and not text.strip():
-        text = ""
-    return ChatResult(
-        text=text,
-        reasoning=reasoning,
-        tool_calls=tool_calls,
-        finish_reason=_str(choice.get("finish_reason")),
-        usage=parse_usage(payload.get("usage")),
-        model=_str(payload.get("model")),
-        response_id=_str(payload.get("id")),
-        # MiniMax's trace-id header equals the body id; a proxy may drop the header.
-        request_id=request_id or _str(payload.get("id")),
-        provider_metadata=_metadata(payload),
-    )
+    calls = message.get("tool_calls")
+    return [
+        WireDelta(
+            content=_content_text(message.get("content")) or None,
+            reasoning=_reasoning_fragments(message),
+            tool_calls=_tool_fragments(calls) if isinstance(calls, list) and calls else None,
+            finish_reason=_str(choice.get("finish_reason")),
+            usage=parse_usage(payload.get("usage")),
+            model=_str(payload.get("model")),
+            response_id=_str(payload.get("id")),
+            metadata=_metadata(payload),
+        )
+    ]
 
 
 def unwrap_result(payload: dict[str, Any]) -> dict[str, Any]:
@@ -271,46 +308,6 @@ def _content_text(content: Any) -> str:
             if isinstance(part, dict) and isinstance(part.get("text"), str)
         )
     return ""
-
-
-def _reasoning_segments(message: Mapping[str, Any]) -> list[ReasoningSegment]:
-    details = message.get("reasoning_details")
-    if isinstance(details, list):
-        segments = [
-            ReasoningSegment(text=item["text"], wire=WIRE, data=item)
-            for item in details
-            if isinstance(item, dict) and isinstance(item.get("text"), str) and item["text"]
-        ]
-        if segments:
-            return segments
-    for key in ("reasoning_content", "reasoning"):
-        value = message.get(key)
-        if isinstance(value, str) and value:
-            return [ReasoningSegment(text=value)]
-    return []
-
-
-def _tool_calls(raw: Any) -> list[ToolCall]:
-    if not isinstance(raw, list):
-        return []
-    calls: list[ToolCall] = []
-    for position, item in enumerate(raw):
-        if not isinstance(item, dict):
-            continue
-        function = item.get("function")
-        if not isinstance(function, dict):
-            continue
-        arguments = function.get("arguments")
-        if isinstance(arguments, dict):
-            arguments = json.dumps(arguments)
-        calls.append(
-            ToolCall(
-                id=_str(item.get("id")) or f"call_{position}",
-                name=_str(function.get("name")) or "",
-                arguments=arguments if isinstance(arguments, str) else "",
-            )
-        )
-    return calls
 
 
 def parse_usage(raw: Any) -> Usage | None:
@@ -422,6 +419,8 @@ def decode_stream_event(
 
 
 def _reasoning_fragments(raw: Mapping[str, Any]) -> list[ReasoningFragment] | None:
+    """The reasoning of a delta or a whole message: ``reasoning_details`` (MiniMax),
+    ``reasoning_content`` (SGLang, Cloudflare) or ``reasoning`` (vLLM)."""
     # One source per chunk, in this order; adding them up would double the text.
     details = raw.get("reasoning_details")
     if isinstance(details, list) and details:

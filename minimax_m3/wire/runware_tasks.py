@@ -17,14 +17,12 @@ from minimax_m3 import jsonio
 from minimax_m3.errors import ProtocolError, error_from_payload
 from minimax_m3.providers import ProviderProfile
 from minimax_m3.sse import SSEEvent
-from minimax_m3.stream import split_think_tags
+from minimax_m3.stream import ReasoningStart
 from minimax_m3.types import (
     ChatRequest,
-    ChatResult,
     Message,
     NamedToolChoice,
     ReasoningFragment,
-    ReasoningSegment,
     TextPart,
     ToolCall,
     ToolCallFragment,
@@ -47,15 +45,16 @@ class RunwareTasksExchange:
         self.task_uuid = str(uuid.uuid4())
         self.body = build_request_body(request, task_uuid=self.task_uuid, stream=stream)
         self.headers: dict[str, str] = {}
+        self.reasoning_start: ReasoningStart = "outside"
 
-    def parse_response(self, payload: Any, *, request_id: str | None) -> ChatResult | Poll:
+    def parse_response(self, payload: Any, *, request_id: str | None) -> list[WireDelta] | Poll:
         item = self._our_item(payload, request_id)
         status = item.get("status")
         if status == "error" or isinstance(item.get("error"), Mapping):
             raise _item_error(item, request_id)
         if _is_pending(item):
             return Poll([{"taskType": "getResponse", "taskUUID": self.task_uuid}])
-        return result_from_item(item, request_id=request_id or self.task_uuid)
+        return [delta_from_item(item, request_id=request_id or self.task_uuid)]
 
     def decode_stream_event(self, event: SSEEvent) -> WireDelta:
         if event.data == "[DONE]":
@@ -234,10 +233,11 @@ def messages_to_runware(messages: Sequence[Message]) -> tuple[str, list[dict[str
 
 def _assistant_content(message: Message) -> str:
     # The task's messages carry no reasoning field; MiniMax's own way to keep reasoning
-    # in a plain-text history is the <think> block at the start of the content.
+    # in a plain-text history is the <think> block at the start of the content. The
+    # reasoning goes in byte for byte (inline reasoning keeps its own line breaks).
     reasoning = "".join(segment.text for segment in message.reasoning)
     if reasoning:
-        return f"<think>\n{reasoning}\n</think>\n\n{message.text}"
+        return f"<think>{reasoning}</think>\n\n{message.text}"
     return message.text
 
 
@@ -251,26 +251,25 @@ def _arguments(call: ToolCall) -> Any:
 # Response
 
 
-def result_from_item(item: Mapping[str, Any], *, request_id: str | None) -> ChatResult:
+def delta_from_item(item: Mapping[str, Any], *, request_id: str | None) -> WireDelta:
+    """A finished task's result as the one delta it holds."""
     raw_text = item.get("text")
-    text = raw_text if isinstance(raw_text, str) else ""
     reasoning_text = _reasoning_text(item.get("reasoningContent"))
-    if not reasoning_text and "think>" in text:
-        reasoning_text, text = split_think_tags(text)
     finish = item.get("finishReason")
     metadata: dict[str, Any] = {"task_uuid": item.get("taskUUID")}
     if "cost" in item:
         metadata["cost"] = item["cost"]
-    return ChatResult(
-        text=text,
-        reasoning=[ReasoningSegment(text=reasoning_text, wire=WIRE)] if reasoning_text else [],
-        tool_calls=_tool_calls(item),
+    calls = _tool_calls(item)
+    return WireDelta(
+        content=raw_text if isinstance(raw_text, str) and raw_text else None,
+        reasoning=[ReasoningFragment(text=reasoning_text, wire=WIRE)] if reasoning_text else None,
+        tool_calls=_fragments(calls) if calls else None,
         finish_reason=_FINISH.get(finish, finish) if isinstance(finish, str) and finish else None,
         usage=parse_usage(item.get("usage")),
         model=item.get("model") if isinstance(item.get("model"), str) else None,
         response_id=item.get("taskUUID") if isinstance(item.get("taskUUID"), str) else None,
         request_id=request_id,
-        provider_metadata=metadata,
+        metadata=metadata,
     )
 
 

@@ -164,12 +164,15 @@ async def test_think_tags_split_across_chunks_become_reasoning(
     full = merge(await driver.stream(model, "hi"))
     message = await driver.invoke(model, "hi")
 
+    # The emulator writes MiniMax's inline form, "<think>\n...\n</think>\n\n"; the
+    # reasoning is kept byte for byte, its line breaks included.
+    inline = f"\n{thought}\n"
     for answer in (full, message):
         assert answer.content == "Hello!"
         assert "<think>" not in answer.text
         assert "</think>" not in answer.text
-        assert answer.additional_kwargs["reasoning_content"] == thought
-        assert answer.content_blocks[0] == {"type": "reasoning", "reasoning": thought}
+        assert answer.additional_kwargs["reasoning_content"] == inline
+        assert answer.content_blocks[0] == {"type": "reasoning", "reasoning": inline}
 
 
 async def test_stop_sequences_are_sent_and_cut_on_the_client(

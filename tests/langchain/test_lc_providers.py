@@ -11,6 +11,7 @@ from lc_helpers import Driver, merge
 
 from langchain_minimax_m3 import ChatMiniMaxM3
 from minimax_m3.testing import MiniMaxEmulator, Reply, ToolCallReply
+from minimax_m3.testing.script import ServerKind
 
 
 @tool
@@ -76,8 +77,12 @@ async def test_streamed_tool_turn_replays_its_reasoning_on_every_provider(
     assert len(emulator.requests) == 2
 
 
-async def test_self_hosted_server(driver: Driver, emulator: MiniMaxEmulator) -> None:
-    model = ChatMiniMaxM3(provider="openai-compatible", base_url=emulator.base_url + "/v1")
+@pytest.mark.parametrize("server", ["vllm", "sglang", "raw"])
+async def test_self_hosted_server(
+    driver: Driver, emulator: MiniMaxEmulator, server: ServerKind
+) -> None:
+    base_url = emulator.self_hosted_base_url(server)
+    model = ChatMiniMaxM3(provider="openai-compatible", base_url=base_url)
     emulator.queue(Reply(text="Hi from vLLM.", reasoning="Greet back."))
     message = await driver.invoke(model, "Hi")
     assert message.content == "Hi from vLLM."

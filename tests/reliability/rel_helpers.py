@@ -84,7 +84,11 @@ def provider_settings(name: str, emulator: MiniMaxEmulator) -> dict[str, Any]:
             "api": "chat_completions",
             "base_url": emulator.runware_base_url,
         },
-        "self-hosted": {"provider": "openai-compatible", "base_url": emulator.base_url + "/v1"},
+        # A self-hosted server without parsers: M3's raw output, the hardest to read.
+        "self-hosted": {
+            "provider": "openai-compatible",
+            "base_url": emulator.self_hosted_base_url("raw"),
+        },
     }[name] | {"api_key": KEY}
 
 

@@ -20,10 +20,10 @@ from rel_helpers import FUZZ_EXAMPLES, Driver, provider_settings
 
 from minimax_m3.errors import MiniMaxM3Error, error_from_payload, error_from_response
 from minimax_m3.sse import SSEEvent
-from minimax_m3.stream import StreamState
+from minimax_m3.stream import StreamState, result_from_deltas
 from minimax_m3.testing import MiniMaxEmulator, Reply, ToolCallReply
 from minimax_m3.transport import StreamReader, Transport, aclose_shared_clients
-from minimax_m3.types import ChatRequest, ChatResult, Message, ToolSpec
+from minimax_m3.types import ChatRequest, ChatResult, Message, ToolSpec, WireDelta
 from minimax_m3.wire import Poll
 
 FUZZ = settings(
@@ -237,7 +237,11 @@ def test_whole_responses(name: str, payload: Any) -> None:
     transport = TRANSPORTS[name]
     _, exchange = transport.build_http_request(REQUEST, stream=False)
     outcome = only_typed_errors(lambda: exchange.parse_response(payload, request_id=None))
-    assert outcome is None or isinstance(outcome, (ChatResult, Poll))
+    assert outcome is None or isinstance(outcome, (list, Poll))
+    if isinstance(outcome, list):
+        assert all(isinstance(delta, WireDelta) for delta in outcome)
+        answer = only_typed_errors(lambda: result_from_deltas(outcome, tools=REQUEST.tools))
+        assert answer is None or isinstance(answer, ChatResult)
     body = json.dumps(payload, allow_nan=True).encode()
     for status in (200, 201):
         only_typed_errors(
@@ -364,14 +368,16 @@ async def test_tool_arguments_nested_beyond_the_stack_through_the_adapters(
 
 
 def test_xml_tool_parameters_nested_beyond_the_stack_stay_text() -> None:
-    from minimax_m3.tool_xml import split_tool_xml
+    from minimax_m3.tool_markup import split_tool_markup
 
     deep = "[" * 100_000
     text = (
         '<minimax:tool_call>\n<invoke name="f">\n'
         f'<parameter name="x">{deep}</parameter>\n</invoke>\n</minimax:tool_call>'
     )
-    _, [call] = split_tool_xml(text, [ToolSpec("f")])
+    # A declared parameter without a type is read as JSON where it is JSON: this is not.
+    tool = ToolSpec("f", parameters={"type": "object", "properties": {"x": {}}})
+    _, [call] = split_tool_markup(text, [tool])
     assert call.parsed_arguments() == {"x": deep}
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from minimax_m3.providers import PROVIDERS
-from minimax_m3.stream import StreamState
+from minimax_m3.stream import StreamState, result_from_deltas
 from minimax_m3.transport import StreamReader
 from minimax_m3.types import (
     ChatRequest,
@@ -18,8 +18,21 @@ from minimax_m3.types import (
     StreamEvent,
     TextDelta,
     ToolCallDelta,
+    WireDelta,
 )
-from minimax_m3.wire import wire_format
+from minimax_m3.wire import chat_completions, wire_format
+
+
+def parse_whole(
+    payload: Any,
+    *,
+    request_id: str | None = None,
+    parse: Callable[..., Sequence[WireDelta]] = chat_completions.parse_response,
+    **normaliser: Any,
+) -> ChatResult:
+    """A whole body read by one wire format's parser, then by the one normaliser."""
+    deltas = parse(payload, request_id=request_id)
+    return result_from_deltas(deltas, request_id=request_id, **normaliser)
 
 
 def replay_stream(

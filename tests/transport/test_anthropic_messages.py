@@ -22,6 +22,12 @@ from minimax_m3.types import (
     Usage,
 )
 from minimax_m3.wire.anthropic_messages import AnthropicMessagesExchange, parse_response
+from tests.transport.replaying import parse_whole as parse_any
+
+
+def parse_whole(payload: Any, **kwargs: Any) -> Any:
+    return parse_any(payload, parse=parse_response, **kwargs)
+
 
 SIGNATURE = "fa86efec7c27d4aa23eac60ba7a1f4e5f0f37a18d6ec4944fe495aebb6bd0930"
 THINKING = {"type": "thinking", "thinking": "Check the weather.", "signature": SIGNATURE}
@@ -128,7 +134,7 @@ def test_stop_and_stream() -> None:
 
 
 def test_whole_response_with_thinking_text_and_tool_use() -> None:
-    result = parse_response(
+    result = parse_whole(
         {
             "id": "msg_1",
             "type": "message",
@@ -171,7 +177,7 @@ def test_whole_response_with_thinking_text_and_tool_use() -> None:
 
 def test_billing_error_body_on_http_200_is_raised() -> None:
     with pytest.raises(InsufficientBalanceError):
-        parse_response(
+        parse_whole(
             {
                 "type": "error",
                 "error": {"type": "api_error", "message": "insufficient balance (1008)"},

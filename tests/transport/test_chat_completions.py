@@ -29,10 +29,11 @@ from minimax_m3.types import (
     VideoPart,
 )
 from minimax_m3.wire.chat_completions import (
+    ChatCompletionsExchange,
     build_request_body,
     decode_stream_event,
-    parse_response,
 )
+from tests.transport.replaying import parse_whole
 
 MINIMAX = PROVIDERS["minimax"]
 WEATHER = ToolSpec(
@@ -176,12 +177,61 @@ def test_plain_text_reasoning_is_replayed_as_a_minimax_reasoning_item() -> None:
     ]
 
 
-def test_other_servers_also_get_reasoning_content_and_no_reasoning_split() -> None:
+def test_hosts_other_than_minimax_also_get_reasoning_content_and_no_reasoning_split() -> None:
     message = Message(role="assistant", content="Hi", reasoning=[ReasoningSegment("why")])
     request = ChatRequest(model="MiniMax-M3", messages=[Message(role="user", content="a"), message])
-    body = build_request_body(request, profile=PROVIDERS["openai-compatible"], stream=False)
+    body = build_request_body(request, profile=PROVIDERS["cloudflare"], stream=False)
     assert "reasoning_split" not in body
     assert body["messages"][1]["reasoning_content"] == "why"
+
+
+@pytest.mark.parametrize(
+    ("model", "tag"), [("MiniMax-M3", "mm:think"), ("MiniMaxAI/MiniMax-M2.5", "think")]
+)
+def test_self_hosted_servers_get_reasoning_inline_once_and_verbatim(model: str, tag: str) -> None:
+    reasoning = [ReasoningSegment("\nwhy, "), ReasoningSegment("then how \n")]
+    message = Message(role="assistant", content="Hi", reasoning=reasoning)
+    request = ChatRequest(model=model, messages=[Message(role="user", content="a"), message])
+    body = build_request_body(request, profile=PROVIDERS["openai-compatible"], stream=False)
+    assert body["messages"][1] == {
+        "role": "assistant",
+        "content": f"<{tag}>\nwhy, then how \n</{tag}>\n\nHi",
+    }
+
+
+@pytest.mark.parametrize(
+    ("thinking", "extra", "kwargs", "start"),
+    [
+        (None, None, None, "unknown"),
+        ("adaptive", None, {"thinking_mode": "adaptive"}, "outside"),
+        ("disabled", None, {"thinking_mode": "disabled"}, "outside"),
+        (
+            None,
+            {"chat_template_kwargs": {"thinking_mode": "enabled"}},
+            {"thinking_mode": "enabled"},
+            "inside",
+        ),
+        (
+            "adaptive",
+            {"chat_template_kwargs": {"custom": 1}},
+            {"thinking_mode": "adaptive", "custom": 1},
+            "outside",
+        ),
+    ],
+)
+def test_self_hosted_thinking_goes_to_the_template_and_says_where_answers_start(
+    thinking: Any, extra: Any, kwargs: Any, start: str
+) -> None:
+    request = ChatRequest(
+        model="MiniMax-M3",
+        messages=[Message(role="user", content="a")],
+        thinking=thinking,
+        extra_body=extra,
+    )
+    exchange = ChatCompletionsExchange(request, PROVIDERS["openai-compatible"], False)
+    assert exchange.body.get("chat_template_kwargs") == kwargs
+    assert "thinking" not in exchange.body
+    assert exchange.reasoning_start == start
 
 
 def test_extra_body_is_merged_last() -> None:
@@ -213,7 +263,7 @@ def test_seed_responses_parse_completely(
 ) -> None:
     payload = seed_response(name)
     message = payload["choices"][0]["message"]
-    result = parse_response(payload, request_id="req-1")
+    result = parse_whole(payload, request_id="req-1")
     assert result.text == message["content"]
     assert result.reasoning_text == message["reasoning_content"]
     assert result.finish_reason == "stop"
@@ -235,7 +285,7 @@ def test_seed_reasoning_details_are_kept_verbatim(
 ) -> None:
     payload = seed_response("capital_of_france")
     detail = payload["choices"][0]["message"]["reasoning_details"][0]
-    [segment] = parse_response(payload).reasoning
+    [segment] = parse_whole(payload).reasoning
     assert segment.data == detail
     assert segment.wire == "chat_completions"
 
@@ -243,7 +293,7 @@ def test_seed_reasoning_details_are_kept_verbatim(
 def test_empty_reasoning_content_makes_no_reasoning(
     seed_response: Callable[[str], dict[str, Any]],
 ) -> None:
-    assert parse_response(seed_response("multi_turn_no_reasoning")).reasoning == []
+    assert parse_whole(seed_response("multi_turn_no_reasoning")).reasoning == []
 
 
 def response(message: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -257,12 +307,14 @@ def response(message: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 def test_inline_think_tags_are_split_out_of_the_content() -> None:
-    result = parse_response(response({"content": "<think>\nplan\n</think>\n\n**9.9**"}))
-    assert (result.reasoning_text, result.text) == ("plan", "**9.9**")
+    # Reasoning verbatim, to go back byte for byte; the blank line before the answer is
+    # no part of the answer.
+    result = parse_whole(response({"content": "<think>\nplan\n</think>\n\n**9.9**"}))
+    assert (result.reasoning_text, result.text) == ("\nplan\n", "**9.9**")
 
 
 def test_inline_copy_is_dropped_when_structured_reasoning_exists() -> None:
-    result = parse_response(
+    result = parse_whole(
         response({"content": "<think>plan</think>Answer", "reasoning_content": "plan"})
     )
     assert (result.reasoning_text, result.text) == ("plan", "Answer")
@@ -270,11 +322,11 @@ def test_inline_copy_is_dropped_when_structured_reasoning_exists() -> None:
 
 @pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
 def test_reasoning_from_either_plain_field(field: str) -> None:
-    assert parse_response(response({"content": "x", field: "why"})).reasoning_text == "why"
+    assert parse_whole(response({"content": "x", field: "why"})).reasoning_text == "why"
 
 
 def test_tool_calls_with_whitespace_content() -> None:
-    result = parse_response(
+    result = parse_whole(
         response(
             {
                 "content": "\n",
@@ -300,7 +352,7 @@ def test_tool_calls_with_whitespace_content() -> None:
 
 
 def test_usage_with_reasoning_and_anthropic_style_cache_names() -> None:
-    result = parse_response(
+    result = parse_whole(
         response(
             {"content": "x"},
             usage={
@@ -325,7 +377,7 @@ def test_base_resp_error_on_http_200_raises_the_mapped_error() -> None:
         "base_resp": {"status_code": 1008, "status_msg": "insufficient balance"},
     }
     with pytest.raises(InsufficientBalanceError) as caught:
-        parse_response(payload, request_id="t-1")
+        parse_whole(payload, request_id="t-1")
     assert caught.value.provider_code == 1008
     assert caught.value.request_id == "t-1"
     assert not caught.value.retryable
@@ -334,7 +386,7 @@ def test_base_resp_error_on_http_200_raises_the_mapped_error() -> None:
 @pytest.mark.parametrize("payload", [[], {"choices": []}, {"choices": [{"message": None}]}, "x"])
 def test_shapeless_bodies_raise_protocol_errors(payload: Any) -> None:
     with pytest.raises(ProtocolError):
-        parse_response(payload)
+        parse_whole(payload)
 
 
 # Stream events
@@ -401,5 +453,5 @@ def test_truncated_json_event_is_a_protocol_error() -> None:
 
 
 def test_request_id_falls_back_to_the_body_id() -> None:
-    assert parse_response(response({"content": "x"})).request_id == "r1"
-    assert parse_response(response({"content": "x"}), request_id="hdr").request_id == "hdr"
+    assert parse_whole(response({"content": "x"})).request_id == "r1"
+    assert parse_whole(response({"content": "x"}), request_id="hdr").request_id == "hdr"

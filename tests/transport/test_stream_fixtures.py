@@ -35,8 +35,9 @@ EXPECTED: dict[str, dict[str, Any]] = {
     },
     "think_tags_inline": {
         "text": "This image is a portrait with a blurred background.",
+        # Inline reasoning is kept byte for byte, the newlines inside the tags included.
         "reasoning": (
-            "The user is asking what the image shows. I should describe the image in detail."
+            "\nThe user is asking what the image shows. I should describe the image in detail.\n"
         ),
         "finish_reason": "stop",
         "usage": SEED_USAGE,
@@ -159,7 +160,7 @@ def test_body_that_ends_before_any_finish_reason_raises_with_the_partial_answer(
     partial = caught.value.partial
     assert partial is not None
     assert partial.text == "This image is"  # type: ignore[attr-defined]
-    assert partial.reasoning_text.startswith("The user is asking")  # type: ignore[attr-defined]
+    assert partial.reasoning_text.startswith("\nThe user is asking")  # type: ignore[attr-defined]
     assert partial.finish_reason is None  # type: ignore[attr-defined]
 
 

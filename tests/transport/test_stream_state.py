@@ -9,11 +9,11 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from minimax_m3.stream import (
+    ReasoningStart,
+    ReasoningTagReader,
     ReasoningTrack,
     StopCutter,
     StreamState,
-    ThinkTagSplitter,
-    split_think_tags,
 )
 from minimax_m3.types import (
     ReasoningDelta,
@@ -90,42 +90,81 @@ def test_incremental_fragments_rebuild_the_text(text: str, cuts: list[int]) -> N
     assert normalise(pieces)[0] == text
 
 
-def split(pieces: list[str], *, starts_open: bool = False) -> tuple[str, str]:
-    splitter = ThinkTagSplitter(starts_open=starts_open)
-    reasoning, text = "", ""
-    for piece in pieces:
-        r, t = splitter.feed(piece)
-        reasoning, text = reasoning + r, text + t
-    r, t = splitter.finish()
-    return reasoning + r, text + t
+def split(pieces: list[str], start: ReasoningStart = "outside") -> tuple[str, str]:
+    reader = ReasoningTagReader(start)
+    out = [piece for chunk in pieces for piece in reader.feed(chunk)] + reader.finish()
+    reasoning = "".join(text for kind, text in out if kind == "reasoning")
+    return reasoning, "".join(text for kind, text in out if kind == "text")
 
 
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ("<think>\nplan\n</think>\n\nAnswer", ("plan", "Answer")),
+        # Reasoning is kept byte for byte; white space before the answer is not the answer.
+        ("<think>\nplan\n</think>\n\nAnswer", ("\nplan\n", "Answer")),
         ("  <think>plan</think>Answer", ("plan", "Answer")),
         ("<mm:think>plan</mm:think>\nAnswer", ("plan", "Answer")),
+        ("<mm:think>plan ends in a space </mm:think>A", ("plan ends in a space ", "A")),
         ("Plain answer, no tags", ("", "Plain answer, no tags")),
         ("  leading space kept", ("", "  leading space kept")),
         ("<think>cut off by max tokens", ("cut off by max tokens", "")),
         ("<thinking is a word", ("", "<thinking is a word")),
         ("a < b", ("", "a < b")),
+        # A stray closing tag at the start (M3 in multi-turn chats) is dropped.
+        ("</mm:think>Hello.", ("", "Hello.")),
+        # Once the answer has begun, a closing tag is markup, never the answer.
+        ("<think>r</think>content A</think>content B", ("r", "content Acontent B")),
+        # Outside reasoning, a late closer without an opener is not reasoning.
+        ("plan</mm:think>answer", ("", "plananswer")),
     ],
 )
-def test_think_tags_split_from_whole_content(content: str, expected: tuple[str, str]) -> None:
+def test_tags_split_from_content_that_starts_outside(
+    content: str, expected: tuple[str, str]
+) -> None:
     assert split([content]) == expected
-    assert split_think_tags(content) == expected
+    assert split(list(content)) == expected
 
 
-def test_missing_opening_tag_in_a_whole_response() -> None:
-    assert split_think_tags("plan first\n</think>\n\nAnswer") == ("plan first", "Answer")
+@pytest.mark.parametrize(
+    ("start", "pieces", "expected"),
+    [
+        ("inside", ["plan", " more</th", "ink>Answer"], ("plan more", "Answer")),
+        ("inside", ["no closer at all"], ("no closer at all", "")),
+        ("unknown", ["plan", "</mm:think>", "answer"], ("plan", "answer")),
+        (
+            "unknown",
+            ["This is a reasoning section</think>This is the rest"],
+            ("This is a reasoning section", "This is the rest"),
+        ),
+        ("unknown", ["<mm:think>plan</mm:think>answer"], ("plan", "answer")),
+        ("unknown", ["just an answer, never a tag"], ("", "just an answer, never a tag")),
+        ("unknown", ["</mm:think>Hello."], ("", "Hello.")),
+    ],
+)
+def test_a_prefilled_or_unknown_start(
+    start: ReasoningStart, pieces: list[str], expected: tuple[str, str]
+) -> None:
+    assert split(pieces, start) == expected
+    content = "".join(pieces)
+    assert split(list(content), start) == expected
 
 
-def test_template_prefilled_opening_tag() -> None:
-    assert split(["plan", " more</th", "ink>Answer"], starts_open=True) == ("plan more", "Answer")
+def test_an_unknown_start_shows_nothing_until_a_tag_decides() -> None:
+    reader = ReasoningTagReader("unknown")
+    assert reader.feed("plan") == []
+    assert reader.feed(" more") == []
+    assert reader.feed("</mm:think>ans") == [("reasoning", "plan more"), ("text", "ans")]
+    assert reader.feed("wer") == [("text", "wer")]
 
 
+def test_settling_an_unknown_start_reads_it_as_outside() -> None:
+    reader = ReasoningTagReader("unknown")
+    assert reader.feed("Hello") == []
+    assert reader.settle() == [("text", "Hello")]
+    assert reader.feed("</think> there") == [("text", " there")]
+
+
+@pytest.mark.parametrize("start", ["outside", "inside", "unknown"])
 @pytest.mark.parametrize(
     "content",
     [
@@ -134,20 +173,27 @@ def test_template_prefilled_opening_tag() -> None:
         "No tags at all, just text.",
         "<think></think>Empty reasoning",
         "<think>never closed",
+        "plan</mm:think>answer</mm:think>more",
     ],
 )
-def test_think_split_is_the_same_for_every_cut(content: str) -> None:
-    whole = split([content])
+def test_tag_split_is_the_same_for_every_cut(start: ReasoningStart, content: str) -> None:
+    whole = split([content], start)
     for cut in range(len(content) + 1):
-        assert split([content[:cut], content[cut:]]) == whole, cut
-    assert split(list(content)) == whole
+        assert split([content[:cut], content[cut:]], start) == whole, cut
+    assert split(list(content), start) == whole
 
 
-@given(st.text(alphabet="<>/thinkmx: \nab", max_size=60), st.lists(st.integers(0, 60), max_size=6))
-def test_think_split_is_the_same_for_any_split(content: str, cuts: list[int]) -> None:
+@pytest.mark.parametrize("start", ["outside", "inside", "unknown"])
+@given(
+    content=st.text(alphabet="<>/thinkmx: \nab", max_size=60),
+    cuts=st.lists(st.integers(0, 60), max_size=6),
+)
+def test_tag_split_is_the_same_for_any_split(
+    start: ReasoningStart, content: str, cuts: list[int]
+) -> None:
     points = sorted({c for c in cuts if c <= len(content)})
     pieces = [content[a:b] for a, b in zip([0, *points], [*points, len(content)], strict=True)]
-    assert split(pieces) == split([content])
+    assert split(pieces, start) == split([content], start)
 
 
 def test_stop_cutter_cuts_a_stop_split_over_three_pieces() -> None:
@@ -186,13 +232,22 @@ def test_inline_reasoning_first_means_structured_copies_are_dropped() -> None:
     assert (result.reasoning_text, result.text) == ("plan", "Answer")
 
 
-def test_late_closing_tag_is_split_out_of_the_final_result() -> None:
-    state = StreamState()
-    state.handle(delta(content="thinking first"))
-    state.handle(delta(content="</think>Answer", finish_reason="stop"))
-    state.flush()
+def test_late_closing_tag_on_an_unknown_start_is_reasoning_before_anything_shows() -> None:
+    state = StreamState(reasoning_start="unknown")
+    events = state.handle(delta(content="thinking first"))
+    assert events == []
+    events += state.handle(delta(content="</think>Answer", finish_reason="stop"))
+    events += state.flush()
+    assert events == [ReasoningDelta("thinking first"), TextDelta("Answer")]
     result = state.result()
     assert (result.reasoning_text, result.text) == ("thinking first", "Answer")
+
+
+def test_structured_reasoning_settles_an_unknown_start() -> None:
+    state = StreamState(reasoning_start="unknown")
+    assert state.handle(delta(content="Hi")) == []
+    events = state.handle(delta(reasoning=[ReasoningFragment(text="a plan", incremental=True)]))
+    assert events == [TextDelta("Hi"), ReasoningDelta("a plan")]
 
 
 def test_tool_fragments_merge_by_index_with_a_name_repeated_on_each_fragment() -> None:

@@ -182,15 +182,23 @@ async def test_every_documented_stream_shape_gives_the_same_answer(
 ) -> None:
     reasoning = "The user asks about speed. Distance over time: 120 / 3 = 40."
     emulator.queue(Reply(text="**40 km/h**", reasoning=reasoning, chunk_size=5, **shape))
-    events = await driver.stream(make_transport(), ask())
+    if shape.get("omit_think_open"):
+        # A template-prefilled opener happens on self-hosted servers only, where an
+        # answer's start is not known without thinking_mode.
+        transport = make_transport(provider="openai-compatible", api_key=None)
+    else:
+        transport = make_transport()
+    events = await driver.stream(transport, ask())
     seen = summarise(events)
     end = events[-1]
     assert isinstance(end, StreamEnd)
+    if shape.get("think_tags"):
+        # Inline reasoning is kept byte for byte, the newlines inside the tags included
+        # (the emulator writes "<think>\n...\n</think>", or without the opening tag).
+        reasoning = f"{'' if shape.get('omit_think_open') else chr(10)}{reasoning}\n"
     assert (end.result.reasoning_text, end.result.text) == (reasoning, "**40 km/h**")
-    if not shape.get("omit_think_open"):
-        # Without an opening tag, the text streamed before </think> cannot be known
-        # to be reasoning; only the final result is split.
-        assert (seen["reasoning"], seen["text"]) == (reasoning, "**40 km/h**")
+    # What was streamed adds up to the answer, whatever the shape.
+    assert (seen["reasoning"], seen["text"]) == (reasoning, "**40 km/h**")
 
 
 async def test_parallel_tool_calls_interleaved_in_one_stream(

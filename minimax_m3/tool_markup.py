@@ -1,0 +1,546 @@
+"""MiniMax tool-call markup left in the text, turned into tool calls: M2's and M3's.
+
+A server without a tool parser (self-hosted vLLM or SGLang started without
+``--tool-call-parser``, some gateways, now and then MiniMax's own endpoints) passes the
+model's calls through as text. M2 writes::
+
+    <minimax:tool_call>
+    <invoke name="get_weather">
+    <parameter name="city">Paris</parameter>
+    </invoke>
+    </minimax:tool_call>
+
+M3 puts its namespace marker ``]<]minimax[>[`` (one special token) before every
+structural tag and names each argument's element after the parameter; objects nest and
+arrays repeat ``<item>``::
+
+    ]<]minimax[>[<tool_call>
+    ]<]minimax[>[<invoke name="get_weather">
+    ]<]minimax[>[<city>Paris]<]minimax[>[</city>
+    ]<]minimax[>[</invoke>
+    ]<]minimax[>[</tool_call>
+
+A stack that strips special tokens yields the same M3 markup without the marker.
+
+Values are text; the tool's JSON Schema says which are numbers, booleans, null, arrays
+or objects, so ``"018956"`` stays a string where the schema wants one. A value that does
+not read as its declared type is kept as the text the model wrote: nothing is invented.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from minimax_m3.types import ToolCall, ToolSpec
+
+MARKER = "]<]minimax[>["
+M2_OPEN = "<minimax:tool_call>"
+M2_CLOSE = "</minimax:tool_call>"
+M3_OPEN = "<tool_call>"
+M3_CLOSE = "</tool_call>"
+INVOKE_CLOSE = "</invoke>"
+
+# SGLang drops white space between the marker and the tag; so do we.
+_MARKED_TAG = re.compile(r"\]<\]minimax\[>\[\s*<(/?)([^\s<>/=\"']+)((?:\s[^<>]*)?)(/?)>")
+_BARE_TAG = re.compile(r"<(/?)([A-Za-z_][\w.\-:]*)((?:\s[^<>]*)?)(/?)>")
+_NAME_ATTRIBUTE = re.compile(r"""\bname\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_M2_INVOKE = re.compile(r"<invoke\s+name\s*=\s*\"([^\"]*)\"\s*>(.*?)</invoke>", re.S)
+_M2_PARAMETER = re.compile(r"<parameter\s+name\s*=\s*\"([^\"]*)\"\s*>(.*?)</parameter>", re.S)
+_M3_BLOCK_OPEN = re.compile(r"(?:\]<\]minimax\[>\[\s*)?<tool_call>")
+# What may follow a marker-less <tool_call> for it to be M3's: an invoke, marked or not.
+_INVOKE_AHEAD = ("<invoke", MARKER)
+
+# Longest text at the end of a piece that may still grow into a block's opening.
+_OPENINGS = (M2_OPEN, MARKER + M3_OPEN, M3_OPEN)
+# Closing tags are searched for in each new piece plus this much of what came before.
+_CLOSE_OVERLAP = len(MARKER) + len(M2_CLOSE) + 8
+
+_STRING = frozenset({"string"})
+_TRUE = frozenset({"true", "yes", "on", "1"})
+_FALSE = frozenset({"false", "no", "off", "0"})
+
+
+def new_call_id() -> str:
+    return f"call_{uuid.uuid4().hex[:24]}"
+
+
+# Schemas
+
+
+def _schema_types(schema: Mapping[str, Any] | None) -> frozenset[str] | None:
+    """The JSON types a schema allows; None when it says nothing (guess the type)."""
+    if schema is None:
+        return None
+    declared = schema.get("type")
+    if isinstance(declared, str):
+        return frozenset({declared})
+    if isinstance(declared, list):
+        return frozenset(t for t in declared if isinstance(t, str))
+    types: set[str] = set()
+    for key in ("anyOf", "oneOf"):
+        options = schema.get(key)
+        if isinstance(options, list):
+            for option in options:
+                if isinstance(option, Mapping):
+                    types |= _schema_types(option) or set()
+    if types:
+        return frozenset(types)
+    if isinstance(schema.get("properties"), Mapping):
+        return frozenset({"object"})
+    if isinstance(schema.get("items"), Mapping):
+        return frozenset({"array"})
+    return None
+
+
+def _property_schema(schema: Mapping[str, Any] | None, name: str) -> Mapping[str, Any] | None:
+    if schema is None:
+        return None
+    properties = schema.get("properties")
+    if isinstance(properties, Mapping):
+        child = properties.get(name)
+        if isinstance(child, Mapping):
+            return child
+    for key in ("anyOf", "oneOf"):
+        options = schema.get(key)
+        if isinstance(options, list):
+            for option in options:
+                if isinstance(option, Mapping):
+                    found = _property_schema(option, name)
+                    if found is not None:
+                        return found
+    return None
+
+
+def _items_schema(schema: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    if schema is None:
+        return None
+    items = schema.get("items")
+    return items if isinstance(items, Mapping) else None
+
+
+# Leaf values
+
+
+def convert_text(text: str, schema: Mapping[str, Any] | None, *, declared: bool) -> Any:
+    """One text value as the type its schema declares.
+
+    ``declared`` is False for a parameter the tool does not declare, or a tool that is not
+    known at all: its value stays the text written. A declared parameter with no type is
+    read as JSON where it is JSON (a number, a boolean, null, an object), else as text.
+    """
+    if not declared:
+        return text
+    types = _schema_types(schema)
+    stripped = text.strip()
+    if types is None:
+        return _json_value(stripped, text)
+    if types == _STRING:
+        return text
+    if stripped.lower() == "null" and "null" in types:
+        return None
+    if not stripped and "null" in types and "string" not in types:
+        return None
+    if "string" in types:
+        return text
+    if "integer" in types and re.fullmatch(r"[-+]?\d+", stripped):
+        return int(stripped)
+    if "number" in types:
+        number = _number(stripped)
+        if number is not None:
+            return number
+    if "boolean" in types:
+        lowered = stripped.lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+    if "object" in types or "array" in types:
+        value = _json_value(stripped, None)
+        if isinstance(value, dict) and "object" in types:
+            return value
+        if isinstance(value, list) and "array" in types:
+            return value
+    return text
+
+
+def _number(text: str) -> int | float | None:
+    if re.fullmatch(r"[-+]?\d+", text):
+        return int(text)
+    if re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text):
+        value = float(text)
+        if value == value and value not in (float("inf"), float("-inf")):
+            return value
+    return None
+
+
+def _json_value(text: str, default: Any) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return text if default is None else default
+
+
+# M3 elements
+
+
+@dataclass(slots=True)
+class _Element:
+    name: str
+    attributes: str = ""
+    texts: list[str] = field(default_factory=list)
+    children: list[_Element] = field(default_factory=list)
+    raw: str | None = None
+
+
+def _parse_children(
+    text: str,
+    pos: int,
+    parent: _Element,
+    schema: Mapping[str, Any] | None,
+    tag: re.Pattern[str],
+    marked: bool,
+) -> tuple[int, bool]:
+    """Fill ``parent`` from ``text[pos:]`` up to its closing tag; return (position, closed)."""
+    while True:
+        match = tag.search(text, pos)
+        if match is None:
+            parent.texts.append(text[pos:])
+            return len(text), False
+        parent.texts.append(text[pos : match.start()])
+        pos = match.end()
+        closing, name, attributes, self_closing = match.groups()
+        if closing:
+            if name == parent.name:
+                return pos, True
+            parent.texts.append(match.group(0))  # a stray closing tag is text
+            continue
+        child = _Element(name, attributes)
+        parent.children.append(child)
+        if self_closing:
+            continue
+        child_schema = _child_schema(schema, name)
+        if not marked and _schema_types(child_schema) == _STRING:
+            # Without markers any "<" may be the value's own text (HTML, code): a string
+            # runs to its own closing tag, whatever it holds.
+            end = text.find(f"</{name}>", pos)
+            if end >= 0:
+                child.raw = text[pos:end]
+                pos = end + len(name) + 3
+                continue
+        pos, _ = _parse_children(text, pos, child, child_schema, tag, marked)
+
+
+def _child_schema(schema: Mapping[str, Any] | None, name: str) -> Mapping[str, Any] | None:
+    if name == "item" and "array" in (_schema_types(schema) or ()):
+        return _items_schema(schema)
+    return _property_schema(schema, name)
+
+
+def _element_value(element: _Element, schema: Mapping[str, Any] | None, *, declared: bool) -> Any:
+    if element.raw is not None:
+        return convert_text(element.raw, schema, declared=declared)
+    if not element.children:
+        return convert_text("".join(element.texts), schema, declared=declared)
+    types = _schema_types(schema)
+    if declared and types == _STRING:
+        # An object where a string was wanted: hand on the text the model wrote.
+        return _element_source(element)
+    if (types is not None and "array" in types and "object" not in types) or (
+        types is None and all(child.name == "item" for child in element.children)
+    ):
+        items = _items_schema(schema)
+        return [_element_value(child, items, declared=declared) for child in element.children]
+    return _children_object(element, schema, declared=declared)
+
+
+def _children_object(
+    element: _Element, schema: Mapping[str, Any] | None, *, declared: bool
+) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for child in element.children:
+        child_schema = _property_schema(schema, child.name)
+        known = declared and (schema is None or child_schema is not None)
+        item = _element_value(child, child_schema, declared=known)
+        if child.name in value:
+            # The same element twice: the template writes a list that way.
+            previous = value[child.name]
+            if isinstance(previous, list) and child.name in _repeated(element):
+                previous.append(item)
+            else:
+                value[child.name] = [previous, item]
+        else:
+            value[child.name] = item
+    text = "".join(element.texts).strip()
+    if text:
+        value["$text"] = text
+    return value
+
+
+def _repeated(element: _Element) -> set[str]:
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for child in element.children:
+        (repeated if child.name in seen else seen).add(child.name)
+    return repeated
+
+
+def _element_source(element: _Element) -> str:
+    parts = list(element.texts[:1])
+    for index, child in enumerate(element.children):
+        inner = child.raw if child.raw is not None else _element_source(child)
+        parts.append(f"<{child.name}>{inner}</{child.name}>")
+        parts.extend(element.texts[index + 1 : index + 2])
+    return "".join(parts)
+
+
+# Invokes
+
+
+class ToolSchemas:
+    """The schemas of the tools offered with a request, by tool name."""
+
+    __slots__ = ("_by_name",)
+
+    def __init__(self, tools: Sequence[ToolSpec]) -> None:
+        self._by_name = {tool.name: tool.parameters for tool in tools}
+
+    def get(self, name: str) -> Mapping[str, Any] | None:
+        return self._by_name.get(name)
+
+
+def parse_m3_invoke(invoke: str, schemas: ToolSchemas) -> ToolCall | None:
+    """One M3 ``<invoke name="...">...</invoke>`` (with or without markers) as a call."""
+    marked = MARKER in invoke
+    tag = _MARKED_TAG if marked else _BARE_TAG
+    opening = tag.search(invoke)
+    if opening is None or opening.group(1) or opening.group(2) != "invoke":
+        return None
+    name = _attribute_name(opening.group(3))
+    if name is None:
+        return None
+    schema = schemas.get(name)
+    root = _Element("invoke")
+    if not opening.group(4):
+        _parse_children(invoke, opening.end(), root, schema, tag, marked)
+    arguments = _children_object(root, schema, declared=schema is not None)
+    arguments.pop("$text", None)  # white space or prose between arguments is no argument
+    return ToolCall(new_call_id(), name, json.dumps(arguments, ensure_ascii=False))
+
+
+def parse_m2_invokes(block: str, schemas: ToolSchemas) -> list[ToolCall]:
+    """The calls inside one ``<minimax:tool_call>`` block."""
+    calls = []
+    for name, body in _M2_INVOKE.findall(block):
+        schema = schemas.get(name)
+        arguments: dict[str, Any] = {}
+        for key, raw in _M2_PARAMETER.findall(body):
+            # M2 writes each value on its own line inside the element.
+            value = convert_text(
+                raw.strip("\n"),
+                _property_schema(schema, key),
+                declared=schema is not None and _property_schema(schema, key) is not None,
+            )
+            if key in arguments:
+                previous = arguments[key]
+                arguments[key] = [*previous, value] if isinstance(previous, list) else [previous]
+                if not isinstance(previous, list):
+                    arguments[key].append(value)
+            else:
+                arguments[key] = value
+        calls.append(ToolCall(new_call_id(), name, json.dumps(arguments, ensure_ascii=False)))
+    return calls
+
+
+def _attribute_name(attributes: str) -> str | None:
+    match = _NAME_ATTRIBUTE.search(attributes)
+    if match is None:
+        return None
+    return match.group(1) if match.group(1) is not None else match.group(2)
+
+
+# Streaming
+
+
+@dataclass(slots=True)
+class _Block:
+    grammar: str  # "m2" or "m3"
+    opening: str  # the text that opened it, given back if it never closes
+    # What the block holds past its last whole invoke, in pieces joined only when a
+    # closing tag may be among them: a long call then costs linear time, not quadratic.
+    parts: list[str] = field(default_factory=list)
+    tail: str = ""
+    calls: int = 0
+
+    def text(self) -> str:
+        if len(self.parts) > 1:
+            self.parts[:] = ["".join(self.parts)]
+        return self.parts[0] if self.parts else ""
+
+
+class ToolMarkupReader:
+    """Text in, pieces out: ``("text", str)`` to show and ``("call", ToolCall)``.
+
+    Text that may still grow into a block's opening is held back (a partial marker at the
+    very end is text after all); a call is handed on as soon as its invoke closes. Text
+    before, between and after blocks is text. A block that never closes gives its text
+    back, less the calls already handed on.
+    """
+
+    __slots__ = ("_block", "_held", "_schemas")
+
+    def __init__(self, tools: Sequence[ToolSpec]) -> None:
+        self._schemas = ToolSchemas(tools)
+        self._held = ""
+        self._block: _Block | None = None
+
+    @property
+    def idle(self) -> bool:
+        """Nothing held back and no block open."""
+        return self._block is None and not self._held
+
+    def feed(self, piece: str) -> list[tuple[str, Any]]:
+        if self._block is None and not self._held and "<" not in piece and "]" not in piece:
+            return [("text", piece)] if piece else []
+        out: list[tuple[str, Any]] = []
+        buffer, self._held = self._held + piece, ""
+        while buffer:
+            if self._block is not None:
+                buffer = self._feed_block(self._block, buffer, out)
+            else:
+                buffer = self._feed_outside(buffer, out)
+        return out
+
+    def finish(self) -> list[tuple[str, Any]]:
+        out: list[tuple[str, Any]] = []
+        held, self._held = self._held, ""
+        block, self._block = self._block, None
+        if block is not None:
+            rest = block.text()
+            if block.calls == 0:
+                rest = block.opening + rest
+            if not _is_markup_only(rest):
+                out.append(("text", rest))
+        if held:
+            out.append(("text", held))
+        return out
+
+    def _feed_outside(self, buffer: str, out: list[tuple[str, Any]]) -> str:
+        start = _block_start(buffer)
+        if start is None:
+            keep = _opening_suffix(buffer)
+            shown = buffer[: len(buffer) - keep]
+            if shown:
+                out.append(("text", shown))
+            self._held = buffer[len(buffer) - keep :]
+            return ""
+        at, end, grammar = start
+        if at:
+            out.append(("text", buffer[:at]))
+        if end < 0:  # a marker-less <tool_call> not yet known to be M3's
+            self._held = buffer[at:]
+            return ""
+        self._block = _Block(grammar, buffer[at:end])
+        return buffer[end:]
+
+    def _feed_block(self, block: _Block, piece: str, out: list[tuple[str, Any]]) -> str:
+        window = block.tail + piece
+        block.parts.append(piece)
+        block.tail = window[-_CLOSE_OVERLAP:]
+        if INVOKE_CLOSE not in window and "tool_call>" not in window:
+            return ""
+        text = block.text()
+        marked = block.grammar == "m3" and MARKER in text
+        if block.grammar == "m2":
+            invoke_close, block_close = INVOKE_CLOSE, M2_CLOSE
+        elif marked:
+            invoke_close, block_close = MARKER + INVOKE_CLOSE, MARKER + M3_CLOSE
+        else:
+            invoke_close, block_close = INVOKE_CLOSE, M3_CLOSE
+        while True:
+            invoke_end = text.find(invoke_close)
+            close = text.find(block_close)
+            if close >= 0 and (invoke_end < 0 or close < invoke_end):
+                leftover = text[:close]
+                if not _is_markup_only(leftover):
+                    out.append(("text", leftover))
+                self._block = None
+                return text[close + len(block_close) :]
+            if invoke_end < 0:
+                block.parts[:] = [text] if text else []
+                block.tail = text[-_CLOSE_OVERLAP:]
+                return ""
+            end = invoke_end + len(invoke_close)
+            self._take_invoke(block, text[:end], out)
+            text = text[end:]
+
+    def _take_invoke(self, block: _Block, invoke: str, out: list[tuple[str, Any]]) -> None:
+        at = invoke.find("<invoke")
+        if block.grammar == "m3" and at >= len(MARKER) and invoke[:at].rstrip().endswith(MARKER):
+            at = invoke[:at].rstrip().rfind(MARKER)
+        before = invoke[: max(at, 0)]
+        if not _is_markup_only(before):
+            out.append(("text", before))
+        if block.grammar == "m2":
+            calls = parse_m2_invokes(invoke, self._schemas)
+        else:
+            call = parse_m3_invoke(invoke, self._schemas)
+            calls = [call] if call is not None else []
+        if not calls:
+            out.append(("text", invoke[max(at, 0) :]))
+        for call in calls:
+            out.append(("call", call))
+            block.calls += 1
+
+
+def split_tool_markup(text: str, tools: Sequence[ToolSpec]) -> tuple[str, list[ToolCall]]:
+    """A whole text's tool-call markup taken out: the text left and the calls."""
+    reader = ToolMarkupReader(tools)
+    pieces = reader.feed(text) + reader.finish()
+    shown = "".join(value for kind, value in pieces if kind == "text")
+    return shown, [value for kind, value in pieces if kind == "call"]
+
+
+def _is_markup_only(text: str) -> bool:
+    return not text.replace(MARKER, "").strip()
+
+
+def _block_start(buffer: str) -> tuple[int, int, str] | None:
+    """Where a block opens: (start, end of the opening, grammar); end -1 = undecided."""
+    best: tuple[int, int, str] | None = None
+    m2 = buffer.find(M2_OPEN)
+    if m2 >= 0:
+        best = (m2, m2 + len(M2_OPEN), "m2")
+    pos = 0
+    while True:
+        match = _M3_BLOCK_OPEN.search(buffer, pos)
+        if match is None or (best is not None and match.start() > best[0]):
+            break
+        if match.group(0).startswith(MARKER):
+            return (match.start(), match.end(), "m3")
+        ahead = buffer[match.end() :].lstrip()
+        if any(ahead.startswith(word) for word in _INVOKE_AHEAD):
+            return (match.start(), match.end(), "m3")
+        if not ahead or any(word.startswith(ahead) for word in _INVOKE_AHEAD):
+            return (match.start(), -1, "m3")
+        pos = match.end()
+    return best
+
+
+def _opening_suffix(text: str) -> int:
+    """How many characters at the end of ``text`` may begin a block's opening."""
+    best = 0
+    for opening in _OPENINGS:
+        for size in range(min(len(opening) - 1, len(text)), best, -1):
+            if text.endswith(opening[:size]):
+                best = size
+                break
+    # A whole marker followed by white space only: the tag may still follow.
+    at = text.rfind(MARKER)
+    if at >= 0 and not text[at + len(MARKER) :].strip():
+        best = max(best, len(text) - at)
+    return best
