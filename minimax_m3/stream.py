@@ -185,7 +185,7 @@ class ReasoningTrack:
 
 ReasoningStart: TypeAlias = Literal["outside", "inside", "unknown"]
 
-_UNKNOWN, _START, _THINK, _AFTER_THINK, _TEXT = range(5)
+_UNKNOWN, _START, _THINK_START, _THINK, _AFTER_THINK, _TEXT = range(6)
 # A closing tag is searched for in each new piece plus this much of what came before.
 _TAG_OVERLAP = max(len(tag) for tag in CLOSE_TAGS) - 1
 
@@ -214,7 +214,7 @@ class ReasoningTagReader:
     __slots__ = ("_close", "_held", "_opener_ruled_out", "_parts", "_state", "_tail", "saw_tags")
 
     def __init__(self, start: ReasoningStart = "outside") -> None:
-        self._state = {"outside": _START, "inside": _THINK, "unknown": _UNKNOWN}[start]
+        self._state = {"outside": _START, "inside": _THINK_START, "unknown": _UNKNOWN}[start]
         self._close: tuple[str, ...] = CLOSE_TAGS
         self._held = ""
         # The undecided start, in parts joined only when a closing tag may be among them.
@@ -257,7 +257,8 @@ class ReasoningTagReader:
         held, self._held = self._held, ""
         if not held or self._state == _AFTER_THINK:
             return []
-        return [("reasoning" if self._state == _THINK else "text", held)]
+        inside = self._state in (_THINK, _THINK_START)
+        return [("reasoning" if inside else "text", held)]
 
     def _feed_unknown(self, piece: str) -> list[tuple[str, str]]:
         window = self._tail + piece
@@ -310,6 +311,18 @@ class ReasoningTagReader:
                 return ""
             # No tag: the content is the answer, its leading white space included.
             self._state = _TEXT
+            return buffer
+        if state == _THINK_START:
+            # The template wrote the opener; a model that writes it again is not heard twice.
+            lead = buffer.lstrip()
+            for opener, closer in zip(OPEN_TAGS, CLOSE_TAGS, strict=True):
+                if lead.startswith(opener):
+                    self._open(closer)
+                    return lead[len(opener) :]
+            if not lead or any(tag.startswith(lead) for tag in OPEN_TAGS):
+                self._held = buffer
+                return ""
+            self._state = _THINK
             return buffer
         if state == _THINK:
             at, closer = _first_tag(buffer, self._close)

@@ -50,7 +50,7 @@ _MARKED_TAG = re.compile(r"\]<\]minimax\[>\[\s*<(/?)([^\s<>/=\"']+)((?:\s[^<>]*)
 _BARE_TAG = re.compile(r"<(/?)([A-Za-z_][\w.\-:]*)((?:\s[^<>]*)?)(/?)>")
 _NAME_ATTRIBUTE = re.compile(r"""\bname\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _M2_INVOKE = re.compile(r"<invoke\s+name\s*=\s*\"([^\"]*)\"\s*>(.*?)</invoke>", re.S)
-_M2_PARAMETER = re.compile(r"<parameter\s+name\s*=\s*\"([^\"]*)\"\s*>(.*?)</parameter>", re.S)
+_M2_PARAMETER_OPEN = re.compile(r"<parameter\s+name\s*=\s*\"([^\"]*)\"\s*>")
 _M3_BLOCK_OPEN = re.compile(r"(?:\]<\]minimax\[>\[\s*)?<tool_call>")
 # What may follow a marker-less <tool_call> for it to be M3's: an invoke, marked or not.
 _INVOKE_AHEAD = ("<invoke", MARKER)
@@ -82,7 +82,11 @@ def _schema_types(schema: Mapping[str, Any] | None) -> frozenset[str] | None:
     if isinstance(declared, list):
         return frozenset(t for t in declared if isinstance(t, str))
     types: set[str] = set()
-    for key in ("anyOf", "oneOf"):
+    values = schema["enum"] if isinstance(schema.get("enum"), list) else []
+    if "const" in schema:
+        values = [*values, schema["const"]]
+    types |= {_json_type(value) for value in values}
+    for key in ("anyOf", "oneOf", "allOf"):
         options = schema.get(key)
         if isinstance(options, list):
             for option in options:
@@ -97,7 +101,24 @@ def _schema_types(schema: Mapping[str, Any] | None) -> frozenset[str] | None:
     return None
 
 
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "string"
+
+
 def _property_schema(schema: Mapping[str, Any] | None, name: str) -> Mapping[str, Any] | None:
+    """The schema of property ``name``: declared, in a branch, or ``additionalProperties``."""
     if schema is None:
         return None
     properties = schema.get("properties")
@@ -105,7 +126,7 @@ def _property_schema(schema: Mapping[str, Any] | None, name: str) -> Mapping[str
         child = properties.get(name)
         if isinstance(child, Mapping):
             return child
-    for key in ("anyOf", "oneOf"):
+    for key in ("anyOf", "oneOf", "allOf"):
         options = schema.get(key)
         if isinstance(options, list):
             for option in options:
@@ -113,7 +134,24 @@ def _property_schema(schema: Mapping[str, Any] | None, name: str) -> Mapping[str
                     found = _property_schema(option, name)
                     if found is not None:
                         return found
-    return None
+    extra = schema.get("additionalProperties")
+    return extra if isinstance(extra, Mapping) else None
+
+
+def inline_refs(schema: Any, defs: Mapping[str, Any], depth: int = 0) -> Any:
+    """``schema`` with local ``$ref``s (``#/$defs/X``, ``#/definitions/X``) replaced by
+    what they name, so properties can be looked up; a cycle stops at a few levels."""
+    if isinstance(schema, list):
+        return [inline_refs(item, defs, depth) for item in schema]
+    if not isinstance(schema, Mapping):
+        return schema
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and depth < 8:
+        target = defs.get(ref.rsplit("/", 1)[-1]) if ref.startswith("#/") else None
+        if isinstance(target, Mapping):
+            rest = {k: v for k, v in schema.items() if k != "$ref"}
+            return inline_refs({**target, **rest}, defs, depth + 1)
+    return {key: inline_refs(value, defs, depth) for key, value in schema.items()}
 
 
 def _items_schema(schema: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
@@ -141,7 +179,10 @@ def convert_text(text: str, schema: Mapping[str, Any] | None, *, declared: bool)
         return _json_value(stripped, text)
     if types == _STRING:
         return text
-    if stripped.lower() == "null" and "null" in types:
+    lowered = stripped.lower()
+    if "null" in types and (
+        lowered == "null" or (lowered in ("none", "nil") and "string" not in types)
+    ):
         return None
     if not stripped and "null" in types and "string" not in types:
         return None
@@ -154,7 +195,6 @@ def convert_text(text: str, schema: Mapping[str, Any] | None, *, declared: bool)
         if number is not None:
             return number
     if "boolean" in types:
-        lowered = stripped.lower()
         if lowered in _TRUE:
             return True
         if lowered in _FALSE:
@@ -197,6 +237,10 @@ class _Element:
     raw: str | None = None
 
 
+class _Malformed(Exception):
+    """An element never closed, or closed by another's tag: the call cannot be read."""
+
+
 def _parse_children(
     text: str,
     pos: int,
@@ -204,21 +248,19 @@ def _parse_children(
     schema: Mapping[str, Any] | None,
     tag: re.Pattern[str],
     marked: bool,
-) -> tuple[int, bool]:
-    """Fill ``parent`` from ``text[pos:]`` up to its closing tag; return (position, closed)."""
+) -> int:
+    """Fill ``parent`` from ``text[pos:]`` up to its closing tag; return the position after."""
     while True:
         match = tag.search(text, pos)
         if match is None:
-            parent.texts.append(text[pos:])
-            return len(text), False
+            raise _Malformed(f"<{parent.name}> is never closed")
         parent.texts.append(text[pos : match.start()])
         pos = match.end()
         closing, name, attributes, self_closing = match.groups()
         if closing:
             if name == parent.name:
-                return pos, True
-            parent.texts.append(match.group(0))  # a stray closing tag is text
-            continue
+                return pos
+            raise _Malformed(f"<{parent.name}> is closed by </{name}>")
         child = _Element(name, attributes)
         parent.children.append(child)
         if self_closing:
@@ -232,7 +274,7 @@ def _parse_children(
                 child.raw = text[pos:end]
                 pos = end + len(name) + 3
                 continue
-        pos, _ = _parse_children(text, pos, child, child_schema, tag, marked)
+        pos = _parse_children(text, pos, child, child_schema, tag, marked)
 
 
 def _child_schema(schema: Mapping[str, Any] | None, name: str) -> Mapping[str, Any] | None:
@@ -277,7 +319,11 @@ def _children_object(
             value[child.name] = item
     text = "".join(element.texts).strip()
     if text:
-        value["$text"] = text
+        # Text beside child elements, under a key no child has (vLLM's way).
+        key = "$text"
+        while key in value:
+            key = "$" + key
+        value[key] = text
     return value
 
 
@@ -302,15 +348,28 @@ def _element_source(element: _Element) -> str:
 
 
 class ToolSchemas:
-    """The schemas of the tools offered with a request, by tool name."""
+    """The schemas of the tools offered with a request, by tool name, ``$ref``s inlined
+    when first asked for."""
 
-    __slots__ = ("_by_name",)
+    __slots__ = ("_by_name", "_resolved")
 
     def __init__(self, tools: Sequence[ToolSpec]) -> None:
         self._by_name = {tool.name: tool.parameters for tool in tools}
+        self._resolved: dict[str, Mapping[str, Any]] = {}
 
     def get(self, name: str) -> Mapping[str, Any] | None:
-        return self._by_name.get(name)
+        resolved = self._resolved.get(name)
+        if resolved is None:
+            schema = self._by_name.get(name)
+            if schema is None:
+                return None
+            defs = {**_mapping(schema.get("definitions")), **_mapping(schema.get("$defs"))}
+            resolved = self._resolved[name] = inline_refs(schema, defs) if defs else schema
+        return resolved
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def parse_m3_invoke(invoke: str, schemas: ToolSchemas) -> ToolCall | None:
@@ -326,7 +385,10 @@ def parse_m3_invoke(invoke: str, schemas: ToolSchemas) -> ToolCall | None:
     schema = schemas.get(name)
     root = _Element("invoke")
     if not opening.group(4):
-        _parse_children(invoke, opening.end(), root, schema, tag, marked)
+        try:
+            _parse_children(invoke, opening.end(), root, schema, tag, marked)
+        except _Malformed:
+            return None
     arguments = _children_object(root, schema, declared=schema is not None)
     arguments.pop("$text", None)  # white space or prose between arguments is no argument
     return ToolCall(new_call_id(), name, json.dumps(arguments, ensure_ascii=False))
@@ -338,7 +400,7 @@ def parse_m2_invokes(block: str, schemas: ToolSchemas) -> list[ToolCall]:
     for name, body in _M2_INVOKE.findall(block):
         schema = schemas.get(name)
         arguments: dict[str, Any] = {}
-        for key, raw in _M2_PARAMETER.findall(body):
+        for key, raw in _m2_parameters(body):
             # M2 writes each value on its own line inside the element.
             value = convert_text(
                 raw.strip("\n"),
@@ -354,6 +416,19 @@ def parse_m2_invokes(block: str, schemas: ToolSchemas) -> list[ToolCall]:
                 arguments[key] = value
         calls.append(ToolCall(new_call_id(), name, json.dumps(arguments, ensure_ascii=False)))
     return calls
+
+
+def _m2_parameters(body: str) -> list[tuple[str, str]]:
+    """``(name, value)`` of each ``<parameter>``; a value runs to the last
+    ``</parameter>`` before the next parameter, so a value may itself hold that tag."""
+    openings = list(_M2_PARAMETER_OPEN.finditer(body))
+    found = []
+    for index, opening in enumerate(openings):
+        end = openings[index + 1].start() if index + 1 < len(openings) else len(body)
+        close = body.rfind("</parameter>", opening.end(), end)
+        if close >= 0:
+            found.append((opening.group(1), body[opening.end() : close]))
+    return found
 
 
 def _attribute_name(attributes: str) -> str | None:
@@ -375,6 +450,10 @@ class _Block:
     parts: list[str] = field(default_factory=list)
     tail: str = ""
     calls: int = 0
+    # Everything handled so far, and the text of invokes that could not be read: a block
+    # that gives no call at all is given back whole, as the model wrote it.
+    handled: list[str] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)
 
     def text(self) -> str:
         if len(self.parts) > 1:
@@ -422,9 +501,11 @@ class ToolMarkupReader:
         if block is not None:
             rest = block.text()
             if block.calls == 0:
-                rest = block.opening + rest
-            if not _is_markup_only(rest):
-                out.append(("text", rest))
+                out.append(("text", block.opening + "".join(block.handled) + rest))
+            else:
+                rest = "".join(block.unread) + ("" if _is_markup_only(rest) else rest)
+                if rest:
+                    out.append(("text", rest))
         if held:
             out.append(("text", held))
         return out
@@ -466,32 +547,42 @@ class ToolMarkupReader:
             close = text.find(block_close)
             if close >= 0 and (invoke_end < 0 or close < invoke_end):
                 leftover = text[:close]
-                if not _is_markup_only(leftover):
-                    out.append(("text", leftover))
                 self._block = None
+                if block.calls == 0 and not _is_markup_only("".join(block.handled) + leftover):
+                    closed = text[: close + len(block_close)]
+                    out.append(("text", block.opening + "".join(block.handled) + closed))
+                else:
+                    unread = "".join(block.unread)
+                    if not _is_markup_only(leftover):
+                        unread += leftover
+                    if unread:
+                        out.append(("text", unread))
                 return text[close + len(block_close) :]
             if invoke_end < 0:
                 block.parts[:] = [text] if text else []
                 block.tail = text[-_CLOSE_OVERLAP:]
                 return ""
             end = invoke_end + len(invoke_close)
+            block.handled.append(text[:end])
             self._take_invoke(block, text[:end], out)
             text = text[end:]
 
     def _take_invoke(self, block: _Block, invoke: str, out: list[tuple[str, Any]]) -> None:
-        at = invoke.find("<invoke")
-        if block.grammar == "m3" and at >= len(MARKER) and invoke[:at].rstrip().endswith(MARKER):
-            at = invoke[:at].rstrip().rfind(MARKER)
-        before = invoke[: max(at, 0)]
-        if not _is_markup_only(before):
-            out.append(("text", before))
         if block.grammar == "m2":
             calls = parse_m2_invokes(invoke, self._schemas)
         else:
             call = parse_m3_invoke(invoke, self._schemas)
             calls = [call] if call is not None else []
         if not calls:
-            out.append(("text", invoke[max(at, 0) :]))
+            # Held until the block ends: if it gives no call at all, it goes back whole.
+            block.unread.append(invoke)
+            return
+        at = invoke.find("<invoke")
+        if block.grammar == "m3" and invoke[:at].rstrip().endswith(MARKER):
+            at = invoke[:at].rstrip().rfind(MARKER)
+        before = invoke[: max(at, 0)]
+        if not _is_markup_only(before):
+            out.append(("text", before))
         for call in calls:
             out.append(("call", call))
             block.calls += 1
