@@ -44,7 +44,8 @@ def connection(
         base_url = {
             "cloudflare": emulator.cloudflare_base_url,
             "runware": emulator.runware_base_url,
-            "openai-compatible": emulator.base_url + "/v1",
+            # A vLLM or SGLang server started without M3's parsers: raw model output.
+            "openai-compatible": emulator.self_hosted_base_url("raw"),
         }.get(provider, emulator.base_url)
         settings: dict[str, Any] = {"provider": provider, "base_url": base_url}
         if provider != "openai-compatible":

@@ -1,8 +1,10 @@
 """LangChain: the open weights on your own vLLM or SGLang server.
 
-Start one with e.g. ``vllm serve MiniMaxAI/MiniMax-M3`` and set VLLM_BASE_URL
-(default http://localhost:8000/v1). Without reasoning or tool parsers on the server,
-<think> tags and raw <minimax:tool_call> XML are still split out on this side.
+Start one with e.g. ``vllm serve MiniMaxAI/MiniMax-M3 --enable-auto-tool-choice
+--tool-call-parser minimax_m3 --reasoning-parser minimax_m3`` and set VLLM_BASE_URL (e.g.
+http://localhost:8000/v1). Without those parsers on the server, M3's <mm:think> reasoning
+and its own tool-call markup are still split out on this side; thinking= tells the
+server's chat template (and this client) whether the model thinks.
 """
 
 from __future__ import annotations
@@ -19,8 +21,6 @@ SCRIPT = [
     Reply(
         reasoning="The user wants the time; call the tool.",
         tool_calls=[ToolCallReply("current_time", {"zone": "UTC"})],
-        xml_tool_calls=True,
-        omit_think_open=True,
     )
 ]
 
@@ -42,7 +42,8 @@ def main() -> None:
 
 
 def run(settings: dict[str, object]) -> None:
-    llm = ChatMiniMaxM3(model="MiniMaxAI/MiniMax-M3", **settings).bind_tools([current_time])
+    model = ChatMiniMaxM3(model="MiniMaxAI/MiniMax-M3", thinking="adaptive", **settings)
+    llm = model.bind_tools([current_time])
     answer = llm.invoke("What time is it in UTC?")
     print("reasoning:", answer.additional_kwargs.get("reasoning_content"))
     print("tool calls:", [(c["name"], c["args"]) for c in answer.tool_calls])

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rel_helpers import ACCOUNT, PROPERTY_EXAMPLES
@@ -39,7 +40,7 @@ from minimax_m3.types import (
     ToolSpec,
     WireDelta,
 )
-from minimax_m3.wire import wire_format
+from minimax_m3.wire import Poll, wire_format
 
 PROPERTY = settings(
     max_examples=PROPERTY_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -383,6 +384,33 @@ def test_every_wire_format_streams_the_same_answer_for_any_split(
     assert whole[2] == (f"\n{reply.reasoning}\n" if inline_minimax else reply.reasoning)
     _, (request, exchange), _ = rendered_body(*name.split("/"))
     assert read(transport, request, exchange, cut(body, points)) == whole
+
+
+def whole_answer_of(provider: str, script: str) -> tuple[str, str, list[Any], str | None]:
+    """The same script asked for without streaming, read as ``Transport.complete`` reads it."""
+    _, api, path = PATHS[provider]
+    transport, (request, _), _ = rendered_body(provider, script)
+    exchange = wire_format(api)(request, transport.profile, False)
+    state = ScriptState(None, require_reasoning_replay=False)
+    state.enqueue([SCRIPTS[script]])
+    raw = json.dumps(exchange.body).encode()
+    plan = dispatch(RecordedRequest.build("POST", path, [], raw), state)
+    body = b"".join(action.data for action in plan.actions if isinstance(action, Send))
+    result = transport.result_from_response(request, exchange, 200, body, httpx.Headers())
+    assert not isinstance(result, Poll)
+    calls = [
+        (MADE_UP if re.fullmatch(r"call_[0-9a-f]{24}", c.id) else c.id, c.name, c.arguments)
+        for c in result.tool_calls
+    ]
+    return result.text, result.reasoning_text, calls, result.finish_reason
+
+
+@pytest.mark.parametrize("name", sorted(BODIES))
+def test_a_whole_answer_is_the_streamed_answer(name: str) -> None:
+    # One normaliser: the same reply, streamed or not, is the same answer.
+    transport, (request, exchange), body = BODIES[name]
+    _, text, reasoning, calls, finish = read(transport, request, exchange, [body])
+    assert whole_answer_of(*name.split("/")) == (text, reasoning, calls, finish)
 
 
 @PROPERTY

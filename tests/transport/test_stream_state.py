@@ -289,3 +289,63 @@ def test_newline_beside_tool_calls_is_not_streamed() -> None:
     events += state.flush()
     assert not [e for e in events if isinstance(e, TextDelta)]
     assert state.result().text == ""
+
+
+MARK = "]<]minimax[>["
+TOKENS = [
+    "<think>",
+    "</think>",
+    "<mm:think>",
+    "</mm:think>",
+    f"{MARK}<tool_call>",
+    f"{MARK}</tool_call>",
+    f'{MARK}<invoke name="f">',
+    f"{MARK}</invoke>",
+    f"{MARK}<a>",
+    f"{MARK}</a>",
+    "<minimax:tool_call>",
+    "</minimax:tool_call>",
+    '<invoke name="f">',
+    '<parameter name="a">',
+    "</parameter>",
+    "</invoke>",
+    "<tool_call>",
+    MARK,
+    "x",
+    "yz",
+    " ",
+    "\n",
+    "<",
+    "]",
+]
+
+
+@pytest.mark.parametrize("start", ["outside", "inside", "unknown"])
+@given(
+    tokens=st.lists(st.sampled_from(TOKENS), max_size=30),
+    cuts=st.lists(st.integers(0, 400), max_size=10),
+)
+def test_any_mix_of_tags_and_markup_streams_to_its_whole_answer(
+    start: ReasoningStart, tokens: list[str], cuts: list[int]
+) -> None:
+    """Whatever mix of reasoning tags and tool markup arrives, cut anywhere: the stream
+    shows exactly what its result holds, and the result is the one the whole text gives."""
+    content = "".join(tokens)
+    points = sorted({c % (len(content) + 1) for c in cuts})
+    pieces = [content[a:b] for a, b in zip([0, *points], [*points, len(content)], strict=True)]
+
+    def answer(parts: list[str]) -> tuple[str, str, list[tuple[str, str]]]:
+        state = StreamState(tools=[], reasoning_start=start)
+        events = [e for part in parts if part for e in state.handle(delta(content=part))]
+        events += state.handle(delta(finish_reason="stop"))
+        events += state.flush()
+        result = state.result()
+        text = "".join(e.text for e in events if isinstance(e, TextDelta))
+        reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+        assert (text, reasoning) == (result.text, result.reasoning_text)
+        streamed = [(e.name or "", e.arguments) for e in events if isinstance(e, ToolCallDelta)]
+        calls = [(c.name, c.arguments) for c in result.tool_calls]
+        assert streamed == calls
+        return result.text, result.reasoning_text, calls
+
+    assert answer(pieces) == answer([content])
