@@ -224,8 +224,9 @@ class ReasoningTagReader:
         self.saw_tags = False
 
     @property
-    def undecided(self) -> bool:
-        return self._state == _UNKNOWN
+    def passes_text(self) -> bool:
+        """In the answer with nothing held back: text without "<" goes through as it is."""
+        return self._state == _TEXT and not self._held
 
     def feed(self, piece: str) -> list[tuple[str, str]]:
         if self._state == _TEXT and not self._held and "<" not in piece:
@@ -488,8 +489,20 @@ class StreamState:
             # The server parses reasoning itself: its content starts outside reasoning.
             self._take_tag_pieces(self._tags.settle(), events)
             self._take_structured_reasoning(delta.reasoning, events)
-        if delta.content:
-            self._take_tag_pieces(self._tags.feed(delta.content), events)
+        content = delta.content
+        if content:
+            if (
+                "<" not in content
+                and content[-1] != "]"
+                and self._tags.passes_text
+                and self._markup.idle
+            ):
+                # Nearly every piece of a long answer: plain text, nothing held anywhere.
+                if self._held_reasoning:
+                    self._release_reasoning(events)
+                self._take_text(content, events)
+            else:
+                self._take_tag_pieces(self._tags.feed(content), events)
         if delta.tool_calls:
             self._take_tag_pieces(self._tags.settle(), events)
             self._release_reasoning(events)

@@ -57,6 +57,7 @@ _INVOKE_AHEAD = ("<invoke", MARKER)
 
 # Longest text at the end of a piece that may still grow into a block's opening.
 _OPENINGS = (M2_OPEN, MARKER + M3_OPEN, M3_OPEN)
+_LONGEST_OPENING = max(len(opening) for opening in _OPENINGS) - 1
 # Closing tags are searched for in each new piece plus this much of what came before.
 _CLOSE_OVERLAP = len(MARKER) + len(M2_CLOSE) + 8
 
@@ -483,7 +484,8 @@ class ToolMarkupReader:
         return self._block is None and not self._held
 
     def feed(self, piece: str) -> list[tuple[str, Any]]:
-        if self._block is None and not self._held and "<" not in piece and "]" not in piece:
+        # Text with no "<" cannot hold markup, unless it ends in what may begin a marker.
+        if self._block is None and not self._held and "<" not in piece and piece[-1:] != "]":
             return [("text", piece)] if piece else []
         out: list[tuple[str, Any]] = []
         buffer, self._held = self._held + piece, ""
@@ -624,14 +626,15 @@ def _block_start(buffer: str) -> tuple[int, int, str] | None:
 
 def _opening_suffix(text: str) -> int:
     """How many characters at the end of ``text`` may begin a block's opening."""
-    best = 0
-    for opening in _OPENINGS:
-        for size in range(min(len(opening) - 1, len(text)), best, -1):
-            if text.endswith(opening[:size]):
-                best = size
-                break
     # A whole marker followed by white space only: the tag may still follow.
-    at = text.rfind(MARKER)
-    if at >= 0 and not text[at + len(MARKER) :].strip():
-        best = max(best, len(text) - at)
-    return best
+    stripped = text.rstrip()
+    if stripped.endswith(MARKER):
+        return len(text) - len(stripped) + len(MARKER)
+    # Every opening starts with "<" or "]": only from one of those can a suffix match.
+    tail = text[-_LONGEST_OPENING:]
+    for at, char in enumerate(tail):
+        if char in "<]":
+            rest = tail[at:]
+            if any(opening.startswith(rest) for opening in _OPENINGS):
+                return len(rest)
+    return 0
