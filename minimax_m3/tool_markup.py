@@ -61,7 +61,7 @@ _LONGEST_OPENING = max(len(opening) for opening in _OPENINGS) - 1
 # Closing tags are searched for in each new piece plus this much of what came before.
 _CLOSE_OVERLAP = len(MARKER) + len(M2_CLOSE) + 8
 
-_STRING = frozenset({"string"})
+_STRING = ("string",)
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
 
@@ -73,32 +73,57 @@ def new_call_id() -> str:
 # Schemas
 
 
-def _schema_types(schema: Mapping[str, Any] | None) -> frozenset[str] | None:
-    """The JSON types a schema allows; None when it says nothing (guess the type)."""
+# Type names tools use besides JSON Schema's own (the same aliases vLLM's parser reads).
+_TYPE_ALIASES = {
+    **dict.fromkeys(("str", "text", "varchar", "char"), "string"),
+    **dict.fromkeys(("int", "uint", "long", "short", "unsigned", "unsigned_int"), "integer"),
+    **dict.fromkeys(("int32", "int64", "uint32", "uint64"), "integer"),
+    **dict.fromkeys(("float", "double", "float32", "float64", "decimal", "num"), "number"),
+    **dict.fromkeys(("bool", "binary"), "boolean"),
+    **dict.fromkeys(("map", "dict", "dictionary"), "object"),
+    **dict.fromkeys(("list", "sequence", "tuple"), "array"),
+}
+_JSON_TYPES = frozenset({"string", "integer", "number", "boolean", "object", "array", "null"})
+
+
+def _known_types(names: list[Any]) -> tuple[str, ...]:
+    """Type names as JSON Schema's, in the order given (a union is tried in its order); a
+    name nobody knows reads as a string, so the text stays as written."""
+    types: list[str] = []
+    for name in names:
+        if isinstance(name, str):
+            known = _TYPE_ALIASES.get(name.lower(), name.lower())
+            if known not in types:
+                types.append(known)
+    found = tuple(t for t in types if t in _JSON_TYPES)
+    return found if found or not types else _STRING
+
+
+def _schema_types(schema: Mapping[str, Any] | None) -> tuple[str, ...] | None:
+    """The JSON types a schema allows, in order; None when it says nothing (guess)."""
     if schema is None:
         return None
     declared = schema.get("type")
     if isinstance(declared, str):
-        return frozenset({declared})
+        return _known_types([declared])
     if isinstance(declared, list):
-        return frozenset(t for t in declared if isinstance(t, str))
-    types: set[str] = set()
+        return _known_types(declared)
     values = schema["enum"] if isinstance(schema.get("enum"), list) else []
     if "const" in schema:
         values = [*values, schema["const"]]
-    types |= {_json_type(value) for value in values}
+    names: list[str] = [_json_type(value) for value in values]
     for key in ("anyOf", "oneOf", "allOf"):
         options = schema.get(key)
         if isinstance(options, list):
             for option in options:
                 if isinstance(option, Mapping):
-                    types |= _schema_types(option) or set()
-    if types:
-        return frozenset(types)
+                    names.extend(_schema_types(option) or ())
+    if names:
+        return _known_types(names)
     if isinstance(schema.get("properties"), Mapping):
-        return frozenset({"object"})
+        return ("object",)
     if isinstance(schema.get("items"), Mapping):
-        return frozenset({"array"})
+        return ("array",)
     return None
 
 
@@ -169,43 +194,45 @@ def convert_text(text: str, schema: Mapping[str, Any] | None, *, declared: bool)
     """One text value as the type its schema declares.
 
     ``declared`` is False for a parameter the tool does not declare, or a tool that is not
-    known at all: its value stays the text written. A declared parameter with no type is
-    read as JSON where it is JSON (a number, a boolean, null, an object), else as text.
+    known at all: its value stays the text written (``null`` aside). A declared parameter
+    with no type is read as JSON where it is JSON (a number, a boolean, null, an object),
+    else as text.
     """
-    if not declared:
-        return text
-    types = _schema_types(schema)
     stripped = text.strip()
+    if not declared:
+        # Nothing says it is a string, so a written null is no value (as vLLM reads it).
+        return None if stripped.lower() == "null" else text
+    types = _schema_types(schema)
     if types is None:
         return _json_value(stripped, text)
     if types == _STRING:
         return text
     lowered = stripped.lower()
-    if "null" in types and (
-        lowered == "null" or (lowered in ("none", "nil") and "string" not in types)
-    ):
+    # The model writes null for no value: read so wherever a string is not wanted (a
+    # string-typed "null" is the word); "none" and "nil" only where null is declared.
+    if lowered == "null" and ("null" in types or "string" not in types):
+        return None
+    if lowered in ("none", "nil") and "null" in types and "string" not in types:
         return None
     if not stripped and "null" in types and "string" not in types:
         return None
-    if "string" in types:
-        return text
-    if "integer" in types and re.fullmatch(r"[-+]?\d+", stripped):
-        return int(stripped)
-    if "number" in types:
-        number = _number(stripped)
-        if number is not None:
-            return number
-    if "boolean" in types:
-        if lowered in _TRUE:
+    for kind in types:  # a union is tried in the order it is written
+        if kind == "string":
+            return text
+        if kind == "integer" and re.fullmatch(r"[-+]?\d+", stripped):
+            return int(stripped)
+        if kind == "number":
+            number = _number(stripped)
+            if number is not None:
+                return number
+        if kind == "boolean" and lowered in _TRUE:
             return True
-        if lowered in _FALSE:
+        if kind == "boolean" and lowered in _FALSE:
             return False
-    if "object" in types or "array" in types:
-        value = _json_value(stripped, None)
-        if isinstance(value, dict) and "object" in types:
-            return value
-        if isinstance(value, list) and "array" in types:
-            return value
+        if kind in ("object", "array"):
+            value = _json_value(stripped, None)
+            if isinstance(value, dict if kind == "object" else list):
+                return value
     return text
 
 
