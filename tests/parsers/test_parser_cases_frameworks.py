@@ -10,6 +10,8 @@ them.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,7 +26,7 @@ from minimax_m3.testing import MiniMaxEmulator, Reply
 from minimax_m3.types import ToolSpec
 
 # How the answer arrives: whole (not streamed), or streamed in these pieces.
-SHAPES = ("whole", "source-chunks", "characters")
+SHAPES = ("whole", "source-chunks", "characters", "random")
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +49,13 @@ def pieces(case: Case, shape: str) -> tuple[str, ...] | None:
         return tuple(case.chunks) if case.chunks else None
     if shape == "characters":
         return tuple(case.output)
+    if shape == "random":
+        # Split points drawn afresh for each case, the same on every run.
+        rng = random.Random(case.id)
+        text = case.output
+        points = sorted(rng.sample(range(1, len(text)), min(max(len(text) - 1, 0), 8)))
+        cuts = [0, *points, len(text)]
+        return tuple(text[a:b] for a, b in itertools.pairwise(cuts) if b > a) or (text,)
     return (case.output,)
 
 
@@ -68,7 +77,7 @@ def ask_langchain(base_url: str, case: Case, shape: str) -> dict[str, Any]:
     message: AIMessage
     if shape == "whole":
         message = bound.invoke("Go.", **options)  # type: ignore[assignment]
-    elif shape == "characters":
+    elif shape in ("characters", "random"):
 
         async def collect() -> list[AIMessageChunk]:
             return [chunk async for chunk in bound.astream("Go.", **options)]  # type: ignore[misc]
@@ -101,7 +110,7 @@ def ask_llama_index(base_url: str, case: Case, shape: str) -> dict[str, Any]:
     messages = [ChatMessage(role="user", content="Go.")]
     if shape == "whole":
         response = llm.chat(messages, **options)
-    elif shape == "characters":
+    elif shape in ("characters", "random"):
 
         async def last() -> Any:
             return [r async for r in await llm.astream_chat(messages, **options)][-1]
