@@ -10,16 +10,11 @@ only makes sync calls never pays for loading it (about a sixth of this module's 
 
 from __future__ import annotations
 
-import atexit
 import json
 import logging
 import os
 import random
-import threading
 import time
-import urllib.parse
-import urllib.request
-import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
@@ -27,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from minimax_m3 import __version__, jsonio
-from minimax_m3._gate import GatedAsyncPool
 from minimax_m3.errors import (
     REQUEST_ID_HEADERS,
     APIConnectionError,
@@ -37,6 +31,15 @@ from minimax_m3.errors import (
     StreamInterruptedError,
     error_from_response,
     redact_secret,
+)
+from minimax_m3.pools import (
+    aclose_shared_clients,
+    asend,
+    close_shared_clients,
+    environment_proxy,
+    send,
+    shared_async_pool,
+    shared_sync_pool,
 )
 from minimax_m3.providers import ApiName, ProviderProfile, get_provider
 from minimax_m3.retry import RetryPolicy
@@ -52,9 +55,17 @@ from minimax_m3.validation import check_request_size, validate_request
 from minimax_m3.wire import WIRE_NAMES, Exchange, Poll, poll_delays, wire_format
 
 if TYPE_CHECKING:
-    import asyncio
-
     from pydantic import SecretStr
+
+# The pools' closers are also reached from here, where they always were.
+__all__ = [
+    "DEFAULT_MAX_RETRIES",
+    "TRANSPORT_SETTINGS",
+    "StreamReader",
+    "Transport",
+    "aclose_shared_clients",
+    "close_shared_clients",
+]
 
 logger = logging.getLogger("minimax_m3")
 
@@ -73,133 +84,10 @@ def resolve_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
     return httpx.Timeout(float(timeout), connect=min(float(timeout), 10.0))
 
 
-# Pooled connections, shared by every Transport with the same timeout and proxy. A pool is
-# an httpx transport (keep-alive connections, TLS, proxy), not an httpx client: requests
-# to one fixed URL need none of a client's per-request machinery (cookie jar, redirects,
-# auth flows, URL merging, event hooks), which took a sixth of every call. A client you
-# pass in is used as a client, with all of that. Async pools belong to one event loop, so
-# they are kept per loop and dropped with it.
-_sync_pools: dict[tuple[Any, ...], httpx.HTTPTransport] = {}
-_async_pools: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[tuple[Any, ...], httpx.AsyncHTTPTransport]
-] = weakref.WeakKeyDictionary()
-_pools_lock = threading.Lock()
-# Idle connections are kept as many as may be open: a burst of calls leaves them warm for
-# the next one instead of paying a new TCP and TLS handshake for each.
-_POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
-
-
-def environment_proxy(url: str) -> str | None:
-    """The proxy the environment names for ``url`` (``HTTPS_PROXY``, ``ALL_PROXY``, ...),
-    unless ``NO_PROXY`` exempts its host: what an httpx client would pick for it."""
-    proxies = urllib.request.getproxies()
-    parsed = urllib.parse.urlsplit(url)
-    proxy = proxies.get(parsed.scheme) or proxies.get("all")
-    if not proxy or urllib.request.proxy_bypass(parsed.netloc):
-        return None
-    return proxy if "://" in proxy else f"http://{proxy}"
-
-
-def _pool_key(timeout: httpx.Timeout, proxy: str | None) -> tuple[Any, ...]:
-    return (timeout.connect, timeout.read, timeout.write, timeout.pool, proxy)
-
-
-def shared_sync_pool(timeout: httpx.Timeout, proxy: str | None = None) -> httpx.HTTPTransport:
-    key = _pool_key(timeout, proxy)
-    with _pools_lock:
-        pool = _sync_pools.get(key)
-        if pool is None:
-            pool = _sync_pools[key] = httpx.HTTPTransport(limits=_POOL_LIMITS, proxy=proxy)
-        return pool
-
-
-def shared_async_pool(timeout: httpx.Timeout, proxy: str | None = None) -> httpx.AsyncHTTPTransport:
-    key = _pool_key(timeout, proxy)
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    with _pools_lock:
-        per_loop = _async_pools.setdefault(loop, {})
-        pool = per_loop.get(key)
-        if pool is None:
-            pool = per_loop[key] = GatedAsyncPool(limits=_POOL_LIMITS, proxy=proxy)
-        return pool
-
-
-async def aclose_shared_clients() -> None:
-    """Close the pooled async connections of the running event loop.
-
-    Call it before the loop ends (the pool keeps connections open for reuse); clients
-    you passed in yourself are yours to close.
-    """
-    import asyncio
-
-    with _pools_lock:
-        pools = list(_async_pools.pop(asyncio.get_running_loop(), {}).values())
-    for pool in pools:
-        await pool.aclose()
-
-
-def close_shared_clients() -> None:
-    """Close the pooled sync connections; the next call opens new ones."""
-    with _pools_lock:
-        pools = list(_sync_pools.values())
-        _sync_pools.clear()
-    for pool in pools:
-        pool.close()
-
-
 async def _asleep(seconds: float) -> None:
     import asyncio
 
     await asyncio.sleep(seconds)
-
-
-def send(
-    sender: httpx.Client | httpx.BaseTransport,
-    request: httpx.Request,
-    *,
-    timeout: httpx.Timeout,
-    stream: bool = False,
-) -> httpx.Response:
-    """Send through a client (yours) or a pool (ours); ``timeout`` is for the pool."""
-    if isinstance(sender, httpx.Client):
-        return sender.send(request, stream=stream)
-    request.extensions.setdefault("timeout", timeout.as_dict())
-    response = sender.handle_request(request)
-    response.request = request
-    if not stream:
-        try:
-            response.read()
-        except BaseException:
-            response.close()
-            raise
-    return response
-
-
-async def asend(
-    sender: httpx.AsyncClient | httpx.AsyncBaseTransport,
-    request: httpx.Request,
-    *,
-    timeout: httpx.Timeout,
-    stream: bool = False,
-) -> httpx.Response:
-    """The async ``send``."""
-    if isinstance(sender, httpx.AsyncClient):
-        return await sender.send(request, stream=stream)
-    request.extensions.setdefault("timeout", timeout.as_dict())
-    response = await sender.handle_async_request(request)
-    response.request = request
-    if not stream:
-        try:
-            await response.aread()
-        except BaseException:
-            await response.aclose()
-            raise
-    return response
-
-
-atexit.register(close_shared_clients)
 
 
 def connection_error(exc: httpx.HTTPError) -> APIConnectionError:

@@ -9,8 +9,8 @@ import pytest
 from lc_helpers import Driver
 
 from langchain_minimax_m3 import ChatMiniMaxM3
+from minimax_m3.pools import aclose_shared_clients
 from minimax_m3.testing import MiniMaxEmulator
-from minimax_m3.transport import aclose_shared_clients
 
 
 @pytest.fixture(params=["sync", "async"])

@@ -13,8 +13,8 @@ import pytest
 from llama_helpers import Mode
 
 from llama_index_minimax_m3 import MiniMaxM3
+from minimax_m3.pools import aclose_shared_clients
 from minimax_m3.testing import MiniMaxEmulator
-from minimax_m3.transport import aclose_shared_clients
 
 
 @pytest.fixture

@@ -30,8 +30,8 @@ from rel_helpers import (
     all_drivers,
 )
 
+from minimax_m3.pools import aclose_shared_clients
 from minimax_m3.testing import MiniMaxEmulator
-from minimax_m3.transport import aclose_shared_clients
 
 HERE = Path(__file__).parent
 REPORT = HERE / "REPORT.md"

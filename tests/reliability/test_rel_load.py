@@ -27,8 +27,8 @@ from rel_helpers import (
 )
 
 from minimax_m3._gate import GatedAsyncPool
+from minimax_m3.pools import close_shared_clients
 from minimax_m3.testing import MiniMaxEmulator, Reply
-from minimax_m3.transport import close_shared_clients
 
 
 def answer_of(question: str) -> str:

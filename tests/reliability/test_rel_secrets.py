@@ -35,8 +35,8 @@ from rel_helpers import (
 from langchain_minimax_m3 import ChatMiniMaxM3
 from llama_index_minimax_m3 import MiniMaxM3
 from minimax_m3.errors import AuthenticationError, MiniMaxM3Error, RateLimitError
+from minimax_m3.pools import close_shared_clients
 from minimax_m3.testing import Fault, MiniMaxEmulator, RecordedRequest, Reply
-from minimax_m3.transport import close_shared_clients
 
 LOGGERS = ("minimax_m3", "httpx", "httpcore", "langchain_minimax_m3", "llama_index_minimax_m3")
 ENV_VARIABLES = ("MINIMAX_API_KEY", "CLOUDFLARE_API_TOKEN", "RUNWARE_API_KEY")

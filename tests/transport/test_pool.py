@@ -10,7 +10,7 @@ import pytest
 
 from minimax_m3 import ChatRequest, Message, Transport, jsonio
 from minimax_m3 import transport as transport_module
-from minimax_m3.transport import environment_proxy
+from minimax_m3.pools import environment_proxy
 
 SEED_BODY = {
     "id": "r1",

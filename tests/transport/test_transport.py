@@ -28,9 +28,10 @@ from minimax_m3.errors import (
     ServerError,
     StreamInterruptedError,
 )
+from minimax_m3.pools import aclose_shared_clients
 from minimax_m3.retry import RetryPolicy
 from minimax_m3.testing import Fault, MiniMaxEmulator, Reply, ToolCallReply
-from minimax_m3.transport import Transport, aclose_shared_clients
+from minimax_m3.transport import Transport
 from minimax_m3.types import (
     ChatRequest,
     ChatResult,
