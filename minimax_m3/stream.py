@@ -265,7 +265,9 @@ class ReasoningTagReader:
         window = self._tail + piece
         self._parts.append(piece)
         self._tail = window[-_TAG_OVERLAP:]
-        if self._opener_ruled_out and "</" not in window:
+        # Only a closing tag in the new piece (or across its start) decides anything, so
+        # what is held is joined only then: a long undecided answer stays linear.
+        if self._opener_ruled_out and _first_tag(window, CLOSE_TAGS)[0] < 0:
             return []
         held = "".join(self._parts)
         self._parts = [held]
@@ -450,7 +452,10 @@ class StreamState:
         self._reasoning_source: str | None = None
         self._held_reasoning = False
         self._calls_from_text = False
+        # Calls by the index the caller sees: structured fragments are merged by their
+        # own index, calls read from markup come whole, and the two never share a slot.
         self._tools: dict[int, _ToolTrack] = {}
+        self._wire_indexes: dict[int, int] = {}
         self.finish_reason: str | None = None
         self.done = False
         self.usage: Usage | None = None
@@ -503,11 +508,18 @@ class StreamState:
                 self._take_text(content, events)
             else:
                 self._take_tag_pieces(self._tags.feed(content), events)
-        if delta.tool_calls:
+        if delta.tool_calls and not self.stopped:
             self._take_tag_pieces(self._tags.settle(), events)
             self._release_reasoning(events)
             for fragment in delta.tool_calls:
-                self._take_tool_fragment(fragment, events)
+                index = self._wire_indexes.get(fragment.index)
+                if index is None:
+                    # The server's own index where it is free, so calls keep its order.
+                    index = fragment.index
+                    if index < 0 or index in self._tools:
+                        index = max(self._tools, default=-1) + 1
+                    self._wire_indexes[fragment.index] = index
+                self._take_tool_fragment(index, fragment, events)
         if delta.finish_reason:
             self.finish_reason = delta.finish_reason
         return events
@@ -567,14 +579,13 @@ class StreamState:
         for kind, value in pieces:
             if kind == "text":
                 self._take_text(value, events)
-            else:
+            elif not self.stopped:  # nothing after a stop sequence counts, calls neither
                 self._calls_from_text = True
                 call: ToolCall = value
-                index = max(self._tools, default=-1) + 1
                 fragment = ToolCallFragment(
-                    index=index, id=call.id, name=call.name, arguments=call.arguments
+                    index=-1, id=call.id, name=call.name, arguments=call.arguments
                 )
-                self._take_tool_fragment(fragment, events)
+                self._take_tool_fragment(max(self._tools, default=-1) + 1, fragment, events)
 
     def _take_structured_reasoning(
         self, fragments: list[ReasoningFragment], events: list[StreamEvent]
@@ -620,6 +631,8 @@ class StreamState:
             if text.isspace():
                 self._blank += text
                 return
+            # The answer has begun (even while a stop cutter still holds it back).
+            self._shown_text = True
             text, self._blank = self._blank + text, ""
         self._show(text, events)
 
@@ -628,14 +641,15 @@ class StreamState:
             text = self._stop.feed(text)
             if not text:
                 return
-        self._shown_text = True
         self._text.append(text)
         events.append(TextDelta(text))
 
-    def _take_tool_fragment(self, fragment: ToolCallFragment, events: list[StreamEvent]) -> None:
-        track = self._tools.get(fragment.index)
+    def _take_tool_fragment(
+        self, index: int, fragment: ToolCallFragment, events: list[StreamEvent]
+    ) -> None:
+        track = self._tools.get(index)
         if track is None:
-            track = self._tools[fragment.index] = _ToolTrack()
+            track = self._tools[index] = _ToolTrack()
         new_id = None
         if fragment.id and fragment.id != track.id:
             track.id = new_id = fragment.id
@@ -650,9 +664,7 @@ class StreamState:
             track.arguments.append(fragment.arguments)
         if new_id is not None or name is not None or fragment.arguments:
             events.append(
-                ToolCallDelta(
-                    index=fragment.index, id=new_id, name=name, arguments=fragment.arguments
-                )
+                ToolCallDelta(index=index, id=new_id, name=name, arguments=fragment.arguments)
             )
 
 

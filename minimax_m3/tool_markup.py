@@ -48,10 +48,20 @@ INVOKE_CLOSE = "</invoke>"
 # SGLang drops white space between the marker and the tag; so do we.
 _MARKED_TAG = re.compile(r"\]<\]minimax\[>\[\s*<(/?)([^\s<>/=\"']+)((?:\s[^<>]*)?)(/?)>")
 _BARE_TAG = re.compile(r"<(/?)([A-Za-z_][\w.\-:]*)((?:\s[^<>]*)?)(/?)>")
-_NAME_ATTRIBUTE = re.compile(r"""\bname\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_NAME_ATTRIBUTE = re.compile(r"""(?:^|\s)name\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _M2_INVOKE = re.compile(r"<invoke\s+name\s*=\s*\"([^\"]*)\"\s*>(.*?)</invoke>", re.S)
 _M2_PARAMETER_OPEN = re.compile(r"<parameter\s+name\s*=\s*\"([^\"]*)\"\s*>")
 _M3_BLOCK_OPEN = re.compile(r"(?:\]<\]minimax\[>\[\s*)?<tool_call>")
+# Closing tags, by grammar: M2's; M3's with the marker (white space allowed after it);
+# M3's without markers.
+_CLOSERS = {
+    "m2": (re.compile(re.escape(INVOKE_CLOSE)), re.compile(re.escape(M2_CLOSE))),
+    "m3": (
+        re.compile(r"\]<\]minimax\[>\[\s*</invoke>"),
+        re.compile(r"\]<\]minimax\[>\[\s*</tool_call>"),
+    ),
+    "m3-bare": (re.compile(re.escape(INVOKE_CLOSE)), re.compile(re.escape(M3_CLOSE))),
+}
 # What may follow a marker-less <tool_call> for it to be M3's: an invoke, marked or not.
 _INVOKE_AHEAD = ("<invoke", MARKER)
 
@@ -400,9 +410,23 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def parse_m3_invoke(invoke: str, schemas: ToolSchemas) -> ToolCall | None:
-    """One M3 ``<invoke name="...">...</invoke>`` (with or without markers) as a call."""
-    marked = MARKER in invoke
+def parse_m3_invoke(
+    invoke: str, schemas: ToolSchemas, *, marked: bool | None = None
+) -> ToolCall | None:
+    """One M3 ``<invoke name="...">...</invoke>`` as a call, or None when it cannot be read.
+
+    ``marked`` says whether its tags carry the marker (by default: whether it holds one).
+    """
+    if marked is None:
+        marked = MARKER in invoke
+    try:
+        return _read_m3_invoke(invoke, schemas, marked)
+    except (_Malformed, RecursionError):
+        # Nested deeper than Python recurses, or broken: the text stays text.
+        return None
+
+
+def _read_m3_invoke(invoke: str, schemas: ToolSchemas, marked: bool) -> ToolCall | None:
     tag = _MARKED_TAG if marked else _BARE_TAG
     opening = tag.search(invoke)
     if opening is None or opening.group(1) or opening.group(2) != "invoke":
@@ -413,10 +437,7 @@ def parse_m3_invoke(invoke: str, schemas: ToolSchemas) -> ToolCall | None:
     schema = schemas.get(name)
     root = _Element("invoke")
     if not opening.group(4):
-        try:
-            _parse_children(invoke, opening.end(), root, schema, tag, marked)
-        except _Malformed:
-            return None
+        _parse_children(invoke, opening.end(), root, schema, tag, marked)
     arguments = _children_object(root, schema, declared=schema is not None)
     arguments.pop("$text", None)  # white space or prose between arguments is no argument
     return ToolCall(new_call_id(), name, json.dumps(arguments, ensure_ascii=False))
@@ -471,7 +492,7 @@ def _attribute_name(attributes: str) -> str | None:
 
 @dataclass(slots=True)
 class _Block:
-    grammar: str  # "m2" or "m3"
+    grammar: str  # "m2", "m3" (with markers) or "m3-bare" (a stack dropped them)
     opening: str  # the text that opened it, given back if it never closes
     # What the block holds past its last whole invoke, in pieces joined only when a
     # closing tag may be among them: a long call then costs linear time, not quadratic.
@@ -558,49 +579,44 @@ class ToolMarkupReader:
         return buffer[end:]
 
     def _feed_block(self, block: _Block, piece: str, out: list[tuple[str, Any]]) -> str:
+        invoke_close, block_close = _CLOSERS[block.grammar]
         window = block.tail + piece
         block.parts.append(piece)
         block.tail = window[-_CLOSE_OVERLAP:]
-        if INVOKE_CLOSE not in window and "tool_call>" not in window:
+        # Only a closing tag in the new piece (or across its start) can end anything, so
+        # the block's text is joined only then: a long call stays linear.
+        if invoke_close.search(window) is None and block_close.search(window) is None:
             return ""
         text = block.text()
-        marked = block.grammar == "m3" and MARKER in text
-        if block.grammar == "m2":
-            invoke_close, block_close = INVOKE_CLOSE, M2_CLOSE
-        elif marked:
-            invoke_close, block_close = MARKER + INVOKE_CLOSE, MARKER + M3_CLOSE
-        else:
-            invoke_close, block_close = INVOKE_CLOSE, M3_CLOSE
         while True:
-            invoke_end = text.find(invoke_close)
-            close = text.find(block_close)
-            if close >= 0 and (invoke_end < 0 or close < invoke_end):
-                leftover = text[:close]
+            invoke_end = invoke_close.search(text)
+            close = block_close.search(text)
+            if close is not None and (invoke_end is None or close.start() < invoke_end.start()):
+                leftover = text[: close.start()]
                 self._block = None
-                if block.calls == 0 and not _is_markup_only("".join(block.handled) + leftover):
-                    closed = text[: close + len(block_close)]
-                    out.append(("text", block.opening + "".join(block.handled) + closed))
-                else:
+                handled = "".join(block.handled)
+                if block.calls == 0 and not _is_markup_only(handled + leftover):
+                    out.append(("text", block.opening + handled + text[: close.end()]))
+                elif block.calls:
                     unread = "".join(block.unread)
                     if not _is_markup_only(leftover):
                         unread += leftover
                     if unread:
                         out.append(("text", unread))
-                return text[close + len(block_close) :]
-            if invoke_end < 0:
+                return text[close.end() :]
+            if invoke_end is None:
                 block.parts[:] = [text] if text else []
                 block.tail = text[-_CLOSE_OVERLAP:]
                 return ""
-            end = invoke_end + len(invoke_close)
-            block.handled.append(text[:end])
-            self._take_invoke(block, text[:end], out)
-            text = text[end:]
+            block.handled.append(text[: invoke_end.end()])
+            self._take_invoke(block, text[: invoke_end.end()], out)
+            text = text[invoke_end.end() :]
 
     def _take_invoke(self, block: _Block, invoke: str, out: list[tuple[str, Any]]) -> None:
         if block.grammar == "m2":
             calls = parse_m2_invokes(invoke, self._schemas)
         else:
-            call = parse_m3_invoke(invoke, self._schemas)
+            call = parse_m3_invoke(invoke, self._schemas, marked=block.grammar == "m3")
             calls = [call] if call is not None else []
         if not calls:
             # Held until the block ends: if it gives no call at all, it goes back whole.
@@ -643,8 +659,10 @@ def _block_start(buffer: str) -> tuple[int, int, str] | None:
         if match.group(0).startswith(MARKER):
             return (match.start(), match.end(), "m3")
         ahead = buffer[match.end() :].lstrip()
-        if any(ahead.startswith(word) for word in _INVOKE_AHEAD):
+        if ahead.startswith(MARKER):
             return (match.start(), match.end(), "m3")
+        if ahead.startswith("<invoke"):
+            return (match.start(), match.end(), "m3-bare")
         if not ahead or any(word.startswith(ahead) for word in _INVOKE_AHEAD):
             return (match.start(), -1, "m3")
         pos = match.end()
@@ -653,10 +671,13 @@ def _block_start(buffer: str) -> tuple[int, int, str] | None:
 
 def _opening_suffix(text: str) -> int:
     """How many characters at the end of ``text`` may begin a block's opening."""
-    # A whole marker followed by white space only: the tag may still follow.
-    stripped = text.rstrip()
-    if stripped.endswith(MARKER):
-        return len(text) - len(stripped) + len(MARKER)
+    # A whole marker, then white space and perhaps the start of <tool_call>: the rest of
+    # the tag may still follow.
+    at = text.rfind(MARKER, max(0, len(text) - len(MARKER) - 64))
+    if at >= 0:
+        after = text[at + len(MARKER) :].lstrip()
+        if M3_OPEN.startswith(after) and after != M3_OPEN:
+            return len(text) - at
     # Every opening starts with "<" or "]": only from one of those can a suffix match.
     tail = text[-_LONGEST_OPENING:]
     for at, char in enumerate(tail):

@@ -90,12 +90,14 @@ def build_request_body(
         # Without it MiniMax inlines <think> in the content (and may mirror it again
         # into the reasoning fields).
         body["reasoning_split"] = True
-    if request.thinking is not None and profile.thinking_in_template_kwargs:
-        # M3's chat template reads thinking_mode; saying it also tells vLLM's and SGLang's
-        # parsers, and us, whether the template wrote the opening tag.
-        body["chat_template_kwargs"] = {"thinking_mode": request.thinking}
-    elif request.thinking is not None and is_m3(request.model):
-        body["thinking"] = {"type": request.thinking}
+    if request.thinking is not None and is_m3(request.model):
+        if profile.thinking_in_template_kwargs:
+            # M3's chat template reads thinking_mode; saying it also tells vLLM's and
+            # SGLang's parsers, and us, whether the template wrote the opening tag. (M2's
+            # templates take no such switch and always write the opener.)
+            body["chat_template_kwargs"] = {"thinking_mode": request.thinking}
+        else:
+            body["thinking"] = {"type": request.thinking}
     if request.max_tokens is not None:
         body[profile.max_tokens_field] = request.max_tokens
     if request.temperature is not None:

@@ -455,3 +455,20 @@ def test_truncated_json_event_is_a_protocol_error() -> None:
 def test_request_id_falls_back_to_the_body_id() -> None:
     assert parse_whole(response({"content": "x"})).request_id == "r1"
     assert parse_whole(response({"content": "x"}), request_id="hdr").request_id == "hdr"
+
+
+def test_an_m2_model_on_a_self_hosted_server_gets_no_thinking_mode() -> None:
+    # M2's templates always write the opening tag and read no thinking_mode; saying
+    # "adaptive" would make the client take the answer to start outside reasoning.
+    request = ChatRequest(
+        model="MiniMaxAI/MiniMax-M2.5",
+        messages=[Message(role="user", content="a")],
+        thinking="adaptive",
+    )
+    exchange = ChatCompletionsExchange(request, PROVIDERS["openai-compatible"], False)
+    assert "chat_template_kwargs" not in exchange.body
+    assert exchange.reasoning_start == "unknown"
+    result = parse_whole(
+        response({"content": "I should greet.</think>\n\nHello!"}), reasoning_start="unknown"
+    )
+    assert (result.reasoning_text, result.text) == ("I should greet.", "Hello!")

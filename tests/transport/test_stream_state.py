@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 from hypothesis import assume, given
@@ -349,3 +350,53 @@ def test_any_mix_of_tags_and_markup_streams_to_its_whole_answer(
         return result.text, result.reasoning_text, calls
 
     assert answer(pieces) == answer([content])
+
+
+# Found by attacking the stream state as a hostile server would (review of the normaliser).
+
+
+def shown_and_result(state: StreamState, deltas: list[WireDelta]) -> tuple[Any, Any]:
+    events = [e for d in deltas for e in state.handle(d)]
+    events += state.flush()
+    result = state.result()
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    calls = [(e.index, e.name, e.arguments) for e in events if isinstance(e, ToolCallDelta)]
+    return (text, calls), result
+
+
+def test_calls_after_a_stop_sequence_are_dropped_like_its_text() -> None:
+    call = ToolCallFragment(index=0, id="c1", name="f", arguments="{}")
+    markup = MARK + "<tool_call>" + MARK + '<invoke name="f">' + MARK + "</invoke>"
+    for deltas in (
+        [delta(content="Let me STOP check.", tool_calls=[call], finish_reason="stop")],
+        [delta(content="Let me STOP check."), delta(tool_calls=[call], finish_reason="stop")],
+        [delta(content="Let me STOP " + markup + MARK + "</tool_call>", finish_reason="stop")],
+    ):
+        (text, calls), result = shown_and_result(StreamState(stop=["STOP"]), deltas)
+        assert (text, calls) == ("Let me ", [])
+        assert (result.text, result.tool_calls, result.finish_reason) == ("Let me ", [], "stop")
+
+
+def test_calls_from_markup_and_structured_calls_never_share_an_index() -> None:
+    markup = MARK + "<tool_call>" + MARK + '<invoke name="f">' + MARK + "<city>Paris"
+    markup += MARK + "</city>" + MARK + "</invoke>" + MARK + "</tool_call>"
+    structured = ToolCallFragment(index=0, id="c9", name="f", arguments='{"city": "Rome"}')
+    state = StreamState()
+    (_, calls), result = shown_and_result(
+        state, [delta(content=markup), delta(tool_calls=[structured], finish_reason="tool_calls")]
+    )
+    assert [c.parsed_arguments() for c in result.tool_calls] == [
+        {"city": "Paris"},
+        {"city": "Rome"},
+    ]
+    assert [index for index, _, _ in calls] == [0, 1]
+
+
+def test_white_space_before_a_call_is_kept_while_a_stop_cutter_holds_text() -> None:
+    call = ToolCallFragment(index=0, id="c1", name="f", arguments="{}")
+    for stop in ([], ["XYZ"]):
+        (text, _), result = shown_and_result(
+            StreamState(stop=stop),
+            [delta(content="ab"), delta(content="  "), delta(tool_calls=[call])],
+        )
+        assert text == result.text == "ab  "

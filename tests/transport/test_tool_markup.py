@@ -190,3 +190,51 @@ def test_a_long_streamed_call_is_joined_only_when_it_may_close() -> None:
     [(kind, call)] = reader.feed(m3("§</content>§</invoke>§</tool_call>"))
     assert kind == "call"
     assert call.parsed_arguments() == {"content": "x" * 100_000}
+
+
+# Found by attacking the reader as a hostile server would (review of the normaliser).
+
+
+def every_cut_agrees(text: str, tools: list[ToolSpec]) -> tuple[str, list[tuple[str, str]]]:
+    whole_text, whole_calls = split_tool_markup(text, tools)
+    whole = (whole_text, [(c.name, c.arguments) for c in whole_calls])
+    for cut in range(len(text) + 1):
+        reader = ToolMarkupReader(tools)
+        pieces = reader.feed(text[:cut]) + reader.feed(text[cut:]) + reader.finish()
+        shown = "".join(value for kind, value in pieces if kind == "text")
+        calls = [(value.name, value.arguments) for kind, value in pieces if kind == "call"]
+        assert (shown, calls) == whole, cut
+    return whole
+
+
+def test_markup_nested_deeper_than_python_recurses_stays_text() -> None:
+    depth = 3_000
+    text = m3('§<tool_call>§<invoke name="f">' + "§<a>" * depth + "x" + "§</a>" * depth)
+    text += m3("§</invoke>§</tool_call>")
+    assert split_tool_markup(text, []) == (text, [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        m3('§<tool_call>§<invoke name="write_file">§<path>a§ </path>§ </invoke>§ </tool_call>'),
+        m3('Let me check.\n§ <tool_call>§<invoke name="write_file">§<path>a§</path>§</invoke>')
+        + m3("§</tool_call>"),
+    ],
+    ids=["space-before-closers", "space-before-the-opening"],
+)
+def test_white_space_after_the_marker_is_no_obstacle(text: str) -> None:
+    shown, calls = every_cut_agrees(text, M3_TOOLS)
+    assert shown in ("", "Let me check.\n")
+    assert [name for name, _ in calls] == ["write_file"]
+
+
+def test_a_marker_less_block_stays_marker_less_whatever_follows() -> None:
+    text = '<tool_call><invoke name="f"></invoke>\n' + MARKER + "</think> and more"
+    every_cut_agrees(text, [])
+
+
+def test_only_the_name_attribute_names_the_tool() -> None:
+    text = m3('§<tool_call>§<invoke data-name="x" name="write_file">§</invoke>§</tool_call>')
+    _, [call] = split_tool_markup(text, M3_TOOLS)
+    assert call.name == "write_file"
