@@ -192,8 +192,8 @@ def message_to_dict(
         if message.reasoning and replay == "inline":
             reasoning = "".join(segment.text for segment in message.reasoning)
             if reasoning:
-                # The blank line MiniMax writes between its reasoning and the answer.
-                separator = "\n\n" if message.text else ""
+                # M3 writes its answer straight after </mm:think>; M2 leaves a blank line.
+                separator = "\n\n" if message.text and inline_tag == "think" else ""
                 out["content"] = (
                     f"<{inline_tag}>{reasoning}</{inline_tag}>{separator}{message.text}"
                 )

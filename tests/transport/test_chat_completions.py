@@ -186,16 +186,19 @@ def test_hosts_other_than_minimax_also_get_reasoning_content_and_no_reasoning_sp
 
 
 @pytest.mark.parametrize(
-    ("model", "tag"), [("MiniMax-M3", "mm:think"), ("MiniMaxAI/MiniMax-M2.5", "think")]
+    ("model", "tag", "gap"),
+    [("MiniMax-M3", "mm:think", ""), ("MiniMaxAI/MiniMax-M2.5", "think", "\n\n")],
 )
-def test_self_hosted_servers_get_reasoning_inline_once_and_verbatim(model: str, tag: str) -> None:
+def test_self_hosted_servers_get_reasoning_inline_once_and_verbatim(
+    model: str, tag: str, gap: str
+) -> None:
     reasoning = [ReasoningSegment("\nwhy, "), ReasoningSegment("then how \n")]
     message = Message(role="assistant", content="Hi", reasoning=reasoning)
     request = ChatRequest(model=model, messages=[Message(role="user", content="a"), message])
     body = build_request_body(request, profile=PROVIDERS["openai-compatible"], stream=False)
     assert body["messages"][1] == {
         "role": "assistant",
-        "content": f"<{tag}>\nwhy, then how \n</{tag}>\n\nHi",
+        "content": f"<{tag}>\nwhy, then how \n</{tag}>{gap}Hi",
     }
 
 
