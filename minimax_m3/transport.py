@@ -366,29 +366,40 @@ class Transport:
         body: bytes,
         headers: httpx.Headers,
     ) -> ChatResult | Poll:
-        request_id = request_id_from(headers)
-        if not 200 <= status_code < 300:
-            raise error_from_response(status_code, body, headers, provider=self.profile.name)
-        payload = self._json_body(status_code, body, request_id)
-        # Each format checks the body for its provider's in-band errors (HTTP 200 ones).
-        outcome = exchange.parse_response(payload, request_id=request_id)
+        outcome = self.whole_events(request, exchange, status_code, body, headers)
         if isinstance(outcome, Poll):
             return outcome
-        # The whole answer goes through the same normaliser as a stream's deltas.
-        end = whole_answer(self.new_state(request, exchange, request_id), outcome)[-1]
+        end = outcome[-1]
         assert isinstance(end, StreamEnd)
         return end.result
 
-    @staticmethod
-    def _json_body(status_code: int, body: bytes, request_id: str | None) -> Any:
+    def whole_events(
+        self,
+        request: ChatRequest,
+        exchange: Exchange,
+        status_code: int,
+        body: bytes,
+        headers: httpx.Headers,
+    ) -> list[StreamEvent] | Poll:
+        """A whole response body as the events it makes, ``StreamEnd`` last; raises the
+        provider's error, or says the task is queued."""
+        request_id = request_id_from(headers)
+        if not 200 <= status_code < 300:
+            raise error_from_response(status_code, body, headers, provider=self.profile.name)
         try:
-            return jsonio.loads(body)
+            payload = jsonio.loads(body)
         except ValueError:
             raise ProtocolError(
                 f"response body is not JSON: {body[:200]!r}",
                 status_code=status_code,
                 request_id=request_id,
             ) from None
+        # Each format checks the body for its provider's in-band errors (HTTP 200 ones).
+        outcome = exchange.parse_response(payload, request_id=request_id)
+        if isinstance(outcome, Poll):
+            return outcome
+        # The whole answer goes through the same normaliser as a stream's deltas.
+        return whole_answer(self.new_state(request, exchange, request_id), outcome)
 
     def new_state(
         self, request: ChatRequest, exchange: Exchange, request_id: str | None
@@ -527,16 +538,12 @@ class Transport:
         self, request: ChatRequest, exchange: Exchange, response: httpx.Response
     ) -> list[StreamEvent]:
         """Errors, and servers that ignore ``stream: true``, answer with one JSON body."""
-        request_id = request_id_from(response.headers)
-        if not 200 <= response.status_code < 300:
-            raise error_from_response(
-                response.status_code, response.content, response.headers, provider=self.profile.name
-            )
-        payload = self._json_body(response.status_code, response.content, request_id)
-        outcome = exchange.parse_response(payload, request_id=request_id)
+        outcome = self.whole_events(
+            request, exchange, response.status_code, response.content, response.headers
+        )
         if isinstance(outcome, Poll):
             raise ProtocolError("a streamed request was answered with a queued task")
-        return whole_answer(self.new_state(request, exchange, request_id), outcome)
+        return outcome
 
     # Async driver: the same loops, awaiting.
 
