@@ -1,8 +1,14 @@
-"""Provider profiles: where requests go, how they authenticate, what each one accepts."""
+"""Provider profiles: where requests go, how they authenticate, what each one accepts.
+
+A profile is data: what differs between providers is a field here, read where it is used,
+and no code elsewhere asks which provider it is.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 ProviderName: TypeAlias = Literal["minimax", "cloudflare", "runware", "openai-compatible"]
@@ -17,8 +23,17 @@ class ProviderProfile:
     apis: tuple[ApiName, ...]
     default_base_url: str | None
     api_key_env: str | None
+    # The path appended to base_url for each wire format; {account_id} is filled in.
+    paths: Mapping[ApiName, str] = field(default_factory=dict)
     api_key_required: bool = True
     base_url_env: str | None = None
+    # Endings users copy into base_url from the provider's own examples, taken off again.
+    base_url_suffixes: tuple[str, ...] = ()
+    # An account the paths name, where it comes from when not passed, and whether needed.
+    account_id_env: str | None = None
+    account_id_required: bool = False
+    # The header a gateway id goes in (Cloudflare AI Gateway), where the provider has one.
+    gateway_header: str | None = None
     # MiniMax needs reasoning_split to keep <think> out of the content; other servers
     # either do it by default or do not know the field.
     sends_reasoning_split: bool = False
@@ -44,27 +59,81 @@ class ProviderProfile:
 
     def path(self, api: ApiName, *, account_id: str | None = None) -> str:
         """The path appended to ``base_url`` for one wire format."""
-        if self.name == "minimax":
-            return {
-                "chat_completions": "/v1/chat/completions",
-                "anthropic_messages": "/anthropic/v1/messages",
-            }[api]
-        if self.name == "cloudflare":
-            suffix = {"chat_completions": "chat/completions", "anthropic_messages": "messages"}
-            return f"/accounts/{account_id}/ai/v1/{suffix[api]}"
-        if self.name == "runware":
-            return "/chat/completions" if api == "chat_completions" else ""
-        return "/chat/completions"
+        return self.paths[api].format(account_id=account_id)
 
     def normalise_base_url(self, base_url: str) -> str:
-        """Strip a trailing slash; for MiniMax also a trailing ``/v1`` or ``/anthropic``,
-        which users copy from MiniMax's own examples."""
+        """Strip a trailing slash, and an ending copied from the provider's examples."""
         url = base_url.rstrip("/")
-        if self.name == "minimax":
-            for suffix in ("/v1", "/anthropic"):
-                if url.endswith(suffix):
-                    return url[: -len(suffix)]
+        for suffix in self.base_url_suffixes:
+            if url.endswith(suffix):
+                return url[: -len(suffix)]
         return url
+
+    def resolve_api(self, api: str | None) -> ApiName:
+        """The wire format asked for, or the provider's default; raises if it has not it."""
+        if api is None:
+            return self.apis[0]
+        for name in self.apis:
+            if name == api:
+                return name
+        allowed = ", ".join(repr(a) for a in self.apis)
+        raise ValueError(f"api must be one of {allowed} for provider {self.name!r}; got {api!r}")
+
+    def resolve_api_key(self, api_key: object) -> str | None:
+        """The key passed (a str or a pydantic ``SecretStr``) or the one the environment
+        holds; raises if the provider needs one and there is none."""
+        if isinstance(api_key, str):
+            value = api_key
+        elif api_key is not None:
+            reveal = getattr(api_key, "get_secret_value", None)
+            if reveal is None:
+                raise TypeError(f"api_key must be a str or a SecretStr; got {type(api_key)}")
+            value = reveal()
+        else:
+            value = os.environ.get(self.api_key_env, "") if self.api_key_env else ""
+        if value:
+            return str(value)
+        if self.api_key_required:
+            raise ValueError(
+                f"api_key is required for provider {self.name!r}: pass api_key= or "
+                f"set {self.api_key_env}"
+            )
+        return None
+
+    def resolve_base_url(self, base_url: str | None) -> str:
+        """The API root passed, from the environment, or the provider's default."""
+        env = self.base_url_env
+        url = base_url or (os.environ.get(env) if env else None) or self.default_base_url
+        if not url:
+            raise ValueError(
+                f"base_url is required for provider {self.name!r} "
+                "(for example http://localhost:8000/v1)"
+            )
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with http:// or https://; got {url!r}")
+        return self.normalise_base_url(url)
+
+    def resolve_account_id(self, account_id: str | None) -> str | None:
+        """The account passed, or the one the environment names; raises if one is needed."""
+        value = account_id or (os.environ.get(self.account_id_env) if self.account_id_env else None)
+        if self.account_id_required and not value:
+            raise ValueError(
+                f"account_id is required for provider {self.name!r}: pass account_id= or set "
+                f"{self.account_id_env}"
+            )
+        return value
+
+    def gateway_headers(self, gateway_id: str | None) -> dict[str, str]:
+        """The header carrying a gateway id; raises where the provider has no gateway."""
+        if not gateway_id:
+            return {}
+        if self.gateway_header is None:
+            with_gateway = ", ".join(repr(p.name) for p in PROVIDERS.values() if p.gateway_header)
+            raise ValueError(
+                f"gateway_id is for provider {with_gateway} (its AI Gateway); "
+                f"provider {self.name!r} has none"
+            )
+        return {self.gateway_header: gateway_id}
 
 
 _MB = 1024 * 1024
@@ -79,7 +148,12 @@ PROVIDERS: dict[str, ProviderProfile] = {
         apis=("chat_completions", "anthropic_messages"),
         default_base_url="https://api.minimax.io",
         api_key_env="MINIMAX_API_KEY",
+        paths={
+            "chat_completions": "/v1/chat/completions",
+            "anthropic_messages": "/anthropic/v1/messages",
+        },
         base_url_env="MINIMAX_BASE_URL",
+        base_url_suffixes=("/v1", "/anthropic"),
         sends_reasoning_split=True,
         max_request_bytes=64 * _MB,
         max_image_bytes=_IMAGE_LIMIT,
@@ -91,6 +165,13 @@ PROVIDERS: dict[str, ProviderProfile] = {
         apis=("chat_completions", "anthropic_messages"),
         default_base_url="https://api.cloudflare.com/client/v4",
         api_key_env="CLOUDFLARE_API_TOKEN",
+        paths={
+            "chat_completions": "/accounts/{account_id}/ai/v1/chat/completions",
+            "anthropic_messages": "/accounts/{account_id}/ai/v1/messages",
+        },
+        account_id_env="CLOUDFLARE_ACCOUNT_ID",
+        account_id_required=True,
+        gateway_header="cf-aig-gateway-id",
         temperature_range=(0.0, 1.0),
         top_p_range=(0.0, 1.0),
         max_tokens_field="max_tokens",
@@ -104,6 +185,8 @@ PROVIDERS: dict[str, ProviderProfile] = {
         apis=("runware_tasks", "chat_completions"),
         default_base_url="https://api.runware.ai/v1",
         api_key_env="RUNWARE_API_KEY",
+        # Native tasks are posted to the root itself.
+        paths={"runware_tasks": "", "chat_completions": "/chat/completions"},
         temperature_range=(0.0, 2.0),
         top_p_range=(0.0, 1.0),
         max_output_tokens=512_000,
@@ -116,6 +199,7 @@ PROVIDERS: dict[str, ProviderProfile] = {
         apis=("chat_completions",),
         default_base_url=None,
         api_key_env=None,
+        paths={"chat_completions": "/chat/completions"},
         api_key_required=False,
         thinking_in_template_kwargs=True,
         template_may_prefill_reasoning=True,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
@@ -52,7 +51,7 @@ from minimax_m3.types import (
     StreamEvent,
 )
 from minimax_m3.validation import check_request_size, validate_request
-from minimax_m3.wire import WIRE_NAMES, Exchange, Poll, poll_delays, wire_format
+from minimax_m3.wire import Exchange, Poll, poll_delays, wire_format
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -222,18 +221,12 @@ class Transport:
         retry_policy: RetryPolicy | None = None,
     ) -> None:
         self.profile: ProviderProfile = get_provider(provider)
-        self.api: ApiName = self._resolve_api(api)
+        self.api: ApiName = self.profile.resolve_api(api)
         self.wire = wire_format(self.api)
-        self._key = self._resolve_api_key(api_key)
-        self.account_id = account_id or (
-            os.environ.get("CLOUDFLARE_ACCOUNT_ID") if self.profile.name == "cloudflare" else None
-        )
-        if self.profile.name == "cloudflare" and not self.account_id:
-            raise ValueError(
-                "account_id is required for provider 'cloudflare': pass account_id= or set "
-                "CLOUDFLARE_ACCOUNT_ID"
-            )
-        self.base_url = self._resolve_base_url(base_url)
+        key = self.profile.resolve_api_key(api_key)
+        self._key = _Key(key) if key else None
+        self.account_id = self.profile.resolve_account_id(account_id)
+        self.base_url = self.profile.resolve_base_url(base_url)
         self.url = self.base_url + self.profile.path(self.api, account_id=self.account_id)
         # Parsed once: httpx would parse the string again on every request.
         self._httpx_url = httpx.URL(self.url)
@@ -257,10 +250,7 @@ class Transport:
                 f"poll_interval must be a positive number of seconds; got {poll_interval!r}"
             )
         self.poll_interval = float(poll_interval)
-        if gateway_id:
-            if self.profile.name != "cloudflare":
-                raise ValueError("gateway_id is for provider 'cloudflare' (its AI Gateway)")
-            self.default_headers["cf-aig-gateway-id"] = gateway_id
+        self.default_headers.update(self.profile.gateway_headers(gateway_id))
 
     @classmethod
     def from_settings(cls, source: object) -> Transport:
@@ -272,17 +262,6 @@ class Transport:
         return (
             f"Transport(provider={self.profile.name!r}, api={self.api!r}, "
             f"url={self.url!r}, api_key={'SecretStr(**********)' if self._key else None})"
-        )
-
-    def _resolve_api(self, api: str | None) -> ApiName:
-        if api is None:
-            return self.profile.apis[0]
-        for name in self.profile.apis:
-            if name == api and name in WIRE_NAMES:
-                return name
-        allowed = ", ".join(repr(a) for a in self.profile.apis)
-        raise ValueError(
-            f"api must be one of {allowed} for provider {self.profile.name!r}; got {api!r}"
         )
 
     @property
@@ -297,38 +276,6 @@ class Transport:
         from pydantic import SecretStr
 
         return SecretStr(self._key.value)
-
-    def _resolve_api_key(self, api_key: str | SecretStr | None) -> _Key | None:
-        if isinstance(api_key, str):
-            value = api_key
-        elif api_key is not None:
-            reveal = getattr(api_key, "get_secret_value", None)
-            if reveal is None:
-                raise TypeError(f"api_key must be a str or a SecretStr; got {type(api_key)}")
-            value = reveal()
-        else:
-            env = self.profile.api_key_env
-            value = os.environ.get(env, "") if env else ""
-        if value:
-            return _Key(value)
-        if self.profile.api_key_required:
-            raise ValueError(
-                f"api_key is required for provider {self.profile.name!r}: pass api_key= or "
-                f"set {self.profile.api_key_env}"
-            )
-        return None
-
-    def _resolve_base_url(self, base_url: str | None) -> str:
-        env = self.profile.base_url_env
-        url = base_url or (os.environ.get(env) if env else None) or self.profile.default_base_url
-        if not url:
-            raise ValueError(
-                f"base_url is required for provider {self.profile.name!r} "
-                "(for example http://localhost:8000/v1)"
-            )
-        if not url.startswith(("http://", "https://")):
-            raise ValueError(f"base_url must start with http:// or https://; got {url!r}")
-        return self.profile.normalise_base_url(url)
 
     # Pure steps shared by every driver.
 

@@ -70,6 +70,3 @@ def wire_format(api: str) -> WireFormat:
 
         return RunwareTasksExchange
     raise ValueError(f"unknown wire format {api!r}")
-
-
-WIRE_NAMES = ("chat_completions", "anthropic_messages", "runware_tasks")
