@@ -11,7 +11,6 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from minimax_m3 import jsonio
 from minimax_m3.errors import ProtocolError, error_from_payload
 from minimax_m3.models import is_m3, model_info
 from minimax_m3.providers import ProviderProfile
@@ -25,12 +24,17 @@ from minimax_m3.types import (
     NamedToolChoice,
     ReasoningFragment,
     TextPart,
-    ToolCall,
     ToolCallFragment,
     Usage,
     WireDelta,
 )
-from minimax_m3.wire.chat_completions import unwrap_result
+from minimax_m3.wire._common import (
+    answer_object,
+    anthropic_style_tool_choice,
+    arguments_object,
+    event_object,
+    text_or_none,
+)
 
 WIRE = "anthropic_messages"
 ANTHROPIC_VERSION = "2023-06-01"
@@ -65,12 +69,7 @@ class AnthropicMessagesExchange:
         return parse_response(payload, request_id=request_id, provider=self._provider)
 
     def decode_stream_event(self, event: SSEEvent) -> WireDelta:
-        try:
-            payload = jsonio.loads(event.data)
-        except ValueError:
-            raise ProtocolError(f"stream event is not valid JSON: {event.data[:200]!r}") from None
-        if not isinstance(payload, dict):
-            raise ProtocolError(f"stream event is not a JSON object: {event.data[:200]!r}")
+        payload = event_object(event.data)
         kind = payload.get("type") or event.event
         if kind == "error" or event.event == "error":
             error = error_from_payload(payload, provider=self._provider)
@@ -81,8 +80,8 @@ class AnthropicMessagesExchange:
                 return WireDelta()
             self._input_usage = _usage_numbers(message.get("usage"))
             return WireDelta(
-                response_id=_str(message.get("id")),
-                model=_str(message.get("model")),
+                response_id=text_or_none(message.get("id")),
+                model=text_or_none(message.get("model")),
                 usage=_usage(self._input_usage),
             )
         if kind == "content_block_start":
@@ -141,7 +140,7 @@ def build_request_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
             for spec in specs
         ]
         if choice is not None:
-            body["tool_choice"] = _tool_choice(choice)
+            body["tool_choice"] = anthropic_style_tool_choice(choice)
     if stream:
         body["stream"] = True
     if request.extra_body:
@@ -154,12 +153,6 @@ def _default_max_tokens(model: str) -> int:
     return (
         _DEFAULT_MAX_TOKENS.get(info.family, _FALLBACK_MAX_TOKENS) if info else _FALLBACK_MAX_TOKENS
     )
-
-
-def _tool_choice(choice: Any) -> dict[str, Any]:
-    if isinstance(choice, NamedToolChoice):
-        return {"type": "tool", "name": choice.name}
-    return {"type": {"auto": "auto", "none": "none", "required": "any"}[choice]}
 
 
 def messages_to_anthropic(
@@ -207,17 +200,9 @@ def assistant_blocks(message: Message) -> list[dict[str, Any]]:
         blocks.append({"type": "text", "text": message.text})
     for call in message.tool_calls:
         blocks.append(
-            {"type": "tool_use", "id": call.id, "name": call.name, "input": _arguments(call)}
+            {"type": "tool_use", "id": call.id, "name": call.name, "input": arguments_object(call)}
         )
     return blocks
-
-
-def _arguments(call: ToolCall) -> Any:
-    try:
-        return call.parsed_arguments()
-    except ValueError:
-        # A malformed call from the history still has to go back; as text, not lost.
-        return {"_raw_arguments": call.arguments}
 
 
 def user_content(content: str | Sequence[ContentPart]) -> str | list[dict[str, Any]]:
@@ -247,14 +232,7 @@ def parse_response(
     payload: Any, *, request_id: str | None = None, provider: str = "minimax"
 ) -> list[WireDelta]:
     """A whole Messages body as the deltas it holds, one per content block, in order."""
-    if not isinstance(payload, dict):
-        raise ProtocolError(
-            f"expected a JSON object, got {type(payload).__name__}", request_id=request_id
-        )
-    error = error_from_payload(payload, request_id=request_id, provider=provider)
-    if error is not None:
-        raise error
-    payload = unwrap_result(payload)
+    payload = answer_object(payload, request_id=request_id, provider=provider)
     content = payload.get("content")
     if not isinstance(content, list):
         raise ProtocolError("response has no content blocks", request_id=request_id, body=payload)
@@ -266,9 +244,9 @@ def parse_response(
         WireDelta(
             finish_reason=_finish(stop),
             usage=_usage(_usage_numbers(payload.get("usage"))),
-            model=_str(payload.get("model")),
-            response_id=_str(payload.get("id")),
-            request_id=_str(payload.get("request_id")),
+            model=text_or_none(payload.get("model")),
+            response_id=text_or_none(payload.get("id")),
+            request_id=text_or_none(payload.get("request_id")),
             metadata=metadata,
         )
     ]
@@ -294,8 +272,8 @@ def parse_response(
         elif kind == "tool_use":
             call = ToolCallFragment(
                 index=index,
-                id=_str(block.get("id")) or f"call_{calls}",
-                name=_str(block.get("name")) or "",
+                id=text_or_none(block.get("id")) or f"call_{calls}",
+                name=text_or_none(block.get("name")) or "",
                 arguments=json.dumps(block.get("input") or {}, ensure_ascii=False),
             )
             calls += 1
@@ -309,19 +287,19 @@ def _block_start(payload: dict[str, Any]) -> WireDelta:
     if not isinstance(index, int) or not isinstance(block, dict):
         return WireDelta()
     kind = block.get("type")
-    if kind == "text" and _str(block.get("text")):
+    if kind == "text" and text_or_none(block.get("text")):
         return WireDelta(content=block["text"])
     if kind in ("thinking", "redacted_thinking"):
         fields = {k: v for k, v in block.items() if k not in ("thinking", "signature")}
         return WireDelta(
             reasoning=[
                 ReasoningFragment(
-                    text=_str(block.get("thinking")) or "",
+                    text=text_or_none(block.get("thinking")) or "",
                     key=index,
                     wire=WIRE,
                     fields=fields,
                     text_field="thinking",
-                    signature=_str(block.get("signature")),
+                    signature=text_or_none(block.get("signature")),
                     incremental=True,
                 )
             ]
@@ -333,8 +311,8 @@ def _block_start(payload: dict[str, Any]) -> WireDelta:
             tool_calls=[
                 ToolCallFragment(
                     index=index,
-                    id=_str(block.get("id")),
-                    name=_str(block.get("name")),
+                    id=text_or_none(block.get("id")),
+                    name=text_or_none(block.get("name")),
                     arguments=json.dumps(whole, ensure_ascii=False) if whole else "",
                 )
             ]
@@ -349,7 +327,7 @@ def _block_delta(payload: dict[str, Any]) -> WireDelta:
         return WireDelta()
     kind = delta.get("type")
     if kind == "text_delta":
-        return WireDelta(content=_str(delta.get("text")))
+        return WireDelta(content=text_or_none(delta.get("text")))
     if kind == "thinking_delta":
         text = delta.get("thinking")
         fragment = ReasoningFragment(
@@ -367,7 +345,7 @@ def _block_delta(payload: dict[str, Any]) -> WireDelta:
             wire=WIRE,
             fields=_THINKING_FIELDS,
             text_field="thinking",
-            signature=_str(delta.get("signature")),
+            signature=text_or_none(delta.get("signature")),
             incremental=True,
         )
         return WireDelta(reasoning=[fragment])
@@ -412,7 +390,3 @@ def _finish(stop: Any) -> str | None:
     if not isinstance(stop, str) or not stop:
         return None
     return _FINISH.get(stop, stop)
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None

@@ -10,7 +10,6 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 
-from minimax_m3 import jsonio
 from minimax_m3.errors import ProtocolError, error_from_payload
 from minimax_m3.models import is_m3
 from minimax_m3.providers import ProviderProfile
@@ -32,6 +31,7 @@ from minimax_m3.types import (
     Usage,
     WireDelta,
 )
+from minimax_m3.wire._common import answer_object, event_object, text_or_none
 
 WIRE = "chat_completions"
 
@@ -260,14 +260,7 @@ def parse_response(
 
     ``provider`` names whose error codes a failure envelope carries (Cloudflare's codes
     are not MiniMax's)."""
-    if not isinstance(payload, dict):
-        raise ProtocolError(
-            f"expected a JSON object, got {type(payload).__name__}", request_id=request_id
-        )
-    error = error_from_payload(payload, request_id=request_id, provider=provider)
-    if error is not None:
-        raise error
-    payload = unwrap_result(payload)
+    payload = answer_object(payload, request_id=request_id, provider=provider)
     choices = payload.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         raise ProtocolError("response has no choices", request_id=request_id, body=payload)
@@ -281,23 +274,13 @@ def parse_response(
             content=_content_text(message.get("content")) or None,
             reasoning=_reasoning_fragments(message),
             tool_calls=_tool_fragments(calls) if isinstance(calls, list) and calls else None,
-            finish_reason=_str(choice.get("finish_reason")),
+            finish_reason=text_or_none(choice.get("finish_reason")),
             usage=parse_usage(payload.get("usage")),
-            model=_str(payload.get("model")),
-            response_id=_str(payload.get("id")),
+            model=text_or_none(payload.get("model")),
+            response_id=text_or_none(payload.get("id")),
             metadata=_metadata(payload),
         )
     ]
-
-
-def unwrap_result(payload: dict[str, Any]) -> dict[str, Any]:
-    """Cloudflare may wrap the answer as ``{"result": ...}``, on /ai/run twice over."""
-    while "choices" not in payload and "content" not in payload:
-        inner = payload.get("result")
-        if not isinstance(inner, dict):
-            break
-        payload = inner
-    return payload
 
 
 def _content_text(content: Any) -> str:
@@ -371,14 +354,7 @@ def decode_stream_event(
     data = event.data
     if data == "[DONE]":
         return WireDelta(done=True)
-    try:
-        payload = jsonio.loads(data)
-    except ValueError:
-        raise ProtocolError(
-            f"stream event is not valid JSON: {data[:200]!r}", request_id=request_id
-        ) from None
-    if not isinstance(payload, dict):
-        raise ProtocolError(f"stream event is not a JSON object: {data[:200]!r}")
+    payload = event_object(data, request_id=request_id)
     # This runs once per token: a chunk with none of the keys an in-band error comes
     # under is not handed to the error reader at all.
     if not _ERROR_KEYS.isdisjoint(payload):
@@ -386,7 +362,7 @@ def decode_stream_event(
         if error is not None:
             raise error
     get = payload.get
-    delta = WireDelta(response_id=_str(get("id")), model=_str(get("model")))
+    delta = WireDelta(response_id=text_or_none(get("id")), model=text_or_none(get("model")))
     usage = get("usage")
     # Some MiniMax models put an all-zero usage on every chunk; only a real count counts.
     if (
@@ -468,16 +444,12 @@ def _tool_fragments(items: list[Any]) -> list[ToolCallFragment]:
         fragments.append(
             ToolCallFragment(
                 index=index if isinstance(index, int) else position,
-                id=_str(item.get("id")),
-                name=_str(function.get("name")),
+                id=text_or_none(item.get("id")),
+                name=text_or_none(function.get("name")),
                 arguments=arguments if isinstance(arguments, str) else "",
             )
         )
     return fragments
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def _int(value: Any) -> int | None:

@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from minimax_m3 import jsonio
 from minimax_m3.errors import ProtocolError, error_from_payload
 from minimax_m3.providers import ProviderProfile
 from minimax_m3.sse import SSEEvent
@@ -21,7 +20,6 @@ from minimax_m3.stream import ReasoningStart
 from minimax_m3.types import (
     ChatRequest,
     Message,
-    NamedToolChoice,
     ReasoningFragment,
     TextPart,
     ToolCall,
@@ -30,6 +28,7 @@ from minimax_m3.types import (
     WireDelta,
 )
 from minimax_m3.wire import Poll
+from minimax_m3.wire._common import anthropic_style_tool_choice, arguments_object, event_object
 
 WIRE = "runware_tasks"
 PROVIDER = "runware"
@@ -59,12 +58,7 @@ class RunwareTasksExchange:
     def decode_stream_event(self, event: SSEEvent) -> WireDelta:
         if event.data == "[DONE]":
             return WireDelta(done=True)
-        try:
-            payload = jsonio.loads(event.data)
-        except ValueError:
-            raise ProtocolError(f"stream event is not valid JSON: {event.data[:200]!r}") from None
-        if not isinstance(payload, dict):
-            raise ProtocolError(f"stream event is not a JSON object: {event.data[:200]!r}")
+        payload = event_object(event.data)
         error = error_from_payload(payload, provider=PROVIDER, request_id=self.task_uuid)
         if error is not None:
             raise error
@@ -184,19 +178,13 @@ def build_request_body(
             for s in specs
         ]
         if request.tool_choice is not None:
-            task["toolChoice"] = _tool_choice(request.tool_choice)
+            task["toolChoice"] = anthropic_style_tool_choice(request.tool_choice)
     if request.extra_body:
         # e.g. {"includeCost": True} or {"deliveryMethod": "async"}
         task.update(request.extra_body)
         if stream:
             task["deliveryMethod"] = "stream"
     return [task]
-
-
-def _tool_choice(choice: Any) -> dict[str, Any]:
-    if isinstance(choice, NamedToolChoice):
-        return {"type": "tool", "name": choice.name}
-    return {"type": {"auto": "auto", "none": "none", "required": "any"}[choice]}
 
 
 def messages_to_runware(messages: Sequence[Message]) -> tuple[str, list[dict[str, Any]]]:
@@ -222,7 +210,7 @@ def messages_to_runware(messages: Sequence[Message]) -> tuple[str, list[dict[str
                 entry["content"] = content
             if message.tool_calls:
                 entry["tools"] = [
-                    {"id": call.id, "name": call.name, "input": _arguments(call)}
+                    {"id": call.id, "name": call.name, "input": arguments_object(call)}
                     for call in message.tool_calls
                 ]
             out.append(entry)
@@ -239,13 +227,6 @@ def _assistant_content(message: Message) -> str:
     if reasoning:
         return f"<think>{reasoning}</think>\n\n{message.text}"
     return message.text
-
-
-def _arguments(call: ToolCall) -> Any:
-    try:
-        return call.parsed_arguments()
-    except ValueError:
-        return {"_raw_arguments": call.arguments}
 
 
 # Response
