@@ -13,10 +13,16 @@ class ModelInfo:
     max_output_tokens: int
     image_input: bool
     video_input: bool
+    # The output limit sent when a format requires one and the caller set none (MiniMax's
+    # recommendation for its Anthropic-compatible endpoint).
+    default_max_tokens: int
     tool_calling: bool = True
     reasoning: bool = True
-    # M2.x always thinks: MiniMax accepts "disabled" for them and ignores it.
+    # M3 takes a thinking switch (adaptive or disabled); M2.x always thinks, and MiniMax
+    # accepts "disabled" for them and ignores it, so no switch is sent.
     thinking_can_be_disabled: bool = False
+    # The tag it writes its reasoning in when nothing parses it out.
+    think_tag: str = "think"
     temperature_range: tuple[float, float] = (0.0, 2.0)
     top_p_range: tuple[float, float] = (0.0, 1.0)
 
@@ -27,7 +33,9 @@ M3 = ModelInfo(
     max_output_tokens=524_288,
     image_input=True,
     video_input=True,
+    default_max_tokens=131_072,
     thinking_can_be_disabled=True,
+    think_tag="mm:think",
 )
 M2 = ModelInfo(
     family="MiniMax-M2",
@@ -35,6 +43,7 @@ M2 = ModelInfo(
     max_output_tokens=204_800,
     image_input=False,
     video_input=False,
+    default_max_tokens=65_536,
 )
 
 # Provider ids differ ("MiniMax-M3", "minimax/m3" on Cloudflare, "minimax:m3@0" on Runware,
@@ -50,5 +59,20 @@ def model_info(model: str) -> ModelInfo | None:
     return M3 if match.group(1) == "3" else M2
 
 
-def is_m3(model: str) -> bool:
-    return model_info(model) is M3
+# For a model that is neither: a limit every MiniMax model takes.
+FALLBACK_MAX_TOKENS = 32_768
+
+
+def takes_thinking_switch(model: str) -> bool:
+    info = model_info(model)
+    return info is not None and info.thinking_can_be_disabled
+
+
+def think_tag(model: str) -> str:
+    info = model_info(model)
+    return info.think_tag if info is not None else "think"
+
+
+def default_max_tokens(model: str) -> int:
+    info = model_info(model)
+    return info.default_max_tokens if info is not None else FALLBACK_MAX_TOKENS

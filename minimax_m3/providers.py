@@ -34,6 +34,9 @@ class ProviderProfile:
     account_id_required: bool = False
     # The header a gateway id goes in (Cloudflare AI Gateway), where the provider has one.
     gateway_header: str | None = None
+    # Wire formats that take text only, or have no switch to turn thinking off.
+    text_only_apis: tuple[ApiName, ...] = ()
+    apis_without_thinking_switch: tuple[ApiName, ...] = ()
     # MiniMax needs reasoning_split to keep <think> out of the content; other servers
     # either do it by default or do not know the field.
     sends_reasoning_split: bool = False
@@ -187,6 +190,9 @@ PROVIDERS: dict[str, ProviderProfile] = {
         api_key_env="RUNWARE_API_KEY",
         # Native tasks are posted to the root itself.
         paths={"runware_tasks": "", "chat_completions": "/chat/completions"},
+        # Runware's minimax:m3@0 task has no image or video parts and no thinking switch.
+        text_only_apis=("runware_tasks",),
+        apis_without_thinking_switch=("runware_tasks",),
         temperature_range=(0.0, 2.0),
         top_p_range=(0.0, 1.0),
         max_output_tokens=512_000,

@@ -283,7 +283,7 @@ class Transport:
         self, request: ChatRequest, *, stream: bool
     ) -> tuple[httpx.Request, Exchange]:
         """Validate the request and encode it; raises ValueError before anything is sent."""
-        validate_request(request, self.profile)
+        validate_request(request, self.profile, self.api)
         exchange = self.wire(request, self.profile, stream)
         http_request = self.http_request(exchange.body, exchange, stream=stream)
         check_request_size(len(http_request.content), self.profile)

@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 
 from minimax_m3.models import ModelInfo, model_info
-from minimax_m3.providers import ProviderProfile
+from minimax_m3.providers import ApiName, ProviderProfile
 from minimax_m3.types import (
     ChatRequest,
     ImagePart,
@@ -24,7 +24,12 @@ _THINKING = ("adaptive", "disabled")
 _TOOL_CHOICES = ("auto", "none", "required")
 
 
-def validate_request(request: ChatRequest, profile: ProviderProfile) -> None:
+def validate_request(
+    request: ChatRequest, profile: ProviderProfile, api: ApiName | None = None
+) -> None:
+    """Every check made before a request is sent; raises ValueError naming the argument."""
+    if api is not None:
+        _check_api(request, profile, api)
     validate_settings(
         profile,
         model=request.model,
@@ -42,6 +47,24 @@ def validate_request(request: ChatRequest, profile: ProviderProfile) -> None:
         _check_media(request.messages, request.model, info)
     if profile.max_image_bytes is not None or profile.max_video_bytes is not None:
         _check_media_sizes(request.messages, profile)
+
+
+def _check_api(request: ChatRequest, profile: ProviderProfile, api: ApiName) -> None:
+    if request.thinking == "disabled" and api in profile.apis_without_thinking_switch:
+        other = next((a for a in profile.apis if a not in profile.apis_without_thinking_switch), "")
+        raise ValueError(
+            f"thinking='disabled' is not available with api={api!r} on provider "
+            f"{profile.name!r}, which has no switch for it; use api={other!r}"
+        )
+    if api in profile.text_only_apis:
+        for position, message in enumerate(request.messages):
+            if not isinstance(message.content, str) and not all(
+                isinstance(part, TextPart) for part in message.content
+            ):
+                raise ValueError(
+                    f"messages[{position}]: api={api!r} takes text only on provider "
+                    f"{profile.name!r}; images and videos are not part of it"
+                )
 
 
 def validate_settings(

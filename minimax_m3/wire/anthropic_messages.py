@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from minimax_m3.errors import ProtocolError, error_from_payload
-from minimax_m3.models import is_m3, model_info
+from minimax_m3.models import default_max_tokens, takes_thinking_switch
 from minimax_m3.providers import ProviderProfile
 from minimax_m3.sse import SSEEvent
 from minimax_m3.stream import ReasoningStart
@@ -39,10 +39,6 @@ from minimax_m3.wire._common import (
 WIRE = "anthropic_messages"
 ANTHROPIC_VERSION = "2023-06-01"
 
-# When the caller sets no limit: Messages requires max_tokens, and MiniMax recommends
-# these for M3 and M2.x.
-_DEFAULT_MAX_TOKENS = {"MiniMax-M3": 131_072, "MiniMax-M2": 65_536}
-_FALLBACK_MAX_TOKENS = 32_768
 
 # Anthropic stop reasons in the vocabulary the rest of the package uses.
 _FINISH = {
@@ -110,12 +106,13 @@ def build_request_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
     system, messages = messages_to_anthropic(request.messages)
     body: dict[str, Any] = {
         "model": request.model,
-        "max_tokens": request.max_tokens or _default_max_tokens(request.model),
+        # Messages requires max_tokens.
+        "max_tokens": request.max_tokens or default_max_tokens(request.model),
         "messages": messages,
     }
     if system:
         body["system"] = system
-    if is_m3(request.model):
+    if takes_thinking_switch(request.model):
         # The Anthropic endpoint's default is no thinking, unlike Chat Completions: say so
         # explicitly, so M3 thinks the same way on both formats.
         body["thinking"] = {"type": request.thinking or "adaptive"}
@@ -146,13 +143,6 @@ def build_request_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
     if request.extra_body:
         body.update(request.extra_body)
     return body
-
-
-def _default_max_tokens(model: str) -> int:
-    info = model_info(model)
-    return (
-        _DEFAULT_MAX_TOKENS.get(info.family, _FALLBACK_MAX_TOKENS) if info else _FALLBACK_MAX_TOKENS
-    )
 
 
 def messages_to_anthropic(

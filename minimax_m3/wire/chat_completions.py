@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 
 from minimax_m3.errors import ProtocolError, error_from_payload
-from minimax_m3.models import is_m3
+from minimax_m3.models import takes_thinking_switch, think_tag
 from minimax_m3.providers import ProviderProfile
 from minimax_m3.reasoning import minimax_reasoning_item
 from minimax_m3.sse import SSEEvent
@@ -78,7 +78,7 @@ def build_request_body(
         if profile.sends_reasoning_split
         else "details_and_content"
     )
-    inline_tag = "mm:think" if is_m3(request.model) else "think"
+    inline_tag = think_tag(request.model)
     body: dict[str, Any] = {
         "model": request.model,
         "messages": [
@@ -90,7 +90,7 @@ def build_request_body(
         # Without it MiniMax inlines <think> in the content (and may mirror it again
         # into the reasoning fields).
         body["reasoning_split"] = True
-    if request.thinking is not None and is_m3(request.model):
+    if request.thinking is not None and takes_thinking_switch(request.model):
         if profile.thinking_in_template_kwargs:
             # M3's chat template reads thinking_mode; saying it also tells vLLM's and
             # SGLang's parsers, and us, whether the template wrote the opening tag. (M2's

@@ -21,7 +21,6 @@ from minimax_m3.types import (
     ChatRequest,
     Message,
     ReasoningFragment,
-    TextPart,
     ToolCall,
     ToolCallFragment,
     Usage,
@@ -141,11 +140,6 @@ def _item_error(item: Mapping[str, Any], request_id: str | None) -> Exception:
 def build_request_body(
     request: ChatRequest, *, task_uuid: str, stream: bool
 ) -> list[dict[str, Any]]:
-    if request.thinking == "disabled":
-        raise ValueError(
-            "thinking='disabled' is not available with api='runware_tasks': Runware's "
-            "minimax:m3@0 task has no switch for it; use api='chat_completions'"
-        )
     system, messages = messages_to_runware(request.messages)
     # splitThinking is what makes Runware return reasoningContent apart from the text.
     settings: dict[str, Any] = {"splitThinking": True}
@@ -191,14 +185,7 @@ def messages_to_runware(messages: Sequence[Message]) -> tuple[str, list[dict[str
     """Neutral messages as ``(systemPrompt, messages)`` in Runware's shapes."""
     system: list[str] = []
     out: list[dict[str, Any]] = []
-    for position, message in enumerate(messages):
-        if not isinstance(message.content, str) and not all(
-            isinstance(part, TextPart) for part in message.content
-        ):
-            raise ValueError(
-                f"messages[{position}]: api='runware_tasks' takes text only; images and "
-                "videos are not part of Runware's minimax:m3@0 task"
-            )
+    for message in messages:
         if message.role == "system":
             system.append(message.text)
         elif message.role == "tool":

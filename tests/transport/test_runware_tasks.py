@@ -110,10 +110,22 @@ def test_tool_choice_words(choice: str, kind: str) -> None:
 
 
 def test_what_the_task_cannot_carry_is_refused_before_sending() -> None:
+    # The refusals are validation's (minimax_m3.validation), run before any body is built.
+    transport = Transport(provider="runware", api_key="k")
+    image = [Message(role="user", content=[ImagePart("https://x/y.png")])]
     with pytest.raises(ValueError, match=r"messages\[0\]: api='runware_tasks' takes text only"):
-        exchange_for(messages=[Message(role="user", content=[ImagePart("https://x/y.png")])])
+        transport.build_http_request(
+            ChatRequest(model="minimax:m3@0", messages=image), stream=False
+        )
+    request = ChatRequest(model="minimax:m3@0", messages=[Message(role="user", content="Hi")])
     with pytest.raises(ValueError, match="thinking='disabled' is not available"):
-        exchange_for(thinking="disabled")
+        transport.build_http_request(
+            ChatRequest(model="minimax:m3@0", messages=request.messages, thinking="disabled"),
+            stream=False,
+        )
+    # The same on Runware's OpenAI-compatible API is fine.
+    chat = Transport(provider="runware", api="chat_completions", api_key="k")
+    chat.build_http_request(ChatRequest(model="minimax:m3@0", messages=image), stream=False)
 
 
 def whole(exchange: RunwareTasksExchange, payload: Any) -> ChatResult | Poll:
