@@ -8,11 +8,12 @@ which is why it is made per call rather than being a set of module functions.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from minimax_m3.providers import ProviderProfile
+from minimax_m3.providers import ApiName, ProviderProfile
 from minimax_m3.sse import SSEEvent
 from minimax_m3.stream import ReasoningStart
 from minimax_m3.types import ChatRequest, WireDelta
@@ -55,18 +56,19 @@ def poll_delays(first: float = 1.0, factor: float = 1.5, cap: float = 10.0) -> I
         delay = min(delay * factor, cap)
 
 
+# Each wire format's module and exchange class, imported when the format is first used.
+_FORMATS: dict[ApiName, tuple[str, str]] = {
+    "chat_completions": ("minimax_m3.wire.chat_completions", "ChatCompletionsExchange"),
+    "anthropic_messages": ("minimax_m3.wire.anthropic_messages", "AnthropicMessagesExchange"),
+    "runware_tasks": ("minimax_m3.wire.runware_tasks", "RunwareTasksExchange"),
+}
+
+
 def wire_format(api: str) -> WireFormat:
-    # Imported here so that each format's module loads only when it is used.
-    if api == "chat_completions":
-        from minimax_m3.wire.chat_completions import ChatCompletionsExchange
-
-        return ChatCompletionsExchange
-    if api == "anthropic_messages":
-        from minimax_m3.wire.anthropic_messages import AnthropicMessagesExchange
-
-        return AnthropicMessagesExchange
-    if api == "runware_tasks":
-        from minimax_m3.wire.runware_tasks import RunwareTasksExchange
-
-        return RunwareTasksExchange
-    raise ValueError(f"unknown wire format {api!r}")
+    """The exchange class of one wire format, by its ``ApiName``."""
+    try:
+        module, name = _FORMATS[api]  # type: ignore[index]
+    except KeyError:
+        raise ValueError(f"unknown wire format {api!r}") from None
+    exchange: WireFormat = getattr(importlib.import_module(module), name)
+    return exchange
