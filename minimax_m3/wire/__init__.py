@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from minimax_m3.providers import ApiName, ProviderProfile
+from minimax_m3.providers import ProviderProfile
 from minimax_m3.sse import SSEEvent
 from minimax_m3.stream import ReasoningStart
 from minimax_m3.types import ChatRequest, WireDelta
@@ -57,7 +57,7 @@ def poll_delays(first: float = 1.0, factor: float = 1.5, cap: float = 10.0) -> I
 
 
 # Each wire format's module and exchange class, imported when the format is first used.
-_FORMATS: dict[ApiName, tuple[str, str]] = {
+_FORMATS: dict[str, tuple[str, str]] = {
     "chat_completions": ("minimax_m3.wire.chat_completions", "ChatCompletionsExchange"),
     "anthropic_messages": ("minimax_m3.wire.anthropic_messages", "AnthropicMessagesExchange"),
     "runware_tasks": ("minimax_m3.wire.runware_tasks", "RunwareTasksExchange"),
@@ -67,7 +67,7 @@ _FORMATS: dict[ApiName, tuple[str, str]] = {
 def wire_format(api: str) -> WireFormat:
     """The exchange class of one wire format, by its ``ApiName``."""
     try:
-        module, name = _FORMATS[api]  # type: ignore[index]
+        module, name = _FORMATS[api]
     except KeyError:
         raise ValueError(f"unknown wire format {api!r}") from None
     exchange: WireFormat = getattr(importlib.import_module(module), name)

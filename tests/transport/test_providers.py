@@ -259,3 +259,17 @@ def test_cloudflare_error_envelope_inside_a_stream_keeps_its_code() -> None:
     with pytest.raises(RateLimitError) as caught:
         list(transport.stream(ask()))
     assert caught.value.provider_code == 3040
+
+
+def test_every_wire_format_a_provider_names_is_registered() -> None:
+    from typing import get_args
+
+    from minimax_m3.providers import ApiName
+    from minimax_m3.wire import wire_format
+
+    for api in get_args(ApiName):
+        assert callable(wire_format(api))
+    for profile in PROVIDERS.values():
+        # Every format a provider offers has its path, and only those.
+        assert set(profile.apis) == set(profile.paths)
+        assert set(profile.apis) <= set(get_args(ApiName))
