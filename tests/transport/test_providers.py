@@ -264,7 +264,7 @@ def test_cloudflare_error_envelope_inside_a_stream_keeps_its_code() -> None:
 def test_every_wire_format_a_provider_names_is_registered() -> None:
     from typing import get_args
 
-    from minimax_m3.providers import ApiName
+    from minimax_m3.providers import PROVIDERS, ApiName
     from minimax_m3.wire import wire_format
 
     for api in get_args(ApiName):
