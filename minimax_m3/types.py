@@ -14,6 +14,9 @@ from typing import Any, Literal, TypeAlias
 
 Role: TypeAlias = Literal["system", "user", "assistant", "tool"]
 Thinking: TypeAlias = Literal["adaptive", "disabled"]
+# Where an answer starts: outside reasoning, inside it (a chat template wrote the opening
+# tag), or not known until the answer shows it.
+ReasoningStart: TypeAlias = Literal["outside", "inside", "unknown"]
 
 
 @dataclass(slots=True, frozen=True)

@@ -15,8 +15,7 @@ from typing import Any, Protocol
 
 from minimax_m3.providers import ProviderProfile
 from minimax_m3.sse import SSEEvent
-from minimax_m3.stream import ReasoningStart
-from minimax_m3.types import ChatRequest, WireDelta
+from minimax_m3.types import ChatRequest, ReasoningStart, WireDelta
 
 
 @dataclass(frozen=True, slots=True)

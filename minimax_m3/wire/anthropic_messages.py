@@ -15,7 +15,6 @@ from minimax_m3.errors import ProtocolError, error_from_payload
 from minimax_m3.models import default_max_tokens, takes_thinking_switch
 from minimax_m3.providers import ProviderProfile
 from minimax_m3.sse import SSEEvent
-from minimax_m3.stream import ReasoningStart
 from minimax_m3.types import (
     ChatRequest,
     ContentPart,
@@ -23,6 +22,7 @@ from minimax_m3.types import (
     Message,
     NamedToolChoice,
     ReasoningFragment,
+    ReasoningStart,
     TextPart,
     ToolCallFragment,
     Usage,

@@ -15,7 +15,6 @@ from minimax_m3.models import takes_thinking_switch, think_tag
 from minimax_m3.providers import ProviderProfile
 from minimax_m3.reasoning import minimax_reasoning_item
 from minimax_m3.sse import SSEEvent
-from minimax_m3.stream import ReasoningStart
 from minimax_m3.types import (
     ChatRequest,
     ContentPart,
@@ -24,6 +23,7 @@ from minimax_m3.types import (
     NamedToolChoice,
     ReasoningFragment,
     ReasoningSegment,
+    ReasoningStart,
     TextPart,
     ToolCall,
     ToolCallFragment,

@@ -16,11 +16,11 @@ from typing import Any
 from minimax_m3.errors import ProtocolError, error_from_payload
 from minimax_m3.providers import ProviderProfile
 from minimax_m3.sse import SSEEvent
-from minimax_m3.stream import ReasoningStart
 from minimax_m3.types import (
     ChatRequest,
     Message,
     ReasoningFragment,
+    ReasoningStart,
     ToolCall,
     ToolCallFragment,
     Usage,

@@ -21,9 +21,9 @@ from rel_helpers import FUZZ_EXAMPLES, Driver, provider_settings
 from minimax_m3.errors import MiniMaxM3Error, error_from_payload, error_from_response
 from minimax_m3.pools import aclose_shared_clients
 from minimax_m3.sse import SSEEvent
-from minimax_m3.stream import StreamState, result_from_deltas
+from minimax_m3.stream import StreamReader, StreamState, result_from_deltas
 from minimax_m3.testing import MiniMaxEmulator, Reply, ToolCallReply
-from minimax_m3.transport import StreamReader, Transport
+from minimax_m3.transport import Transport
 from minimax_m3.types import ChatRequest, ChatResult, Message, ToolSpec, WireDelta
 from minimax_m3.wire import Poll
 

@@ -7,8 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from minimax_m3.providers import PROVIDERS
-from minimax_m3.stream import StreamState, result_from_deltas
-from minimax_m3.transport import StreamReader
+from minimax_m3.stream import StreamReader, StreamState, result_from_deltas
 from minimax_m3.types import (
     ChatRequest,
     ChatResult,

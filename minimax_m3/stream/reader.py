@@ -1,0 +1,76 @@
+"""Bytes of one streamed response in, stream events out: SSE, the wire format, the state."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from minimax_m3.errors import MiniMaxM3Error, StreamInterruptedError
+from minimax_m3.sse import SSEDecoder
+from minimax_m3.stream.state import StreamState
+from minimax_m3.types import StreamEnd, StreamEvent
+
+if TYPE_CHECKING:
+    from minimax_m3.wire import Exchange
+
+
+class StreamReader:
+    """Bytes of one streamed response in, stream events out. No I/O."""
+
+    __slots__ = ("_decode", "_decoder", "emitted", "state")
+
+    def __init__(self, exchange: Exchange, state: StreamState) -> None:
+        self._decoder = SSEDecoder()
+        self._decode = exchange.decode_stream_event
+        self.state = state
+        self.emitted = 0
+
+    def feed(self, chunk: bytes) -> list[StreamEvent]:
+        state = self.state
+        try:
+            sse_events = self._decoder.feed(chunk)
+            if len(sse_events) == 1:  # what nearly every piece of a stream holds
+                events = state.handle(self._decode(sse_events[0]))
+            else:
+                events = []
+                for sse_event in sse_events:
+                    events.extend(state.handle(self._decode(sse_event)))
+                    if state.stopped:
+                        break
+        except MiniMaxM3Error as error:
+            # A malformed event or an error the provider sent mid-stream: the error
+            # carries what had arrived, as a broken connection's does.
+            self._attach_partial(error)
+            raise
+        self.emitted += len(events)
+        return events
+
+    def close(self) -> list[StreamEvent]:
+        """End of body: the last events, or an error if the answer is incomplete."""
+        events: list[StreamEvent] = []
+        state = self.state
+        if not state.stopped:
+            try:
+                for sse_event in self._decoder.close():
+                    events.extend(state.handle(self._decode(sse_event)))
+            except MiniMaxM3Error as error:
+                self._attach_partial(error)
+                raise
+        if not state.complete:
+            raise self.interrupted("the stream ended before the model finished its answer")
+        events.extend(state.flush())
+        events.append(StreamEnd(state.result()))
+        return events
+
+    def _attach_partial(self, error: MiniMaxM3Error) -> None:
+        if error.partial is None:
+            error.partial = self.state.result()
+        if error.request_id is None:
+            error.request_id = self.state.request_id
+
+    def interrupted(self, reason: str, *, retryable: bool = False) -> StreamInterruptedError:
+        return StreamInterruptedError(
+            reason,
+            request_id=self.state.request_id,
+            partial=self.state.result(),
+            retryable=retryable and self.emitted == 0,
+        )
