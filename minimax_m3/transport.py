@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from minimax_m3 import __version__, jsonio
+from minimax_m3 import jsonio
+from minimax_m3._version import __version__
 from minimax_m3.errors import (
     REQUEST_ID_HEADERS,
     APIConnectionError,
