@@ -447,6 +447,11 @@ def _parse_json(text: str) -> object | None:
         return None
 
 
+def request_id_from(headers: Mapping[str, str]) -> str | None:
+    """The request id a response's headers carry, under any of the names providers use."""
+    return _header(headers, REQUEST_ID_HEADERS)
+
+
 def _header(headers: Mapping[str, str], names: tuple[str, ...]) -> str | None:
     for name in names:
         value = headers.get(name)

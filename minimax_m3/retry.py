@@ -27,10 +27,9 @@ class RetryPolicy:
     """A server asking to wait longer than this is not retried at all, rather than hammered."""
 
     def __post_init__(self) -> None:
-        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int):
-            raise TypeError(f"max_retries must be an int >= 0, got {self.max_retries!r}")
-        if self.max_retries < 0:
-            raise ValueError(f"max_retries must be >= 0, got {self.max_retries}")
+        retries = self.max_retries
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise ValueError(f"max_retries must be a whole number >= 0; got {retries!r}")
         for name in ("initial_delay", "max_delay", "max_retry_after"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):

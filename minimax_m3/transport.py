@@ -23,13 +23,13 @@ import httpx
 from minimax_m3 import jsonio
 from minimax_m3._version import __version__
 from minimax_m3.errors import (
-    REQUEST_ID_HEADERS,
     APIConnectionError,
     APITimeoutError,
     MiniMaxM3Error,
     ProtocolError,
     error_from_response,
     redact_secret,
+    request_id_from,
 )
 from minimax_m3.pools import (
     aclose_shared_clients,
@@ -93,14 +93,6 @@ def connection_error(exc: httpx.HTTPError) -> APIConnectionError:
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(f"request timed out: {type(exc).__name__}", retryable=True)
     return APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}", retryable=True)
-
-
-def request_id_from(headers: Mapping[str, str]) -> str | None:
-    for name in REQUEST_ID_HEADERS:
-        value = headers.get(name)
-        if value:
-            return value
-    return None
 
 
 class _Key:
@@ -171,8 +163,6 @@ class Transport:
         # A timeout given here goes with every request, so it holds on a client you pass
         # in too (httpx would apply the client's own); without one, your client's stands.
         self._request_timeout = None if timeout is None else self.timeout.as_dict()
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError(f"max_retries must be a whole number >= 0; got {max_retries!r}")
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self._http_client = http_client
         self._http_async_client = http_async_client
