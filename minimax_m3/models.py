@@ -63,13 +63,19 @@ def model_info(model: str) -> ModelInfo | None:
 FALLBACK_MAX_TOKENS = 32_768
 
 
-def takes_thinking_switch(model: str) -> bool:
-    info = model_info(model)
+def model_info_or(model: str, fallback: str) -> ModelInfo | None:
+    """The model's capabilities, or ``fallback``'s when its id says nothing: a self-hosted
+    server may serve M3 under any name (``--served-model-name``)."""
+    return model_info(model) or model_info(fallback)
+
+
+def takes_thinking_switch(model: str, fallback: str = "") -> bool:
+    info = model_info_or(model, fallback)
     return info is not None and info.thinking_can_be_disabled
 
 
-def think_tag(model: str) -> str:
-    info = model_info(model)
+def think_tag(model: str, fallback: str = "") -> str:
+    info = model_info_or(model, fallback)
     return info.think_tag if info is not None else "think"
 
 

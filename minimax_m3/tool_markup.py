@@ -588,15 +588,19 @@ class ToolMarkupReader:
         if invoke_close.search(window) is None and block_close.search(window) is None:
             return ""
         text = block.text()
+        # Positions, not slices, and the block's end searched for once: a block of many
+        # invokes costs linear time.
+        pos = 0
+        close = block_close.search(text)
         while True:
-            invoke_end = invoke_close.search(text)
-            close = block_close.search(text)
+            invoke_end = invoke_close.search(text, pos)
             if close is not None and (invoke_end is None or close.start() < invoke_end.start()):
-                leftover = text[: close.start()]
+                leftover = text[pos : close.start()]
                 self._block = None
                 handled = "".join(block.handled)
                 if block.calls == 0 and not _is_markup_only(handled + leftover):
-                    out.append(("text", block.opening + handled + text[: close.end()]))
+                    closed = text[pos : close.end()]
+                    out.append(("text", block.opening + handled + closed))
                 elif block.calls:
                     unread = "".join(block.unread)
                     if not _is_markup_only(leftover):
@@ -605,12 +609,14 @@ class ToolMarkupReader:
                         out.append(("text", unread))
                 return text[close.end() :]
             if invoke_end is None:
-                block.parts[:] = [text] if text else []
-                block.tail = text[-_CLOSE_OVERLAP:]
+                rest = text[pos:]
+                block.parts[:] = [rest] if rest else []
+                block.tail = rest[-_CLOSE_OVERLAP:]
                 return ""
-            block.handled.append(text[: invoke_end.end()])
-            self._take_invoke(block, text[: invoke_end.end()], out)
-            text = text[invoke_end.end() :]
+            invoke = text[pos : invoke_end.end()]
+            block.handled.append(invoke)
+            self._take_invoke(block, invoke, out)
+            pos = invoke_end.end()
 
     def _take_invoke(self, block: _Block, invoke: str, out: list[tuple[str, Any]]) -> None:
         if block.grammar == "m2":

@@ -69,6 +69,7 @@ class StreamState:
         # own index, calls read from markup come whole, and the two never share a slot.
         self._tools: dict[int, _ToolTrack] = {}
         self._wire_indexes: dict[int, int] = {}
+        self._next_index = 0
         self.finish_reason: str | None = None
         self.done = False
         self.usage: Usage | None = None
@@ -130,7 +131,7 @@ class StreamState:
                     # The server's own index where it is free, so calls keep its order.
                     index = fragment.index
                     if index < 0 or index in self._tools:
-                        index = max(self._tools, default=-1) + 1
+                        index = self._next_index
                     self._wire_indexes[fragment.index] = index
                 self._take_tool_fragment(index, fragment, events)
         if delta.finish_reason:
@@ -164,7 +165,8 @@ class StreamState:
         ]
         finish_reason = self.finish_reason
         if self.stopped:
-            finish_reason = "stop"
+            # Calls made before the stop sequence still stand.
+            finish_reason = "tool_calls" if tool_calls else "stop"
         elif self._calls_from_text and finish_reason in (None, "stop"):
             # The server did not see the calls it sent as text; the answer is a tool call.
             finish_reason = "tool_calls"
@@ -198,7 +200,7 @@ class StreamState:
                 fragment = ToolCallFragment(
                     index=-1, id=call.id, name=call.name, arguments=call.arguments
                 )
-                self._take_tool_fragment(max(self._tools, default=-1) + 1, fragment, events)
+                self._take_tool_fragment(self._next_index, fragment, events)
 
     def _take_structured_reasoning(
         self, fragments: list[ReasoningFragment], events: list[StreamEvent]
@@ -263,6 +265,7 @@ class StreamState:
         track = self._tools.get(index)
         if track is None:
             track = self._tools[index] = _ToolTrack()
+            self._next_index = max(self._next_index, index + 1)
         new_id = None
         if fragment.id and fragment.id != track.id:
             track.id = new_id = fragment.id

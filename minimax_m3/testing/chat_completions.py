@@ -563,9 +563,7 @@ def _check_reasoning_replay(messages: Sequence[Any], state: ScriptState) -> str 
 
 def _markup_key_of(call: Mapping[str, Any]) -> str:
     function = call.get("function")
-    if not isinstance(function, dict):
-        return ""
-    return _markup_key(str(function.get("name")), str(function.get("arguments")))
+    return _markup_key(str(function.get("name"))) if isinstance(function, dict) else ""
 
 
 def _replayed(message: Mapping[str, Any], issued: IssuedReasoning) -> bool:
@@ -582,10 +580,11 @@ def _replayed(message: Mapping[str, Any], issued: IssuedReasoning) -> bool:
         return True
     content = message.get("content")
     # With the opening tag, or without it at the very start, as it was sent when the
-    # template had written the opener.
+    # template had written the opener; a self-hosted template reads its own tag only.
+    tags = (issued.tag,) if issued.self_hosted else ("think", "mm:think")
     in_content = isinstance(content, str) and any(
         f"<{tag}>{issued.text}</{tag}>" in content or content.startswith(f"{issued.text}</{tag}>")
-        for tag in ("think", "mm:think")
+        for tag in tags
     )
     if issued.self_hosted:
         also_elsewhere = any(
@@ -682,7 +681,7 @@ class _Answer:
             # breaks; the template wrote the opener itself for thinking_mode "enabled".
             mode = _thinking_mode(body)
             reasoning = "" if mode == "disabled" else reply.reasoning
-            tag = "mm:think" if reply.think_tag == "think" else reply.think_tag
+            tag = _self_hosted_tag(reply, body)
             content = visible
             if reasoning or mode == "enabled":
                 opener = "" if mode == "enabled" or reply.omit_think_open else f"<{tag}>"
@@ -697,7 +696,7 @@ class _Answer:
                 or body.get("reasoning_split") is True
             )
             inline = reply.think_tags or not split
-            tag = reply.think_tag
+            tag = reply.think_tag if reply.server == "minimax" else _self_hosted_tag(reply, body)
             issued = reply.reasoning
             if inline and reply.reasoning:
                 opener = "" if reply.omit_think_open else f"<{tag}>\n"
@@ -729,18 +728,23 @@ class _Answer:
         )
 
 
+def _self_hosted_tag(reply: Reply, body: Mapping[str, Any]) -> str:
+    """The reasoning tag a self-hosted model writes and its template reads back: M3's
+    <mm:think>, <think> for an M2 model, or the one the reply names."""
+    if reply.think_tag != "think":
+        return reply.think_tag
+    return "think" if "m2" in str(body.get("model", "")).lower() else "mm:think"
+
+
 def _issued_key(call: _Call, as_markup: bool) -> str:
     """How a call is found again in a later request: by its id, or, for a call written as
-    markup (whose id the client makes up), by its name and arguments."""
-    return _markup_key(call.name, call.arguments) if as_markup else call.id
+    markup (whose id the client makes up, and whose arguments it types by its own
+    schema), by its name."""
+    return _markup_key(call.name) if as_markup else call.id
 
 
-def _markup_key(name: str, arguments: str) -> str:
-    try:
-        canonical = json.dumps(json.loads(arguments), sort_keys=True)
-    except ValueError:
-        canonical = arguments
-    return f"markup:{name}:{canonical}"
+def _markup_key(name: str) -> str:
+    return f"markup:{name}"
 
 
 def _thinking_mode(body: Mapping[str, Any]) -> str | None:

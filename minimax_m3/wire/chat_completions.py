@@ -78,7 +78,8 @@ def build_request_body(
         if profile.sends_reasoning_split
         else "details_and_content"
     )
-    inline_tag = think_tag(request.model)
+    # A model id that names no MiniMax model is taken for the provider's default one.
+    inline_tag = think_tag(request.model, profile.default_model)
     body: dict[str, Any] = {
         "model": request.model,
         "messages": [
@@ -90,7 +91,7 @@ def build_request_body(
         # Without it MiniMax inlines <think> in the content (and may mirror it again
         # into the reasoning fields).
         body["reasoning_split"] = True
-    if request.thinking is not None and takes_thinking_switch(request.model):
+    if request.thinking is not None and takes_thinking_switch(request.model, profile.default_model):
         if profile.thinking_in_template_kwargs:
             # M3's chat template reads thinking_mode; saying it also tells vLLM's and
             # SGLang's parsers, and us, whether the template wrote the opening tag. (M2's

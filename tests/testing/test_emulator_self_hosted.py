@@ -147,9 +147,24 @@ def test_replay_must_be_inline_byte_for_byte_and_only_once(
     turn = {"role": "assistant", "tool_calls": [call]}
     exact = {**turn, "content": f"<mm:think>{reasoning}</mm:think>"}
     assert replay(emulator, server, exact) == 200
-    assert replay(emulator, server, {**turn, "content": f"<think>{reasoning}</think>"}) == 200
+    # M3's template reads <mm:think>: M2's tag is not the same reasoning to it.
+    assert replay(emulator, server, {**turn, "content": f"<think>{reasoning}</think>"}) == 400
     stripped = {**turn, "content": f"<mm:think>{reasoning.strip()}</mm:think>"}
     assert replay(emulator, server, stripped) == 400
     assert replay(emulator, server, {**exact, "reasoning_content": reasoning}) == 400
     assert replay(emulator, server, {**turn, "content": "", "reasoning_content": reasoning}) == 400
     assert replay(emulator, server, {**turn, "content": ""}) == 400
+
+
+def test_a_markup_call_is_found_again_whatever_types_the_client_gave_its_arguments(
+    emulator: MiniMaxEmulator,
+) -> None:
+    # The client types markup values by its own schema, so a call issued with {"x": 1}
+    # may come back as {"x": "1"}: it is still the call whose reasoning must come back.
+    emulator.require_reasoning_replay = True
+    emulator.queue(Reply(reasoning="Plan.", tool_calls=[ToolCallReply("f", {"x": 1})]))
+    post(emulator, "raw")
+    call = {"id": "c", "type": "function", "function": {"name": "f", "arguments": '{"x": "1"}'}}
+    turn = {"role": "assistant", "tool_calls": [call]}
+    assert replay(emulator, "raw", {**turn, "content": ""}) == 400
+    assert replay(emulator, "raw", {**turn, "content": "<mm:think>Plan.</mm:think>"}) == 200

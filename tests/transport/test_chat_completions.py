@@ -475,3 +475,18 @@ def test_an_m2_model_on_a_self_hosted_server_gets_no_thinking_mode() -> None:
         response({"content": "I should greet.</think>\n\nHello!"}), reasoning_start="unknown"
     )
     assert (result.reasoning_text, result.text) == ("I should greet.", "Hello!")
+
+
+def test_a_self_hosted_model_served_under_its_own_name_is_taken_for_m3() -> None:
+    # vLLM's --served-model-name makes any id; it names no family, so the provider's
+    # default model (MiniMax-M3) speaks for it: thinking_mode is sent, <mm:think> replayed.
+    turn = Message(role="assistant", content="Hi", reasoning=[ReasoningSegment("why")])
+    request = ChatRequest(
+        model="default",
+        messages=[Message(role="user", content="a"), turn],
+        thinking="adaptive",
+    )
+    exchange = ChatCompletionsExchange(request, PROVIDERS["openai-compatible"], False)
+    assert exchange.body["chat_template_kwargs"] == {"thinking_mode": "adaptive"}
+    assert exchange.reasoning_start == "outside"
+    assert exchange.body["messages"][1]["content"] == "<mm:think>why</mm:think>Hi"

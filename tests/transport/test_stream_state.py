@@ -400,3 +400,14 @@ def test_white_space_before_a_call_is_kept_while_a_stop_cutter_holds_text() -> N
             [delta(content="ab"), delta(content="  "), delta(tool_calls=[call])],
         )
         assert text == result.text == "ab  "
+
+
+def test_calls_made_before_a_stop_sequence_still_make_it_a_tool_call() -> None:
+    markup = MARK + "<tool_call>" + MARK + '<invoke name="f">' + MARK + "</invoke>"
+    markup += MARK + "</tool_call>"
+    (text, calls), result = shown_and_result(
+        StreamState(stop=["END"]), [delta(content=markup + "\nDone. END more")]
+    )
+    assert [name for _, name, _ in calls] == [c.name for c in result.tool_calls] == ["f"]
+    assert result.finish_reason == "tool_calls"
+    assert text == result.text == "\nDone. "
