@@ -22,9 +22,8 @@ arrays repeat ``<item>``::
 
 A stack that strips special tokens yields the same M3 markup without the marker.
 
-Values are text; the tool's JSON Schema says which are numbers, booleans, null, arrays
-or objects, so ``"018956"`` stays a string where the schema wants one. A value that does
-not read as its declared type is kept as the text the model wrote: nothing is invented.
+Values are text, typed by the tool's JSON Schema (``minimax_m3.tool_values``), so
+``"018956"`` stays a string where the schema wants one.
 """
 
 from __future__ import annotations
@@ -36,6 +35,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from minimax_m3.tool_values import (
+    STRING_ONLY,
+    ToolSchemas,
+    convert_text,
+    items_schema,
+    property_schema,
+    schema_types,
+)
 from minimax_m3.types import ToolCall, ToolSpec
 
 MARKER = "]<]minimax[>["
@@ -71,196 +78,9 @@ _LONGEST_OPENING = max(len(opening) for opening in _OPENINGS) - 1
 # Closing tags are searched for in each new piece plus this much of what came before.
 _CLOSE_OVERLAP = len(MARKER) + len(M2_CLOSE) + 8
 
-_STRING = ("string",)
-_TRUE = frozenset({"true", "yes", "on", "1"})
-_FALSE = frozenset({"false", "no", "off", "0"})
-
 
 def new_call_id() -> str:
     return f"call_{uuid.uuid4().hex[:24]}"
-
-
-# Schemas
-
-
-# Type names tools use besides JSON Schema's own (the same aliases vLLM's parser reads).
-_TYPE_ALIASES = {
-    **dict.fromkeys(("str", "text", "varchar", "char"), "string"),
-    **dict.fromkeys(("int", "uint", "long", "short", "unsigned", "unsigned_int"), "integer"),
-    **dict.fromkeys(("int32", "int64", "uint32", "uint64"), "integer"),
-    **dict.fromkeys(("float", "double", "float32", "float64", "decimal", "num"), "number"),
-    **dict.fromkeys(("bool", "binary"), "boolean"),
-    **dict.fromkeys(("map", "dict", "dictionary"), "object"),
-    **dict.fromkeys(("list", "sequence", "tuple"), "array"),
-}
-_JSON_TYPES = frozenset({"string", "integer", "number", "boolean", "object", "array", "null"})
-
-
-def _known_types(names: list[Any]) -> tuple[str, ...]:
-    """Type names as JSON Schema's, in the order given (a union is tried in its order); a
-    name nobody knows reads as a string, so the text stays as written."""
-    types: list[str] = []
-    for name in names:
-        if isinstance(name, str):
-            known = _TYPE_ALIASES.get(name.lower(), name.lower())
-            if known not in types:
-                types.append(known)
-    found = tuple(t for t in types if t in _JSON_TYPES)
-    return found if found or not types else _STRING
-
-
-def _schema_types(schema: Mapping[str, Any] | None) -> tuple[str, ...] | None:
-    """The JSON types a schema allows, in order; None when it says nothing (guess)."""
-    if schema is None:
-        return None
-    declared = schema.get("type")
-    if isinstance(declared, str):
-        return _known_types([declared])
-    if isinstance(declared, list):
-        return _known_types(declared)
-    values = schema["enum"] if isinstance(schema.get("enum"), list) else []
-    if "const" in schema:
-        values = [*values, schema["const"]]
-    names: list[str] = [_json_type(value) for value in values]
-    for key in ("anyOf", "oneOf", "allOf"):
-        options = schema.get(key)
-        if isinstance(options, list):
-            for option in options:
-                if isinstance(option, Mapping):
-                    names.extend(_schema_types(option) or ())
-    if names:
-        return _known_types(names)
-    if isinstance(schema.get("properties"), Mapping):
-        return ("object",)
-    if isinstance(schema.get("items"), Mapping):
-        return ("array",)
-    return None
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "string"
-
-
-def _property_schema(schema: Mapping[str, Any] | None, name: str) -> Mapping[str, Any] | None:
-    """The schema of property ``name``: declared, in a branch, or ``additionalProperties``."""
-    if schema is None:
-        return None
-    properties = schema.get("properties")
-    if isinstance(properties, Mapping):
-        child = properties.get(name)
-        if isinstance(child, Mapping):
-            return child
-    for key in ("anyOf", "oneOf", "allOf"):
-        options = schema.get(key)
-        if isinstance(options, list):
-            for option in options:
-                if isinstance(option, Mapping):
-                    found = _property_schema(option, name)
-                    if found is not None:
-                        return found
-    extra = schema.get("additionalProperties")
-    return extra if isinstance(extra, Mapping) else None
-
-
-def inline_refs(schema: Any, defs: Mapping[str, Any], depth: int = 0) -> Any:
-    """``schema`` with local ``$ref``s (``#/$defs/X``, ``#/definitions/X``) replaced by
-    what they name, so properties can be looked up; a cycle stops at a few levels."""
-    if isinstance(schema, list):
-        return [inline_refs(item, defs, depth) for item in schema]
-    if not isinstance(schema, Mapping):
-        return schema
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and depth < 8:
-        target = defs.get(ref.rsplit("/", 1)[-1]) if ref.startswith("#/") else None
-        if isinstance(target, Mapping):
-            rest = {k: v for k, v in schema.items() if k != "$ref"}
-            return inline_refs({**target, **rest}, defs, depth + 1)
-    return {key: inline_refs(value, defs, depth) for key, value in schema.items()}
-
-
-def _items_schema(schema: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    if schema is None:
-        return None
-    items = schema.get("items")
-    return items if isinstance(items, Mapping) else None
-
-
-# Leaf values
-
-
-def convert_text(text: str, schema: Mapping[str, Any] | None, *, declared: bool) -> Any:
-    """One text value as the type its schema declares.
-
-    ``declared`` is False for a parameter the tool does not declare, or a tool that is not
-    known at all: its value stays the text written (``null`` aside). A declared parameter
-    with no type is read as JSON where it is JSON (a number, a boolean, null, an object),
-    else as text.
-    """
-    stripped = text.strip()
-    if not declared:
-        # Nothing says it is a string, so a written null is no value (as vLLM reads it).
-        return None if stripped.lower() == "null" else text
-    types = _schema_types(schema)
-    if types is None:
-        return _json_value(stripped, text)
-    if types == _STRING:
-        return text
-    lowered = stripped.lower()
-    # The model writes null for no value: read so wherever a string is not wanted (a
-    # string-typed "null" is the word); "none" and "nil" only where null is declared.
-    if lowered == "null" and ("null" in types or "string" not in types):
-        return None
-    if lowered in ("none", "nil") and "null" in types and "string" not in types:
-        return None
-    if not stripped and "null" in types and "string" not in types:
-        return None
-    for kind in types:  # a union is tried in the order it is written
-        if kind == "string":
-            return text
-        if kind == "integer" and re.fullmatch(r"[-+]?\d+", stripped):
-            return int(stripped)
-        if kind == "number":
-            number = _number(stripped)
-            if number is not None:
-                return number
-        if kind == "boolean" and lowered in _TRUE:
-            return True
-        if kind == "boolean" and lowered in _FALSE:
-            return False
-        if kind in ("object", "array"):
-            value = _json_value(stripped, None)
-            if isinstance(value, dict if kind == "object" else list):
-                return value
-    return text
-
-
-def _number(text: str) -> int | float | None:
-    if re.fullmatch(r"[-+]?\d+", text):
-        return int(text)
-    if re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text):
-        value = float(text)
-        if value == value and value not in (float("inf"), float("-inf")):
-            return value
-    return None
-
-
-def _json_value(text: str, default: Any) -> Any:
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        return text if default is None else default
 
 
 # M3 elements
@@ -304,7 +124,7 @@ def _parse_children(
         if self_closing:
             continue
         child_schema = _child_schema(schema, name)
-        if not marked and _schema_types(child_schema) == _STRING:
+        if not marked and schema_types(child_schema) == STRING_ONLY:
             # Without markers any "<" may be the value's own text (HTML, code): a string
             # runs to its own closing tag, whatever it holds.
             end = text.find(f"</{name}>", pos)
@@ -316,9 +136,9 @@ def _parse_children(
 
 
 def _child_schema(schema: Mapping[str, Any] | None, name: str) -> Mapping[str, Any] | None:
-    if name == "item" and "array" in (_schema_types(schema) or ()):
-        return _items_schema(schema)
-    return _property_schema(schema, name)
+    if name == "item" and "array" in (schema_types(schema) or ()):
+        return items_schema(schema)
+    return property_schema(schema, name)
 
 
 def _element_value(element: _Element, schema: Mapping[str, Any] | None, *, declared: bool) -> Any:
@@ -326,14 +146,14 @@ def _element_value(element: _Element, schema: Mapping[str, Any] | None, *, decla
         return convert_text(element.raw, schema, declared=declared)
     if not element.children:
         return convert_text("".join(element.texts), schema, declared=declared)
-    types = _schema_types(schema)
-    if declared and types == _STRING:
+    types = schema_types(schema)
+    if declared and types == STRING_ONLY:
         # An object where a string was wanted: hand on the text the model wrote.
         return _element_source(element)
     if (types is not None and "array" in types and "object" not in types) or (
         types is None and all(child.name == "item" for child in element.children)
     ):
-        items = _items_schema(schema)
+        items = items_schema(schema)
         return [_element_value(child, items, declared=declared) for child in element.children]
     return _children_object(element, schema, declared=declared)
 
@@ -343,7 +163,7 @@ def _children_object(
 ) -> dict[str, Any]:
     value: dict[str, Any] = {}
     for child in element.children:
-        child_schema = _property_schema(schema, child.name)
+        child_schema = property_schema(schema, child.name)
         known = declared and (schema is None or child_schema is not None)
         item = _element_value(child, child_schema, declared=known)
         if child.name in value:
@@ -383,31 +203,6 @@ def _element_source(element: _Element) -> str:
 
 
 # Invokes
-
-
-class ToolSchemas:
-    """The schemas of the tools offered with a request, by tool name, ``$ref``s inlined
-    when first asked for."""
-
-    __slots__ = ("_by_name", "_resolved")
-
-    def __init__(self, tools: Sequence[ToolSpec]) -> None:
-        self._by_name = {tool.name: tool.parameters for tool in tools}
-        self._resolved: dict[str, Mapping[str, Any]] = {}
-
-    def get(self, name: str) -> Mapping[str, Any] | None:
-        resolved = self._resolved.get(name)
-        if resolved is None:
-            schema = self._by_name.get(name)
-            if schema is None:
-                return None
-            defs = {**_mapping(schema.get("definitions")), **_mapping(schema.get("$defs"))}
-            resolved = self._resolved[name] = inline_refs(schema, defs) if defs else schema
-        return resolved
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 def parse_m3_invoke(
@@ -453,8 +248,8 @@ def parse_m2_invokes(block: str, schemas: ToolSchemas) -> list[ToolCall]:
             # M2 writes each value on its own line inside the element.
             value = convert_text(
                 raw.strip("\n"),
-                _property_schema(schema, key),
-                declared=schema is not None and _property_schema(schema, key) is not None,
+                property_schema(schema, key),
+                declared=schema is not None and property_schema(schema, key) is not None,
             )
             if key in arguments:
                 previous = arguments[key]
