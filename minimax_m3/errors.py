@@ -53,6 +53,7 @@ class MiniMaxM3Error(Exception):
         body: object | None = None,
         retry_after: str | None = None,
         reset_at: datetime | None = None,
+        partial: object | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -63,7 +64,7 @@ class MiniMaxM3Error(Exception):
         self.body = body
         self.retry_after = retry_after
         self.reset_at = reset_at
-        self.partial: object | None = None
+        self.partial = partial
         """What had arrived when a stream failed midway (a ``ChatResult``), else None."""
 
     def __str__(self) -> str:
@@ -124,27 +125,6 @@ class APITimeoutError(APIConnectionError, TimeoutError):
 
 class StreamInterruptedError(MiniMaxM3Error):
     """A stream broke off before it finished; `partial` holds what had arrived."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        partial: object | None = None,
-        status_code: int | None = None,
-        provider_code: int | str | None = None,
-        request_id: str | None = None,
-        retryable: bool = False,
-        body: object | None = None,
-    ) -> None:
-        super().__init__(
-            message,
-            status_code=status_code,
-            provider_code=provider_code,
-            request_id=request_id,
-            retryable=retryable,
-            body=body,
-        )
-        self.partial = partial
 
 
 class ProtocolError(MiniMaxM3Error):
