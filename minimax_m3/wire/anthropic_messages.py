@@ -8,7 +8,7 @@ blocks answered by ``tool_result`` blocks in the next user turn.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from minimax_m3.errors import ProtocolError, error_from_payload
@@ -248,17 +248,8 @@ def parse_response(
         if kind == "text" and isinstance(block.get("text"), str):
             deltas.append(WireDelta(content=block["text"]))
         elif kind in ("thinking", "redacted_thinking"):
-            thinking = block.get("thinking")
             # The block as received: it goes back verbatim, signature and all.
-            fragment = ReasoningFragment(
-                text=thinking if isinstance(thinking, str) else "",
-                key=index,
-                wire=WIRE,
-                fields=block,
-                text_field="thinking",
-                incremental=True,
-            )
-            deltas.append(WireDelta(reasoning=[fragment]))
+            deltas.append(_thinking(index, block, text=block.get("thinking")))
         elif kind == "tool_use":
             call = ToolCallFragment(
                 index=index,
@@ -271,6 +262,25 @@ def parse_response(
     return deltas
 
 
+def _thinking(
+    index: int, fields: Mapping[str, Any], *, text: Any = None, signature: Any = None
+) -> WireDelta:
+    """A thinking block's piece for segment ``index``; ``fields`` are kept to rebuild it."""
+    return WireDelta(
+        reasoning=[
+            ReasoningFragment(
+                text=text if isinstance(text, str) else "",
+                key=index,
+                wire=WIRE,
+                fields=fields,
+                text_field="thinking",
+                signature=text_or_none(signature),
+                incremental=True,
+            )
+        ]
+    )
+
+
 def _block_start(payload: dict[str, Any]) -> WireDelta:
     index = payload.get("index")
     block = payload.get("content_block")
@@ -280,19 +290,10 @@ def _block_start(payload: dict[str, Any]) -> WireDelta:
     if kind == "text" and text_or_none(block.get("text")):
         return WireDelta(content=block["text"])
     if kind in ("thinking", "redacted_thinking"):
+        # Text and signature come in deltas after this: they are the segment's to add up.
         fields = {k: v for k, v in block.items() if k not in ("thinking", "signature")}
-        return WireDelta(
-            reasoning=[
-                ReasoningFragment(
-                    text=text_or_none(block.get("thinking")) or "",
-                    key=index,
-                    wire=WIRE,
-                    fields=fields,
-                    text_field="thinking",
-                    signature=text_or_none(block.get("signature")),
-                    incremental=True,
-                )
-            ]
+        return _thinking(
+            index, fields, text=block.get("thinking"), signature=block.get("signature")
         )
     if kind == "tool_use":
         # MiniMax may put the whole input here instead of streaming input_json_delta.
@@ -319,26 +320,9 @@ def _block_delta(payload: dict[str, Any]) -> WireDelta:
     if kind == "text_delta":
         return WireDelta(content=text_or_none(delta.get("text")))
     if kind == "thinking_delta":
-        text = delta.get("thinking")
-        fragment = ReasoningFragment(
-            text=text if isinstance(text, str) else "",
-            key=index,
-            wire=WIRE,
-            fields=_THINKING_FIELDS,
-            text_field="thinking",
-            incremental=True,
-        )
-        return WireDelta(reasoning=[fragment])
+        return _thinking(index, _THINKING_FIELDS, text=delta.get("thinking"))
     if kind == "signature_delta":
-        fragment = ReasoningFragment(
-            key=index,
-            wire=WIRE,
-            fields=_THINKING_FIELDS,
-            text_field="thinking",
-            signature=text_or_none(delta.get("signature")),
-            incremental=True,
-        )
-        return WireDelta(reasoning=[fragment])
+        return _thinking(index, _THINKING_FIELDS, signature=delta.get("signature"))
     if kind == "input_json_delta":
         partial = delta.get("partial_json")
         return WireDelta(

@@ -218,8 +218,9 @@ def _append_think(raw: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _is_append_think(raw: dict[str, Any]) -> bool:
-    source = raw["source"].lower()
-    return raw.get("thinking_mode") == "append_think" or "appendthink" in source.replace("_", "")
+    """vLLM's cases say so in thinking_mode; SGLang's in the detector's or parser's name."""
+    source = raw["source"].lower().replace("_", "").replace("-", "")
+    return raw.get("thinking_mode") == "append_think" or "appendthink" in source
 
 
 def load_cases() -> list[Case]:
@@ -230,7 +231,7 @@ def load_cases() -> list[Case]:
                 continue
             if any(_short(raw["source"]).endswith(key) for key in LEFT_OUT):
                 continue
-            if _is_append_think(raw) or "append-think" in raw["source"]:
+            if _is_append_think(raw):
                 converted = _append_think(raw)
                 if converted is None:
                     continue
