@@ -12,7 +12,9 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any
+
+# Masking lives with the other secret handling; it is reached from here too.
+from minimax_m3.credentials import redact_secret
 
 __all__ = [
     "ERROR_TABLE",
@@ -380,42 +382,6 @@ def _error_from_mapping(
         retry_after=retry_after,
         reset_at=_parse_reset_at(message),
     )
-
-
-_MASK = "**********"
-_MASK_DEPTH = 64
-
-
-def redact_secret(error: MiniMaxM3Error, secret: str) -> MiniMaxM3Error:
-    """Mask ``secret`` wherever a provider echoed it into ``error`` (some answer a bad key
-    with "Incorrect API key provided: sk-..."), so the key never reaches a log, a
-    traceback or a pickle through an error. Returns the same error."""
-    if not secret:
-        return error
-    error.args = tuple(_masked(arg, secret, 0) for arg in error.args)
-    error.message = _masked(error.message, secret, 0)
-    error.body = _masked(error.body, secret, 0)
-    error.request_id = _masked(error.request_id, secret, 0)
-    error.retry_after = _masked(error.retry_after, secret, 0)
-    return error
-
-
-def _masked(value: Any, secret: str, depth: int) -> Any:
-    if isinstance(value, str):
-        return value.replace(secret, _MASK) if secret in value else value
-    if isinstance(value, bytes):
-        raw = secret.encode()
-        return value.replace(raw, _MASK.encode()) if raw in value else value
-    if not isinstance(value, (dict, list, tuple)):
-        return value
-    if depth >= _MASK_DEPTH:
-        # A body nested this deep is no provider's error; it is not kept unchecked.
-        return "[nested too deeply to check for secrets]"
-    if isinstance(value, dict):
-        return {
-            _masked(k, secret, depth + 1): _masked(v, secret, depth + 1) for k, v in value.items()
-        }
-    return type(value)(_masked(v, secret, depth + 1) for v in value)
 
 
 def _parse_json(text: str) -> object | None:

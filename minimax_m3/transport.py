@@ -22,13 +22,13 @@ import httpx
 
 from minimax_m3 import jsonio
 from minimax_m3._version import __version__
+from minimax_m3.credentials import Key, redact_secret
 from minimax_m3.errors import (
     APIConnectionError,
     APITimeoutError,
     MiniMaxM3Error,
     ProtocolError,
     error_from_response,
-    redact_secret,
     request_id_from,
 )
 from minimax_m3.pools import (
@@ -95,18 +95,6 @@ def connection_error(exc: httpx.HTTPError) -> APIConnectionError:
     return APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}", retryable=True)
 
 
-class _Key:
-    """An API key that never shows in a repr, so never in a log or a traceback's locals."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        return "_Key('**********')"
-
-
 # The connection settings, by the names the transport and both adapters share.
 TRANSPORT_SETTINGS = (
     "provider",
@@ -152,7 +140,7 @@ class Transport:
         self.api: ApiName = self.profile.resolve_api(api)
         self.wire = wire_format(self.api)
         key = self.profile.resolve_api_key(api_key)
-        self._key = _Key(key) if key else None
+        self._key = Key(key) if key else None
         self.account_id = self.profile.resolve_account_id(account_id)
         self.base_url = self.profile.resolve_base_url(base_url)
         self.url = self.base_url + self.profile.path(self.api, account_id=self.account_id)
