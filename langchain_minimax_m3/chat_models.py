@@ -12,7 +12,6 @@ from contextlib import asynccontextmanager, contextmanager
 from operator import itemgetter
 from typing import Any, Literal
 
-import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import (
     BaseChatModel,
@@ -28,13 +27,11 @@ from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
-from typing_extensions import Self
+from pydantic import ConfigDict
 
 # Imported for its side effect: it registers the "minimax" content-block translator.
 import langchain_minimax_m3.content_blocks  # noqa: F401
 from langchain_minimax_m3.convert import (
-    event_to_generation_chunk,
     messages_to_neutral,
     result_to_ai_message,
     tool_choice_to_neutral,
@@ -42,37 +39,16 @@ from langchain_minimax_m3.convert import (
 )
 from langchain_minimax_m3.errors import langchain_errors
 from langchain_minimax_m3.profile import model_profile
+from langchain_minimax_m3.stream import event_to_generation_chunk
+from minimax_m3.adapter import AdapterSettings, unknown_call_options
 from minimax_m3.credentials import without_credentials
 from minimax_m3.providers import get_provider
-from minimax_m3.transport import Transport
-from minimax_m3.types import ChatRequest, StreamEvent, Thinking
-from minimax_m3.validation import validate_settings
+from minimax_m3.types import ChatRequest, StreamEvent
 
 __all__ = ["ChatMiniMaxM3"]
 
-# Per-call keyword arguments a request takes (besides ``stop``, which LangChain passes
-# on its own). Anything else is refused by name rather than ignored.
-_CALL_OPTIONS = frozenset(
-    {
-        "model",
-        "tools",
-        "tool_choice",
-        "parallel_tool_calls",
-        "thinking",
-        "temperature",
-        "top_p",
-        "max_tokens",
-        "n",
-        "response_format",
-        "extra_body",
-    }
-)
-# Never pickled: the key, and clients that belong to this process. Headers that carry
-# credentials are left out too.
-_NOT_PICKLED = ("api_key", "http_client", "http_async_client")
 
-
-class ChatMiniMaxM3(BaseChatModel):
+class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
     """MiniMax M3 chat model: reasoning kept, every provider, one pooled transport.
 
     Setup:
@@ -89,33 +65,17 @@ class ChatMiniMaxM3(BaseChatModel):
         Mainland China: ``base_url="https://api.minimaxi.com"`` or ``MINIMAX_BASE_URL``.
 
     Key init args — completion params:
-        model: str
-            Model id; default ``"MiniMax-M3"`` (the provider's own id for M3 when only
-            ``provider`` is given).
-        thinking: ``"adaptive"`` | ``"disabled"`` | None
-            M3's thinking control; None leaves the provider default (adaptive).
-        temperature, top_p: float | None
-            Sampling, checked against the provider's range when the model is built.
-        max_tokens: int | None
-            Most tokens to generate (reasoning included).
-        stop: list[str] | None
-            Stop sequences; the answer is also cut on the client side, since MiniMax
-            accepts ``stop`` but does not honour it.
+        model, thinking (``"adaptive"`` | ``"disabled"``), temperature, top_p,
+        max_tokens, stop, n, extra_body. Each is also a per-call option.
 
     Key init args — client params:
-        provider: ``"minimax"`` | ``"cloudflare"`` | ``"runware"`` | ``"openai-compatible"``
-        api: ``"chat_completions"`` (default) or another wire format the provider speaks.
-        api_key: SecretStr | None
-            Read from the provider's environment variable when not given.
-        base_url, account_id: where requests go (see the README's provider table).
-        timeout: float | httpx.Timeout | None
-        max_retries: int
-            Retries of the single retry layer, in the transport (429, 5xx, timeouts).
-        http_client, http_async_client: your own pooled ``httpx`` clients.
-        default_headers: extra headers on every request.
-        gateway_id: Cloudflare AI Gateway to route through (sent as ``cf-aig-gateway-id``).
-        poll_interval: first wait, in seconds, between polls of a Runware task sent with
-            ``extra_body={"deliveryMethod": "async"}``; later waits grow up to 10 s.
+        provider, api, api_key, base_url, account_id, timeout, max_retries,
+        http_client, http_async_client, default_headers, gateway_id, poll_interval.
+
+        Every setting is declared once, with its type, default and description, in
+        ``minimax_m3.settings`` (``ConnectionSettings`` and ``ModelSettings``), and both
+        frameworks' classes take the same ones. ``streaming=True`` streams under the
+        hood in ``invoke`` too.
 
     Instantiate:
         ```python
@@ -212,90 +172,8 @@ class ChatMiniMaxM3(BaseChatModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str = "MiniMax-M3"
-    """Model id. Defaults to the provider's id for M3 when only ``provider`` is set."""
-    provider: str = "minimax"
-    """Who serves the model: "minimax", "cloudflare", "runware" or "openai-compatible"."""
-    api: str | None = None
-    """Wire format; None is the provider's default ("chat_completions" for most)."""
-    api_key: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("api_key", "minimax_api_key")
-    )
-    """API key (``minimax_api_key`` also works); read from the provider's environment
-    variable when not given."""
-    base_url: str | None = None
-    """The provider's API root; MiniMax also reads ``MINIMAX_BASE_URL``."""
-    account_id: str | None = None
-    """Cloudflare account id; read from ``CLOUDFLARE_ACCOUNT_ID`` when not given."""
-    thinking: Thinking | None = None
-    """M3's thinking: "adaptive", "disabled", or None for the provider default."""
-    temperature: float | None = None
-    top_p: float | None = None
-    max_tokens: int | None = None
-    """Most tokens to generate, reasoning included."""
-    stop: list[str] | None = None
-    """Stop sequences; the answer is cut on the client side too."""
-    n: int | None = None
-    """Choices per call. MiniMax returns one, so anything but 1 (or None) is refused before
-    sending."""
-    timeout: float | httpx.Timeout | None = None
-    """Seconds (or an ``httpx.Timeout``); None waits up to 10 minutes."""
-    max_retries: int = 2
-    """Retries on rate limits, server errors and dropped connections."""
-    http_client: httpx.Client | None = Field(default=None, exclude=True)
-    """Your own sync client; by default a pooled client shared by all instances."""
-    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
-    """Your own async client; by default a pooled client per event loop."""
-    default_headers: dict[str, str] | None = None
-    """Headers added to every request."""
-    gateway_id: str | None = None
-    """Cloudflare AI Gateway id, sent as the ``cf-aig-gateway-id`` header."""
-    poll_interval: float = 1.0
-    """First wait between polls of a queued Runware task; later waits grow to 10 s."""
-    extra_body: dict[str, Any] | None = None
-    """Extra top-level fields for the request body, sent as they are."""
     streaming: bool = False
     """Stream under the hood in ``invoke`` too (callbacks then see every token)."""
-
-    _transport_cache: Transport | None = PrivateAttr(default=None)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _default_model_for_provider(cls, values: Any) -> Any:
-        if isinstance(values, dict) and "model" not in values and values.get("provider"):
-            return {**values, "model": get_provider(values["provider"]).default_model}
-        return values
-
-    @model_validator(mode="after")
-    def _build_transport(self) -> Self:
-        """One transport per instance; bad settings fail here, naming the setting."""
-        transport = self._new_transport()
-        validate_settings(
-            transport.profile,
-            model=self.model,
-            thinking=self.thinking,
-            temperature=self.temperature,
-            top_p=self.top_p,
-            max_tokens=self.max_tokens,
-            stop=tuple(self.stop or ()),
-            n=_choices(self.n),
-        )
-        if self.api_key is None and transport.api_key is not None:
-            self.api_key = transport.api_key
-        self._transport_cache = transport
-        return self
-
-    @property
-    def _transport(self) -> Transport:
-        """The transport; after unpickling it is built again on first use, reading the key
-        from the environment (keys are never pickled)."""
-        transport = self._transport_cache
-        if transport is None:
-            transport = self._transport_cache = self._new_transport()
-        return transport
-
-    def _new_transport(self) -> Transport:
-        return Transport.from_settings(self)
 
     def to_json(self) -> SerializedConstructor | SerializedNotImplemented:
         """LangChain's serialized form, with credential headers left out like the key."""
@@ -304,28 +182,6 @@ class ChatMiniMaxM3(BaseChatModel):
         if isinstance(kwargs, dict) and kwargs.get("default_headers"):
             kwargs["default_headers"] = without_credentials(kwargs["default_headers"])
         return serialized
-
-    def __getstate__(self) -> dict[Any, Any]:
-        """Pickle the settings, never the key, your clients or the transport.
-
-        An unpickled model reads the key from the environment again on its first call;
-        without one that call raises a ValueError naming the variable to set.
-        """
-        state = super().__getstate__()
-        fields = dict(state["__dict__"])
-        for name in _NOT_PICKLED:
-            fields[name] = None
-        fields["default_headers"] = without_credentials(fields.get("default_headers"))
-        private = {
-            name: value
-            for name, value in (state.get("__pydantic_private__") or {}).items()
-            if name != "_transport_cache"
-        }
-        return {**state, "__dict__": fields, "__pydantic_private__": private}
-
-    def __setstate__(self, state: dict[Any, Any]) -> None:
-        private = {**(state.get("__pydantic_private__") or {}), "_transport_cache": None}
-        super().__setstate__({**state, "__pydantic_private__": private})
 
     # --- LangChain hooks ----------------------------------------------------------
 
@@ -387,32 +243,20 @@ class ChatMiniMaxM3(BaseChatModel):
     ) -> ChatRequest:
         """The request for one call: instance settings, overridden by per-call kwargs."""
         options = {k: v for k, v in kwargs.items() if k != "stream"}
-        unknown = sorted(set(options) - _CALL_OPTIONS)
-        if unknown:
-            raise ValueError(
-                f"ChatMiniMaxM3 got unexpected call arguments {unknown}; "
-                f"it takes {sorted(_CALL_OPTIONS | {'stop'})}"
-            )
+        if stop is not None:
+            options["stop"] = stop
+        problem = unknown_call_options(options)
+        if problem:
+            raise ValueError(f"ChatMiniMaxM3 got {problem}")
         model = options.get("model") or self.model
         tools = [tool_to_spec(tool) for tool in options.get("tools") or ()]
-        extra_body = {**(self.extra_body or {}), **(options.get("extra_body") or {})}
-        stops = stop if stop is not None else self.stop
-        return ChatRequest(
-            model=model,
+        return self.chat_request(
+            options,
             messages=messages_to_neutral(messages, model=model),
-            tools=tuple(tools),
+            tools=tools,
             tool_choice=tool_choice_to_neutral(
                 options.get("tool_choice"), [tool.name for tool in tools]
             ),
-            parallel_tool_calls=options.get("parallel_tool_calls"),
-            thinking=options.get("thinking", self.thinking),
-            temperature=options.get("temperature", self.temperature),
-            top_p=options.get("top_p", self.top_p),
-            max_tokens=options.get("max_tokens", self.max_tokens),
-            stop=tuple(stops or ()),
-            n=_choices(options.get("n", self.n)),
-            response_format=options.get("response_format"),
-            extra_body=extra_body or None,
         )
 
     def _generate(
@@ -577,10 +421,6 @@ class ChatMiniMaxM3(BaseChatModel):
         no_parse = RunnablePassthrough.assign(parsed=lambda _: None)
         with_fallback = parse.with_fallbacks([no_parse], exception_key="parsing_error")
         return RunnableMap(raw=llm) | with_fallback
-
-
-def _choices(n: int | None) -> int:
-    return 1 if n is None else n
 
 
 def _chat_result(message: AIMessage) -> ChatResult:

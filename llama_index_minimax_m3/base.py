@@ -8,12 +8,10 @@ transport.
 from __future__ import annotations
 
 import logging
-import pickle
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import aclosing, closing
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from llama_index.core.base.llms.generic_utils import (
     achat_to_completion_decorator,
     astream_chat_to_completion_decorator,
@@ -34,56 +32,31 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
-from pydantic import BaseModel, Field, PrivateAttr, SecretStr, field_serializer
+from pydantic import model_validator
 
 from llama_index_minimax_m3.convert import (
-    ChatStreamState,
     chat_messages_to_neutral,
     chat_response_to_tool_selections,
     chat_response_with_first_tool_call,
     result_to_chat_response,
-    stream_event_to_chat_response,
     tool_choice_to_neutral,
     tool_to_spec,
 )
-from minimax_m3.credentials import without_credentials
+from llama_index_minimax_m3.stream import (
+    ChatStreamState,
+    stream_event_to_chat_response,
+)
+from minimax_m3.adapter import AdapterSettings, unknown_call_options
 from minimax_m3.models import M2, model_info
-from minimax_m3.providers import get_provider
-from minimax_m3.transport import DEFAULT_MAX_RETRIES, TRANSPORT_SETTINGS, Transport
 from minimax_m3.types import ChatRequest
-from minimax_m3.validation import validate_settings
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
-    from typing_extensions import Self
 
 logger = logging.getLogger("llama_index_minimax_m3")
 
-DEFAULT_MODEL = "MiniMax-M3"
 
-# Changing any of these after construction rebuilds the transport on the next call.
-_TRANSPORT_FIELDS = frozenset(TRANSPORT_SETTINGS)
-# Never serialized or pickled: the key, and clients that belong to this process.
-_NOT_PICKLED = ("api_key", "http_client", "http_async_client")
-# Headers that carry credentials are left out of to_dict(), to_json() and pickles too.
-# What chat() and friends accept per call, on top of the messages.
-_CALL_OPTIONS = frozenset(
-    {
-        "temperature",
-        "top_p",
-        "max_tokens",
-        "stop",
-        "n",
-        "thinking",
-        "tools",
-        "tool_choice",
-        "response_format",
-        "extra_body",
-    }
-)
-
-
-class MiniMaxM3(FunctionCallingLLM):
+class MiniMaxM3(AdapterSettings, FunctionCallingLLM):
     """MiniMax M3 (and M2.x) for LlamaIndex, with reasoning kept and tools built in.
 
     Setup::
@@ -96,26 +69,14 @@ class MiniMaxM3(FunctionCallingLLM):
 
         Settings.llm = MiniMaxM3()            # model="MiniMax-M3", 1,000,000-token window
 
-    Key arguments (all optional):
-        model: model id; default ``"MiniMax-M3"``, or the provider's own id for M3
-            (``"minimax/m3"`` on Cloudflare, ``"minimax:m3@0"`` on Runware).
-        provider: ``"minimax"`` (default), ``"cloudflare"``, ``"runware"`` or
-            ``"openai-compatible"`` (a self-hosted vLLM or SGLang server; set ``base_url``).
-        api: wire format, default the provider's first (``"chat_completions"``).
-        api_key: read from ``MINIMAX_API_KEY``, ``CLOUDFLARE_API_TOKEN`` or
-            ``RUNWARE_API_KEY`` when not given. Never shown, serialized or pickled.
-        base_url, account_id: where requests go (``MINIMAX_BASE_URL`` and
-            ``CLOUDFLARE_ACCOUNT_ID`` are read too).
-        thinking: ``"adaptive"``, ``"disabled"`` or None for the provider's default.
-        temperature, top_p, max_tokens, stop: sampling; checked against the model's
-            ranges when the object is built, so a bad value fails here, naming it.
-        timeout, max_retries: one retry layer, in the transport (default 2 retries).
-        http_client, http_async_client, default_headers: your own pooled httpx clients
-            and extra headers.
-        gateway_id: Cloudflare AI Gateway to route through (``cf-aig-gateway-id``).
-        poll_interval: first wait, in seconds, between polls of a Runware task sent with
-            ``extra_body={"deliveryMethod": "async"}``; later waits grow up to 10 s.
-        n: choices per call; MiniMax returns one, so only 1 is accepted.
+    Settings (all optional; the first may be given by position):
+        model, thinking, temperature, top_p, max_tokens, stop, n, extra_body: what each
+        request asks by default; each is also a per-call option of ``chat()`` and friends.
+        provider, api, api_key, base_url, account_id, timeout, max_retries, http_client,
+        http_async_client, default_headers, gateway_id, poll_interval: where requests go.
+        Each is declared once, with its type, default and description, in
+        ``minimax_m3.settings`` (``ConnectionSettings``, ``ModelSettings``); the LangChain
+        class takes the same ones. Bad values fail when the object is built, naming them.
 
     Any other keyword argument is refused with a TypeError naming it.
 
@@ -161,107 +122,25 @@ class MiniMaxM3(FunctionCallingLLM):
     HTTP status, MiniMax's code and the request id.
     """
 
-    model: str = Field(default=DEFAULT_MODEL, description="The model id.")
-    provider: str = Field(
-        default="minimax",
-        description="'minimax', 'cloudflare', 'runware' or 'openai-compatible'.",
-    )
-    api: str | None = Field(
-        default=None, description="Wire format; None picks the provider's default."
-    )
-    api_key: SecretStr | None = Field(
-        default=None,
-        exclude=True,
-        description="API key; None reads the provider's environment variable.",
-    )
-    base_url: str | None = Field(default=None, description="The provider's API root.")
-    account_id: str | None = Field(default=None, description="Cloudflare account id.")
-    thinking: Literal["adaptive", "disabled"] | None = Field(
-        default=None, description="'adaptive', 'disabled' or None for the provider's default."
-    )
-    temperature: float | None = Field(default=None, description="Sampling temperature.")
-    top_p: float | None = Field(default=None, description="Nucleus sampling probability.")
-    max_tokens: int | None = Field(
-        default=None, description="Most tokens to generate, reasoning included."
-    )
-    stop: list[str] | None = Field(default=None, description="Stop sequences.")
-    timeout: float | None = Field(
-        default=None, description="Seconds per request; None means 600 (10 to connect)."
-    )
-    max_retries: int = Field(
-        default=DEFAULT_MAX_RETRIES, description="Retries after the first attempt."
-    )
-    http_client: httpx.Client | None = Field(default=None, exclude=True, repr=False)
-    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
-    default_headers: dict[str, str] | None = Field(
-        default=None, repr=False, description="Headers added to every request."
-    )
-    gateway_id: str | None = Field(
-        default=None, description="Cloudflare AI Gateway id, sent as cf-aig-gateway-id."
-    )
-    poll_interval: float = Field(
-        default=1.0, description="First wait between polls of a queued Runware task."
-    )
+    def __init__(self, model: str | None = None, /, **settings: Any) -> None:
+        """``MiniMaxM3("MiniMax-M3", ...)`` works as ``MiniMaxM3(model=..., ...)``."""
+        if model is not None:
+            settings["model"] = model
+        super().__init__(**settings)
 
-    _transport: Transport | None = PrivateAttr(default=None)
-
-    def __init__(
-        self,
-        model: str | None = None,
-        *,
-        provider: str = "minimax",
-        api: str | None = None,
-        api_key: str | SecretStr | None = None,
-        base_url: str | None = None,
-        account_id: str | None = None,
-        thinking: Literal["adaptive", "disabled"] | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        max_tokens: int | None = None,
-        stop: Sequence[str] | None = None,
-        timeout: float | None = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: httpx.Client | None = None,
-        http_async_client: httpx.AsyncClient | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        gateway_id: str | None = None,
-        poll_interval: float = 1.0,
-        n: int = 1,
-        **kwargs: Any,
-    ) -> None:
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_unknown_settings(cls, values: Any) -> Any:
         # Pydantic would drop an unknown setting without a word; a typo must not pass.
-        unknown = sorted(set(kwargs) - set(type(self).model_fields))
+        if not isinstance(values, dict):
+            return values
+        unknown = sorted(set(values) - {*cls.model_fields, "minimax_api_key"})
         if unknown:
             raise TypeError(
                 f"MiniMaxM3 got unexpected keyword arguments {unknown}; it takes "
-                f"{sorted({*type(self).model_fields, 'n'})}"
+                f"{sorted(cls.model_fields)}"
             )
-        if model is None:
-            model = get_provider(provider).default_model
-        super().__init__(
-            model=model,
-            provider=provider,
-            api=api,
-            api_key=api_key,
-            base_url=base_url,
-            account_id=account_id,
-            thinking=thinking,
-            temperature=temperature,
-            top_p=top_p,
-            max_tokens=max_tokens,
-            stop=list(stop) if stop is not None else None,
-            timeout=timeout,
-            max_retries=max_retries,
-            http_client=http_client,
-            http_async_client=http_async_client,
-            default_headers=dict(default_headers) if default_headers is not None else None,
-            gateway_id=gateway_id,
-            poll_interval=poll_interval,
-            **kwargs,
-        )
-        # Both raise ValueError naming the setting at fault, before anything is sent.
-        self._transport = self._new_transport()
-        self._check_sampling(self._transport, n=n)
+        return values
 
     @classmethod
     def class_name(cls) -> str:
@@ -284,126 +163,35 @@ class MiniMaxM3(FunctionCallingLLM):
             system_role=MessageRole.SYSTEM,
         )
 
-    # Transport: built once, rebuilt after a connection setting changes or unpickling.
-
-    def _new_transport(self) -> Transport:
-        return Transport.from_settings(self)
-
-    def _get_transport(self) -> Transport:
-        transport = self._transport
-        if transport is None:
-            transport = self._transport = self._new_transport()
-        return transport
-
-    def _check_sampling(self, transport: Transport, *, n: int = 1) -> None:
-        validate_settings(
-            transport.profile,
-            model=self.model,
-            thinking=self.thinking,
-            temperature=self.temperature,
-            top_p=self.top_p,
-            max_tokens=self.max_tokens,
-            stop=tuple(self.stop or ()),
-            n=n,
-        )
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "api_key" and isinstance(value, str):
-            value = SecretStr(value)
-        super().__setattr__(name, value)
-        if name in _TRANSPORT_FIELDS:
-            self._transport = None
-
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        """A copy; one that changes a connection setting gets a transport of its own."""
-        if update and isinstance(update.get("api_key"), str):
-            update = {**update, "api_key": SecretStr(update["api_key"])}
-        copied = super().model_copy(update=update, deep=deep)
-        if update and _TRANSPORT_FIELDS.intersection(update):
-            copied._transport = None
-        return copied
-
-    @field_serializer("default_headers")
-    def _headers_without_credentials(self, headers: dict[str, str] | None) -> dict[str, str] | None:
-        return without_credentials(headers)
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickle the settings, never the key, the clients or the transport.
-
-        An unpickled instance reads the key from the environment again on its first call
-        (or set ``llm.api_key``); without one that call raises a ValueError saying so.
-        """
-        fields = dict(self.__dict__)
-        for name in _NOT_PICKLED:
-            fields[name] = None
-        fields["default_headers"] = without_credentials(self.default_headers)
-        for name, value in list(fields.items()):
-            try:
-                pickle.dumps(value)
-            except Exception:
-                logger.warning("MiniMaxM3: %s cannot be pickled and is left out", name)
-                del fields[name]
-        private = {
-            name: value
-            for name, value in (self.__pydantic_private__ or {}).items()
-            if name != "_transport"
-        }
-        return {
-            "__dict__": fields,
-            "__pydantic_extra__": self.__pydantic_extra__,
-            "__pydantic_fields_set__": set(self.__pydantic_fields_set__),
-            "__pydantic_private__": private,
-        }
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        fields = dict(state.get("__dict__", {}))
-        for name, info in type(self).model_fields.items():
-            if name not in fields:
-                fields[name] = info.get_default(call_default_factory=True)
-        private = {**state.get("__pydantic_private__", {}), "_transport": None}
-        BaseModel.__setstate__(self, {**state, "__dict__": fields, "__pydantic_private__": private})
-
     # Requests.
 
     def _build_request(
         self, messages: Sequence[ChatMessage], options: dict[str, Any]
     ) -> ChatRequest:
-        unknown = sorted(set(options) - _CALL_OPTIONS)
-        if unknown:
-            raise TypeError(
-                f"MiniMaxM3 got unexpected keyword arguments {unknown}; per-call options are "
-                f"{sorted(_CALL_OPTIONS)}"
-            )
+        problem = unknown_call_options(options)
+        if problem:
+            raise TypeError(f"MiniMaxM3 got {problem}")
         tools = [tool_to_spec(tool) for tool in options.get("tools") or ()]
-        stop = options.get("stop", self.stop)
-        return ChatRequest(
-            model=self.model,
+        return self.chat_request(
+            options,
             messages=chat_messages_to_neutral(messages),
-            tools=tuple(tools),
+            tools=tools,
             tool_choice=tool_choice_to_neutral(
                 options.get("tool_choice"), tool_names=[tool.name for tool in tools]
             ),
-            thinking=options.get("thinking", self.thinking),
-            temperature=options.get("temperature", self.temperature),
-            top_p=options.get("top_p", self.top_p),
-            max_tokens=options.get("max_tokens", self.max_tokens),
-            stop=tuple(stop or ()),
-            n=options.get("n", 1),
-            response_format=options.get("response_format"),
-            extra_body=options.get("extra_body"),
         )
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._build_request(messages, kwargs)
-        return result_to_chat_response(self._get_transport().complete(request))
+        return result_to_chat_response(self._transport.complete(request))
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._build_request(messages, kwargs)
-        return result_to_chat_response(await self._get_transport().acomplete(request))
+        return result_to_chat_response(await self._transport.acomplete(request))
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         request = self._build_request(messages, kwargs)
-        transport = self._get_transport()
+        transport = self._transport
 
         def gen() -> ChatResponseGen:
             state = ChatStreamState()
@@ -419,7 +207,7 @@ class MiniMaxM3(FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         request = self._build_request(messages, kwargs)
-        transport = self._get_transport()
+        transport = self._transport
 
         async def gen() -> ChatResponseAsyncGen:
             state = ChatStreamState()

@@ -32,6 +32,16 @@ _pools_lock = threading.Lock()
 # Idle connections are kept as many as may be open: a burst of calls leaves them warm for
 # the next one instead of paying a new TCP and TLS handshake for each.
 _POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
+
+
+def resolve_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+    """A plain number bounds every phase; the connect phase never waits more than 10 s."""
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    return httpx.Timeout(float(timeout), connect=min(float(timeout), 10.0))
 
 
 def environment_proxy(url: str) -> str | None:

@@ -10,8 +10,9 @@ from email.utils import parsedate_to_datetime
 
 from minimax_m3.errors import InsufficientBalanceError, MiniMaxM3Error
 
-__all__ = ["RetryPolicy", "backoff_delay", "parse_retry_after"]
+__all__ = ["DEFAULT_MAX_RETRIES", "RetryPolicy", "backoff_delay", "parse_retry_after"]
 
+DEFAULT_MAX_RETRIES = 2
 _MAX_EXPONENT = 64  # 0.5 * 2**64 s is already far beyond any sensible cap
 
 
@@ -19,7 +20,7 @@ _MAX_EXPONENT = 64  # 0.5 * 2**64 s is already far beyond any sensible cap
 class RetryPolicy:
     """How often and how long to wait before trying a failed call again."""
 
-    max_retries: int = 2
+    max_retries: int = DEFAULT_MAX_RETRIES
     """Retries after the first attempt; 0 disables retrying."""
     initial_delay: float = 0.5
     max_delay: float = 8.0

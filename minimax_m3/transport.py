@@ -14,7 +14,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -36,12 +36,13 @@ from minimax_m3.pools import (
     asend,
     close_shared_clients,
     environment_proxy,
+    resolve_timeout,
     send,
     shared_async_pool,
     shared_sync_pool,
 )
 from minimax_m3.providers import ApiName, ProviderProfile, get_provider
-from minimax_m3.retry import RetryPolicy
+from minimax_m3.retry import DEFAULT_MAX_RETRIES, RetryPolicy
 from minimax_m3.stream import StreamReader, StreamState, whole_answer
 from minimax_m3.types import (
     ChatRequest,
@@ -55,10 +56,11 @@ from minimax_m3.wire import Exchange, Poll, poll_delays, wire_format
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
+    from minimax_m3.settings import ConnectionSettings
+
 # The pools' closers are also reached from here, where they always were.
 __all__ = [
     "DEFAULT_MAX_RETRIES",
-    "TRANSPORT_SETTINGS",
     "StreamReader",
     "Transport",
     "aclose_shared_clients",
@@ -66,20 +68,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("minimax_m3")
-
-DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
-DEFAULT_MAX_RETRIES = 2
-
-
-def resolve_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
-    """A plain number bounds every phase; the connect phase never waits more than 10 s."""
-    if timeout is None:
-        return DEFAULT_TIMEOUT
-    if isinstance(timeout, httpx.Timeout):
-        return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise ValueError(f"timeout must be a positive number of seconds; got {timeout!r}")
-    return httpx.Timeout(float(timeout), connect=min(float(timeout), 10.0))
 
 
 async def _asleep(seconds: float) -> None:
@@ -95,23 +83,6 @@ def connection_error(exc: httpx.HTTPError) -> APIConnectionError:
     return APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}", retryable=True)
 
 
-# The connection settings, by the names the transport and both adapters share.
-TRANSPORT_SETTINGS = (
-    "provider",
-    "api",
-    "api_key",
-    "base_url",
-    "account_id",
-    "timeout",
-    "max_retries",
-    "http_client",
-    "http_async_client",
-    "default_headers",
-    "gateway_id",
-    "poll_interval",
-)
-
-
 class Transport:
     """Sends neutral chat requests to one provider and returns neutral results.
 
@@ -121,56 +92,44 @@ class Transport:
 
     def __init__(
         self,
+        settings: ConnectionSettings | None = None,
+        /,
         *,
-        provider: str = "minimax",
-        api: str | None = None,
-        api_key: str | SecretStr | None = None,
-        base_url: str | None = None,
-        account_id: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: httpx.Client | None = None,
-        http_async_client: httpx.AsyncClient | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        gateway_id: str | None = None,
-        poll_interval: float = 1.0,
         retry_policy: RetryPolicy | None = None,
+        **fields: Any,
     ) -> None:
-        self.profile: ProviderProfile = get_provider(provider)
-        self.api: ApiName = self.profile.resolve_api(api)
+        """From ``settings`` (each adapter is one), or from their fields as keywords:
+        ``Transport(provider="cloudflare", account_id="...")``."""
+        if settings is None:
+            # pydantic loads here, on first construction, not with this module.
+            from minimax_m3.settings import connection_settings
+
+            settings = connection_settings(fields)
+        elif fields:
+            raise TypeError("Transport takes settings or their fields as keywords, not both")
+        self.profile: ProviderProfile = get_provider(settings.provider)
+        self.api: ApiName = self.profile.resolve_api(settings.api)
         self.wire = wire_format(self.api)
-        key = self.profile.resolve_api_key(api_key)
+        key = self.profile.resolve_api_key(settings.api_key)
         self._key = Key(key) if key else None
-        self.account_id = self.profile.resolve_account_id(account_id)
-        self.base_url = self.profile.resolve_base_url(base_url)
+        self.account_id = self.profile.resolve_account_id(settings.account_id)
+        self.base_url = self.profile.resolve_base_url(settings.base_url)
         self.url = self.base_url + self.profile.path(self.api, account_id=self.account_id)
         # Parsed once: httpx would parse the string again on every request.
         self._httpx_url = httpx.URL(self.url)
         self._proxy = environment_proxy(self.url)
-        self.timeout = resolve_timeout(timeout)
+        self.timeout = resolve_timeout(settings.timeout)
         # A timeout given here goes with every request, so it holds on a client you pass
         # in too (httpx would apply the client's own); without one, your client's stands.
-        self._request_timeout = None if timeout is None else self.timeout.as_dict()
-        self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
-        self._http_client = http_client
-        self._http_async_client = http_async_client
-        self.default_headers = dict(default_headers or {})
-        if (
-            isinstance(poll_interval, bool)
-            or not isinstance(poll_interval, (int, float))
-            or (poll_interval <= 0)
-        ):
-            raise ValueError(
-                f"poll_interval must be a positive number of seconds; got {poll_interval!r}"
-            )
-        self.poll_interval = float(poll_interval)
-        self.default_headers.update(self.profile.gateway_headers(gateway_id))
-
-    @classmethod
-    def from_settings(cls, source: object) -> Transport:
-        """A transport from an object (an adapter) carrying ``TRANSPORT_SETTINGS`` as
-        attributes of the same names."""
-        return cls(**{name: getattr(source, name) for name in TRANSPORT_SETTINGS})
+        self._request_timeout = None if settings.timeout is None else self.timeout.as_dict()
+        self.retry_policy = retry_policy or RetryPolicy(max_retries=settings.max_retries)
+        self._http_client = settings.http_client
+        self._http_async_client = settings.http_async_client
+        self.poll_interval = float(settings.poll_interval)
+        self.default_headers = {
+            **(settings.default_headers or {}),
+            **self.profile.gateway_headers(settings.gateway_id),
+        }
 
     def __repr__(self) -> str:
         return (

@@ -21,8 +21,6 @@ from langchain_core.outputs import ChatGenerationChunk
 
 from langchain_minimax_m3.content_blocks import translate_content, translate_content_chunk
 from langchain_minimax_m3.convert import (
-    event_to_chunk,
-    event_to_generation_chunk,
     message_to_neutral,
     messages_to_neutral,
     result_to_ai_message,
@@ -30,6 +28,7 @@ from langchain_minimax_m3.convert import (
     tool_to_spec,
     usage_to_metadata,
 )
+from langchain_minimax_m3.stream import event_to_chunk, event_to_generation_chunk
 from minimax_m3.reasoning import segments_to_records
 from minimax_m3.types import (
     ChatResult,

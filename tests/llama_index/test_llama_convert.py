@@ -22,15 +22,17 @@ from llama_index.core.base.llms.types import (
 )
 
 from llama_index_minimax_m3.convert import (
-    ChatStreamState,
     chat_message_to_neutral,
     chat_response_to_tool_selections,
-    partial_arguments,
     result_to_chat_message,
     result_to_chat_response,
-    stream_event_to_chat_response,
     tool_choice_to_neutral,
     usage_to_dict,
+)
+from llama_index_minimax_m3.stream import (
+    ChatStreamState,
+    partial_arguments,
+    stream_event_to_chat_response,
 )
 from minimax_m3.types import (
     ChatResult,

@@ -97,8 +97,6 @@ def provider_settings(name: str, emulator: MiniMaxEmulator) -> dict[str, Any]:
 
 def transport_of(model: Any) -> Transport:
     """The transport a model of either framework sends through."""
-    if isinstance(model, MiniMaxM3):
-        return model._get_transport()
     transport = model._transport
     assert isinstance(transport, Transport)
     return transport

@@ -1,0 +1,182 @@
+"""Every setting of the transport and of both adapters, declared once.
+
+``ConnectionSettings`` is where requests go and how they are sent: ``Transport`` is built
+from one, and both adapters are one. ``ModelSettings`` is what each request asks of the
+model by default; a call's options of the same names override it. Each field's type,
+default, check and description live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_serializer,
+    field_validator,
+)
+
+from minimax_m3.credentials import without_credentials
+from minimax_m3.retry import DEFAULT_MAX_RETRIES
+from minimax_m3.types import ChatRequest, Thinking
+
+DEFAULT_MODEL = "MiniMax-M3"
+
+# What a call may set for itself: every field of the request but its messages.
+CALL_OPTIONS = frozenset(f.name for f in dataclasses.fields(ChatRequest)) - {"messages"}
+
+
+class ConnectionSettings(BaseModel):
+    """Where requests go and how they are sent."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    provider: str = Field(
+        default="minimax",
+        description="Who serves the model: 'minimax', 'cloudflare', 'runware' or "
+        "'openai-compatible' (a self-hosted vLLM or SGLang server; set base_url).",
+    )
+    api: str | None = Field(
+        default=None,
+        description="Wire format; None is the provider's default ('chat_completions' for most).",
+    )
+    api_key: SecretStr | None = Field(
+        default=None,
+        exclude=True,
+        validation_alias=AliasChoices("api_key", "minimax_api_key"),
+        description="API key (minimax_api_key also works); None reads the provider's "
+        "environment variable. Never shown, serialized or pickled.",
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="The provider's API root; MiniMax also reads MINIMAX_BASE_URL.",
+    )
+    account_id: str | None = Field(
+        default=None,
+        description="Cloudflare account id; None reads CLOUDFLARE_ACCOUNT_ID.",
+    )
+    timeout: float | httpx.Timeout | None = Field(
+        default=None,
+        description="Seconds (or an httpx.Timeout); None waits up to 10 minutes, 10 s to connect.",
+    )
+    # Strict: True or "2" is no count of retries; RetryPolicy checks the range.
+    max_retries: int = Field(
+        default=DEFAULT_MAX_RETRIES,
+        strict=True,
+        description="Retries after the first attempt, on rate limits, server errors and "
+        "dropped connections; the only retry layer.",
+    )
+    http_client: httpx.Client | None = Field(
+        default=None,
+        exclude=True,
+        repr=False,
+        description="Your own sync client; by default a pooled client shared by all.",
+    )
+    http_async_client: httpx.AsyncClient | None = Field(
+        default=None,
+        exclude=True,
+        repr=False,
+        description="Your own async client; by default a pooled client per event loop.",
+    )
+    default_headers: dict[str, str] | None = Field(
+        default=None,
+        repr=False,
+        description="Headers added to every request; those carrying credentials are "
+        "never serialized.",
+    )
+    gateway_id: str | None = Field(
+        default=None,
+        description="Cloudflare AI Gateway to route through, sent as cf-aig-gateway-id.",
+    )
+    poll_interval: float = Field(
+        default=1.0,
+        description="First wait, in seconds, between polls of a Runware task sent with "
+        "extra_body={'deliveryMethod': 'async'}; later waits grow up to 10 s.",
+    )
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout_is_positive(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            # What to_dict() wrote for an httpx.Timeout comes back as one.
+            return httpx.Timeout(**value)
+        if value is not None and not isinstance(value, httpx.Timeout):
+            _require_positive("timeout", value)
+        return value
+
+    @field_validator("poll_interval", mode="before")
+    @classmethod
+    def _poll_interval_is_positive(cls, value: Any) -> Any:
+        _require_positive("poll_interval", value)
+        return value
+
+    @field_serializer("timeout")
+    def _timeout_as_data(self, timeout: float | httpx.Timeout | None) -> Any:
+        return timeout.as_dict() if isinstance(timeout, httpx.Timeout) else timeout
+
+    @field_serializer("default_headers")
+    def _headers_without_credentials(self, headers: dict[str, str] | None) -> Any:
+        return without_credentials(headers)
+
+
+class ModelSettings(BaseModel):
+    """What each request asks of the model, unless a call says otherwise."""
+
+    model: str = Field(
+        default=DEFAULT_MODEL,
+        description="Model id; default 'MiniMax-M3', or the provider's own id for M3 when "
+        "only provider is given ('minimax/m3' on Cloudflare, 'minimax:m3@0' on Runware).",
+    )
+    thinking: Thinking | None = Field(
+        default=None,
+        description="M3's thinking: 'adaptive', 'disabled', or None for the provider's "
+        "default (adaptive).",
+    )
+    temperature: float | None = Field(
+        default=None, description="Sampling temperature, checked against the provider's range."
+    )
+    top_p: float | None = Field(
+        default=None, description="Nucleus sampling, checked against the provider's range."
+    )
+    max_tokens: int | None = Field(
+        default=None, description="Most tokens to generate, reasoning included."
+    )
+    stop: list[str] | None = Field(
+        default=None,
+        description="Stop sequences; the answer is also cut on the client side, since "
+        "MiniMax accepts stop but does not honour it.",
+    )
+    n: int | None = Field(
+        default=None,
+        description="Choices per call. MiniMax returns one, so anything but 1 (or None) is "
+        "refused before sending.",
+    )
+    extra_body: dict[str, Any] | None = Field(
+        default=None,
+        description="Extra top-level fields for the request body, sent as they are; a "
+        "call's own extra_body is merged over them.",
+    )
+
+
+def connection_settings(fields: Mapping[str, Any]) -> ConnectionSettings:
+    """Settings from keywords; a name that is no setting is refused, as Python would."""
+    known = {*ConnectionSettings.model_fields, "minimax_api_key"}
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        raise TypeError(
+            f"unexpected keyword arguments {unknown}; the settings are "
+            f"{sorted(ConnectionSettings.model_fields)}"
+        )
+    return ConnectionSettings(**fields)
+
+
+def _require_positive(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name} must be a positive number of seconds; got {value!r}")
