@@ -248,11 +248,10 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
         problem = unknown_call_options(options)
         if problem:
             raise ValueError(f"ChatMiniMaxM3 got {problem}")
-        model = options.get("model") or self.model
         tools = [tool_to_spec(tool) for tool in options.get("tools") or ()]
         return self.chat_request(
             options,
-            messages=messages_to_neutral(messages, model=model),
+            messages=messages_to_neutral(messages),
             tools=tools,
             tool_choice=tool_choice_to_neutral(
                 options.get("tool_choice"), [tool.name for tool in tools]

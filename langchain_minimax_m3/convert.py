@@ -28,7 +28,6 @@ from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, Us
 from langchain_core.messages.tool import invalid_tool_call, tool_call
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from minimax_m3.models import model_info
 from minimax_m3.reasoning import segments_from_records, segments_to_records
 from minimax_m3.types import (
     ChatResult,
@@ -80,30 +79,13 @@ _TOOL_BLOCKS = frozenset(
 # LangChain -> neutral
 
 
-def messages_to_neutral(
-    messages: Sequence[BaseMessage], *, model: str | None = None
-) -> list[Message]:
+def messages_to_neutral(messages: Sequence[BaseMessage]) -> list[Message]:
     """A LangChain history as neutral messages; raises ValueError naming what M3 cannot take.
 
-    With ``model`` set, images and videos are refused for a model that cannot see them,
+    What a model cannot see (images for M2.x, say) is refused by the transport's checks,
     before anything is sent.
     """
-    neutral = [message_to_neutral(message) for message in messages]
-    info = model_info(model) if model else None
-    if info is not None:
-        for position, message in enumerate(neutral):
-            for part in () if isinstance(message.content, str) else message.content:
-                if isinstance(part, ImagePart) and not info.image_input:
-                    raise ValueError(
-                        f"messages[{position}]: {model} does not take image input; "
-                        "use MiniMax-M3 for images"
-                    )
-                if isinstance(part, VideoPart) and not info.video_input:
-                    raise ValueError(
-                        f"messages[{position}]: {model} does not take video input; "
-                        "use MiniMax-M3 for video"
-                    )
-    return neutral
+    return [message_to_neutral(message) for message in messages]
 
 
 def message_to_neutral(message: BaseMessage) -> Message:
