@@ -7,11 +7,11 @@ plans. :func:`stream_actions` and :func:`body_actions` are the one place where a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from minimax_m3.testing._common import JSON_HEADERS, SSE_HEADERS, json_bytes
 from minimax_m3.testing.script import Fault
 
 TRUNCATED_EVENT = b'data: {"id": "x", "choi\n\n'
@@ -83,28 +83,62 @@ def merge_headers(
     return (*kept, *extra.items())
 
 
-def json_bytes(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def sse_data(obj: Any) -> bytes:
-    """One server-sent event with only a ``data:`` line."""
-    return b"data: " + json_bytes(obj) + b"\n\n"
-
-
-def sse_event(name: str, obj: Any) -> bytes:
-    """One server-sent event with an ``event:`` name and a ``data:`` line."""
-    return b"event: " + name.encode() + b"\ndata: " + json_bytes(obj) + b"\n\n"
-
-
 def json_plan(
     status: int, obj: Any, headers: Mapping[str, str] | None = None, delay: float = 0.0
 ) -> ResponsePlan:
     """A response with a JSON body (``obj`` already as bytes is sent verbatim)."""
     body = obj if isinstance(obj, bytes) else json_bytes(obj)
-    base = (("content-type", "application/json; charset=utf-8"),)
     actions: tuple[Action, ...] = (Send(body),) if body else ()
-    return ResponsePlan(status, merge_headers(base, headers or {}), actions, len(body), delay)
+    return ResponsePlan(
+        status, merge_headers(JSON_HEADERS, headers or {}), actions, len(body), delay
+    )
+
+
+def passthrough(fault: Fault, headers: Mapping[str, str]) -> ResponsePlan | None:
+    """What a plain fault sends in every format before any envelope: a reset, or its own
+    body verbatim; None when it wants the format's error envelope."""
+    if fault.reset_before_response:
+        return ResponsePlan(fault.status, delay=fault.delay, reset=True)
+    if fault.body is not None:
+        return json_plan(fault.status, fault.body, headers, fault.delay)
+    return None
+
+
+def stream_plan(
+    stream: SseStream,
+    fault: Fault | None,
+    headers: Sequence[tuple[str, str]] = (),
+    delay: float = 0.0,
+) -> ResponsePlan:
+    """An answer as an event stream on HTTP 200, damaged by ``fault`` (whose headers and
+    delay come on top of the answer's own)."""
+    return _answer_plan(SSE_HEADERS, headers, fault, stream_actions(stream, fault), None, delay)
+
+
+def body_plan(
+    body: Any,
+    error_body: Any,
+    fault: Fault | None,
+    headers: Sequence[tuple[str, str]] = (),
+    delay: float = 0.0,
+) -> ResponsePlan:
+    """An answer as one JSON body on HTTP 200, damaged by ``fault``; ``error_body`` is what
+    an ``error_after_events`` fault sends instead."""
+    actions, length = body_actions(json_bytes(body), fault, json_bytes(error_body))
+    return _answer_plan(JSON_HEADERS, headers, fault, actions, length, delay)
+
+
+def _answer_plan(
+    base: Sequence[tuple[str, str]],
+    headers: Sequence[tuple[str, str]],
+    fault: Fault | None,
+    actions: tuple[Action, ...],
+    length: int | None,
+    delay: float,
+) -> ResponsePlan:
+    extra = fault.headers if fault is not None else {}
+    delay += fault.delay if fault is not None else 0.0
+    return ResponsePlan(200, merge_headers((*base, *headers), extra), actions, length, delay)
 
 
 def stream_actions(stream: SseStream, fault: Fault | None) -> tuple[Action, ...]:

@@ -22,13 +22,8 @@ import h11
 
 from minimax_m3.testing import anthropic_messages, chat_completions, cloudflare, runware_tasks
 from minimax_m3.testing.plan import Drop, ResponsePlan, Send, Wait, json_plan
-from minimax_m3.testing.script import (
-    RecordedRequest,
-    Responder,
-    ScriptItem,
-    ScriptState,
-    ServerKind,
-)
+from minimax_m3.testing.script import ServerKind
+from minimax_m3.testing.state import RecordedRequest, Responder, ScriptItem, ScriptState
 
 _READ_SIZE = 65536
 _BACKLOG = 4096
@@ -182,9 +177,9 @@ class MiniMaxEmulator:
 
     def self_hosted_base_url(self, server: ServerKind = "raw") -> str:
         """``{base_url}/{server}/v1``: a self-hosted server's root, for
-        ``provider="openai-compatible"``. Replies there answer as ``Reply.server`` says
-        (``"vllm"`` or ``"sglang"`` with M3's parsers, ``"raw"`` without any) unless they
-        name a server kind of their own."""
+        ``provider="openai-compatible"``. Replies there answer as ``server`` says
+        (``"vllm"`` or ``"sglang"`` with M3's parsers, ``"raw"`` without any) unless their
+        ``ProviderOptions.server`` names a kind of its own."""
         if server not in ("vllm", "sglang", "raw"):
             raise ValueError(f"server must be 'vllm', 'sglang' or 'raw'; got {server!r}")
         return f"{self.base_url}/{server}/v1"
