@@ -31,7 +31,7 @@ AUTH_MESSAGE = (
     "login fail: Please carry the API secret key in the 'Authorization' field of the request header"
 )
 # Documented meanings of MiniMax's status codes; an empty Fault.message takes these.
-MINIMAX_CODE_MESSAGES = {
+_MINIMAX_CODE_MESSAGES = {
     1000: "unknown error",
     1001: "request timeout",
     1002: "rate limit",
@@ -53,9 +53,6 @@ MINIMAX_CODE_MESSAGES = {
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
-# --- framing ------------------------------------------------------------------------
-
-
 def json_bytes(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -68,9 +65,6 @@ def sse_data(obj: Any) -> bytes:
 def sse_event(name: str, obj: Any) -> bytes:
     """One server-sent event with an ``event:`` name and a ``data:`` line."""
     return b"event: " + name.encode() + b"\ndata: " + json_bytes(obj) + b"\n\n"
-
-
-# --- checks -------------------------------------------------------------------------
 
 
 def bearer_ok(headers: Mapping[str, str], api_key: str | None) -> bool:
@@ -105,9 +99,6 @@ def carries_inline(content: Any, reasoning: str, tags: Iterable[str]) -> bool:
     return isinstance(content, str) and any(
         f"<{tag}>{reasoning}</{tag}>" in content for tag in tags
     )
-
-
-# --- tool calls ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -162,9 +153,6 @@ def tool_input(arguments: str) -> Any:
     return parsed if isinstance(parsed, dict) else arguments
 
 
-# --- text ---------------------------------------------------------------------------
-
-
 def pieces(text: str, size: int, cumulative: bool = False) -> list[str]:
     """``text`` cut into ``size``-character deltas (or growing snapshots when cumulative)."""
     return [
@@ -178,9 +166,6 @@ def inline_reasoning(reasoning: str, tag: str, omit_open: bool) -> tuple[str, st
     opener = "" if omit_open else f"<{tag}>\n"
     sent = f"{'' if omit_open else chr(10)}{reasoning}\n"
     return f"{opener}{reasoning}\n</{tag}>\n\n", sent
-
-
-# --- usage --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -202,9 +187,6 @@ def estimate_usage(reply: Reply, messages: Any, calls: Sequence[Call]) -> Usage:
         cached=given.get("cached_tokens", 0),
         reasoning=given.get("reasoning_tokens", (len(reply.reasoning) + 3) // 4),
     )
-
-
-# --- the scripted item --------------------------------------------------------------
 
 
 def split_item(item: Reply | Fault | None, messages: Sequence[Any]) -> tuple[Reply, Fault | None]:
@@ -236,16 +218,18 @@ def _last_user_text(messages: Sequence[Any]) -> str:
     return ""
 
 
-# --- MiniMax's words ----------------------------------------------------------------
+def status_phrase(status: int, unknown: str = "Error") -> str:
+    """The reason phrase of an HTTP status; ``unknown`` for a status without one."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return unknown
 
 
 def minimax_message(status: int, code: int | str | None) -> str:
-    if isinstance(code, int) and code in MINIMAX_CODE_MESSAGES:
-        return MINIMAX_CODE_MESSAGES[code]
-    try:
-        return HTTPStatus(status).phrase.lower()
-    except ValueError:
-        return "error"
+    if isinstance(code, int) and code in _MINIMAX_CODE_MESSAGES:
+        return _MINIMAX_CODE_MESSAGES[code]
+    return status_phrase(status).lower()
 
 
 def with_code(message: str, code: int | str | None) -> str:

@@ -16,11 +16,10 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
-from http import HTTPStatus
 from typing import Any
 
 from minimax_m3.testing import anthropic_messages, chat_completions
-from minimax_m3.testing._common import bearer_ok, is_number
+from minimax_m3.testing._common import bearer_ok, is_number, status_phrase
 from minimax_m3.testing.anthropic_messages.checks import Rules
 from minimax_m3.testing.chat_completions import ChatDialect
 from minimax_m3.testing.plan import ResponsePlan, json_plan, passthrough
@@ -102,10 +101,7 @@ def default_code(status: int) -> int:
 def default_message(status: int, code: int | str) -> str:
     if isinstance(code, int) and code in _CODE_MESSAGES:
         return _CODE_MESSAGES[code]
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
+    return status_phrase(status)
 
 
 def fault_plan(fault: Fault, request_id: str) -> ResponsePlan:
@@ -151,9 +147,6 @@ def handle(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
     return chat_completions.answer(body, state, request_id, CHAT)
 
 
-# --- Chat Completions ---------------------------------------------------------------
-
-
 def validate_chat(body: Mapping[str, Any], state: ScriptState) -> str | None:
     """Cloudflare's schema for minimax/m3, then what MiniMax itself would refuse."""
     for name in ("temperature", "top_p"):
@@ -191,9 +184,6 @@ CHAT = ChatDialect(
 )
 
 
-# --- Anthropic Messages -------------------------------------------------------------
-
-
 def _reject(status: int, problem: str, request_id: str) -> ResponsePlan:
     return bad_input(problem)
 
@@ -203,7 +193,6 @@ def _messages_fault_plan(fault: Fault, request_id: str, model: str) -> ResponseP
 
 
 MESSAGES = anthropic_messages.Flavour(
-    name="cloudflare",
     rules=Rules(temperature_max=1.0, system_blocks=False, check_top_k=True),
     base_resp=False,
     default_model=UPSTREAM_MODEL,

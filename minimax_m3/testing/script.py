@@ -75,12 +75,9 @@ class StreamShape:
     delay: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.chunk_size < 1:
-            raise ValueError(f"StreamShape.chunk_size must be >= 1, got {self.chunk_size}")
-        if self.tool_args_chunk < 1:
-            raise ValueError(
-                f"StreamShape.tool_args_chunk must be >= 1, got {self.tool_args_chunk}"
-            )
+        for name in ("chunk_size", "tool_args_chunk"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"StreamShape.{name} must be >= 1, got {getattr(self, name)}")
         _require_one_of("StreamShape", "reasoning_mode", self.reasoning_mode, ReasoningMode)
         _require_non_negative("StreamShape", event_delay=self.event_delay, delay=self.delay)
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from minimax_m3.testing.plan import ResponsePlan
 from minimax_m3.testing.script import Fault, Reply
 
 ScriptItem: TypeAlias = Reply | Fault
@@ -80,7 +81,7 @@ class IssuedReasoning:
 class ParkedTask:
     """An async task whose answer is decided but not yet released to polls."""
 
-    final: object
+    final: ResponsePlan
     pending_polls: int
 
 
@@ -151,7 +152,7 @@ class ScriptState:
         with self._lock:
             return next((self._issued[key] for key in keys if key in self._issued), None)
 
-    def park_task(self, task_uuid: str, final: object, pending_polls: int) -> None:
+    def park_task(self, task_uuid: str, final: ResponsePlan, pending_polls: int) -> None:
         """Keep an async task's final answer until ``pending_polls`` polls have passed."""
         with self._lock:
             self._tasks[task_uuid] = ParkedTask(final, pending_polls)

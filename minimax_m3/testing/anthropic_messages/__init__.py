@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from minimax_m3.testing import plan
 from minimax_m3.testing._common import (
     AUTH_FAILED,
     AUTH_MESSAGE,
@@ -25,15 +26,7 @@ from minimax_m3.testing._common import (
     with_code,
 )
 from minimax_m3.testing.anthropic_messages import checks, render
-from minimax_m3.testing.plan import (
-    ResponsePlan,
-    SseStream,
-    body_plan,
-    json_plan,
-    merge_headers,
-    passthrough,
-    stream_plan,
-)
+from minimax_m3.testing.plan import ResponsePlan, SseStream
 from minimax_m3.testing.script import Fault
 from minimax_m3.testing.state import IssuedReasoning, RecordedRequest, ScriptState
 
@@ -50,9 +43,6 @@ _KIND_BY_STATUS = {
 }
 TRUNCATED_EVENT = b'event: content_block_delta\ndata: {"type": "content_block_delta", "ind\n\n'
 
-Rejecter = Callable[[int, str, str], ResponsePlan]
-FaultRenderer = Callable[[Fault, str, str], ResponsePlan]
-
 
 @dataclass(frozen=True)
 class Flavour:
@@ -65,12 +55,11 @@ class Flavour:
     fault_plan: ``(fault, request_id, model)`` to the response of a plain Fault.
     """
 
-    name: str
     rules: checks.Rules
     base_resp: bool
     default_model: str | None
-    reject: Rejecter
-    fault_plan: FaultRenderer
+    reject: Callable[[int, str, str], ResponsePlan]
+    fault_plan: Callable[[Fault, str, str], ResponsePlan]
 
 
 def matches(path: str) -> bool:
@@ -78,13 +67,9 @@ def matches(path: str) -> bool:
     return path.rstrip("/") == PATH
 
 
-def new_request_id() -> str:
-    return f"req_{secrets.token_hex(12)}"
-
-
 def handle(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
     """Answer one request to MiniMax's ``/anthropic/v1/messages``."""
-    request_id = new_request_id()
+    request_id = f"req_{secrets.token_hex(12)}"
     if request.method != "POST":
         return error_plan(405, f"method {request.method} not allowed", request_id)
     if not _minimax_authorized(request.headers, state.api_key):
@@ -131,12 +116,9 @@ def answer(
             event_delay=reply.stream.event_delay,
             truncated_event=TRUNCATED_EVENT,
         )
-        return stream_plan(stream, fault, headers, reply.stream.delay)
+        return plan.stream_plan(stream, fault, headers, reply.stream.delay)
     rendered = render.render_message(message, flavour.base_resp)
-    return body_plan(rendered, error, fault, headers, reply.stream.delay)
-
-
-# --- errors -------------------------------------------------------------------------
+    return plan.body_plan(rendered, error, fault, headers, reply.stream.delay)
 
 
 def error_kind(status: int) -> str:
@@ -161,8 +143,8 @@ def error_plan(
     headers: Mapping[str, str] | None = None,
     delay: float = 0.0,
 ) -> ResponsePlan:
-    extra = dict(merge_headers((("request-id", request_id),), headers or {}))
-    return json_plan(status, error_envelope(status, message, request_id), extra, delay)
+    extra = dict(plan.merge_headers((("request-id", request_id),), headers or {}))
+    return plan.json_plan(status, error_envelope(status, message, request_id), extra, delay)
 
 
 def default_message(status: int, code: int | str | None) -> str:
@@ -182,30 +164,22 @@ def _minimax_reject(status: int, problem: str, request_id: str) -> ResponsePlan:
 
 
 def _minimax_fault_plan(fault: Fault, request_id: str, model: str) -> ResponsePlan:
-    headers = dict(merge_headers((("request-id", request_id),), fault.headers))
-    verbatim = passthrough(fault, headers)
+    headers = dict(plan.merge_headers((("request-id", request_id),), fault.headers))
+    verbatim = plan.passthrough(fault, headers)
     if verbatim is not None:
         return verbatim
     if fault.base_resp_code is not None:
         message = fault.message or default_message(200, fault.base_resp_code)
         body = failed_message(request_id, model, fault.base_resp_code, message)
-        return json_plan(200, body, headers, fault.delay)
+        return plan.json_plan(200, body, headers, fault.delay)
     return error_plan(fault.status, _fault_message(fault), request_id, fault.headers, fault.delay)
 
 
 def failed_message(request_id: str, model: str, code: int | str, message: str) -> dict[str, Any]:
     """An HTTP 200 message with no content and the failure in MiniMax's ``base_resp``."""
-    return {
-        "id": f"msg_{request_id.removeprefix('req_')}",
-        "type": "message",
-        "role": "assistant",
-        "model": model,
-        "content": [],
-        "stop_reason": None,
-        "stop_sequence": None,
-        "usage": render.usage_block(0, 0, 0),
-        "base_resp": {"status_code": code, "status_msg": message},
-    }
+    message_id = f"msg_{request_id.removeprefix('req_')}"
+    body = render.message_body(message_id, model, [], None, render.usage_block(0, 0, 0))
+    return {**body, "base_resp": {"status_code": code, "status_msg": message}}
 
 
 def _stream_error_status(fault: Fault | None) -> int:
@@ -220,7 +194,6 @@ def _fault_message(fault: Fault | None) -> str:
 
 
 MINIMAX = Flavour(
-    name="minimax",
     rules=checks.Rules(temperature_max=2.0, system_blocks=True, check_top_k=False),
     base_resp=True,
     default_model=None,

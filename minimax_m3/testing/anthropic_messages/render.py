@@ -81,19 +81,25 @@ def render_message(message: Message, base_resp: bool) -> dict[str, Any]:
         {"type": "tool_use", "id": call.id, "name": call.name, "input": tool_input(call.arguments)}
         for call in message.tool_calls
     ]
-    body: dict[str, Any] = {
-        "id": message.id,
-        "type": "message",
-        "role": "assistant",
-        "model": message.model,
-        "content": content,
-        "stop_reason": message.stop_reason,
-        "stop_sequence": None,
-        "usage": message.usage,
-    }
+    body = message_body(message.id, message.model, content, message.stop_reason, message.usage)
     if base_resp:
         body["base_resp"] = {"status_code": 0, "status_msg": ""}
     return body
+
+
+def message_body(
+    message_id: str, model: str, content: list[Any], stop_reason: str | None, usage: Any
+) -> dict[str, Any]:
+    return {
+        "id": message_id,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": stop_reason,
+        "stop_sequence": None,
+        "usage": usage,
+    }
 
 
 def closing_events(message: Message) -> list[bytes]:
@@ -108,22 +114,8 @@ def closing_events(message: Message) -> list[bytes]:
 def block_events(message: Message, reply: Reply) -> Iterator[bytes]:
     """message_start, ping, then start/deltas/stop for each content block in order."""
     start_usage = {**message.usage, "output_tokens": 0, "service_tier": "standard"}
-    yield sse_event(
-        "message_start",
-        {
-            "type": "message_start",
-            "message": {
-                "id": message.id,
-                "type": "message",
-                "role": "assistant",
-                "model": message.model,
-                "content": [],
-                "stop_reason": None,
-                "stop_sequence": None,
-                "usage": start_usage,
-            },
-        },
-    )
+    start = message_body(message.id, message.model, [], None, start_usage)
+    yield sse_event("message_start", {"type": "message_start", "message": start})
     yield sse_event("ping", {"type": "ping"})
     shape = reply.stream
     blocks: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []

@@ -15,12 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from minimax_m3.testing import plan
 from minimax_m3.testing._common import (
     AUTH_FAILED,
     AUTH_MESSAGE,
     DONE,
     INVALID_PARAMS,
-    MINIMAX_CODE_MESSAGES,
     bearer_ok,
     minimax_message,
     split_item,
@@ -28,17 +28,9 @@ from minimax_m3.testing._common import (
     with_code,
 )
 from minimax_m3.testing.chat_completions import checks, render
-from minimax_m3.testing.plan import (
-    ResponsePlan,
-    SseStream,
-    body_plan,
-    json_plan,
-    merge_headers,
-    passthrough,
-    stream_plan,
-)
+from minimax_m3.testing.plan import ResponsePlan, SseStream
 from minimax_m3.testing.script import Fault, Reply, ServerKind
-from minimax_m3.testing.state import IssuedReasoning, RecordedRequest, ScriptState
+from minimax_m3.testing.state import RecordedRequest, ScriptState
 
 PATH_SUFFIX = "/chat/completions"
 _SELF_HOSTED: dict[str, ServerKind] = {"vllm": "vllm", "sglang": "sglang", "raw": "raw"}
@@ -138,8 +130,7 @@ def answer(
     reply, fault = split_item(item, body["messages"])
     if server is not None and reply.provider.server == "minimax":
         reply = replace(reply, provider=replace(reply.provider, server=server))
-    self_hosted = reply.provider.server != "minimax"
-    if self_hosted:
+    if reply.provider.server != "minimax":
         # Self-hosted servers answer in plain OpenAI bodies.
         dialect = replace(dialect, plain=True, always_split=False)
     resolved = render.Answer.build(
@@ -150,62 +141,32 @@ def answer(
         default_model=dialect.default_model,
     )
     if resolved.issued_calls:
-        issued = IssuedReasoning(
-            resolved.issued_reasoning,
-            inline=resolved.inline,
-            tag=resolved.tag,
-            self_hosted=self_hosted,
-        )
-        state.remember_issued(resolved.issued_calls, issued)
-    if body.get("stream") is True:
-        options = body.get("stream_options")
-        include_usage = isinstance(options, dict) and options.get("include_usage") is True
-        return _stream_plan(resolved, reply, fault, include_usage, dialect)
-    return _completion_plan(resolved, reply, fault, dialect)
+        state.remember_issued(resolved.issued_calls, resolved.issued)
+    return _answer_plan(resolved, reply, fault, body, dialect)
 
 
-def _stream_plan(
+def _answer_plan(
     answer: render.Answer,
     reply: Reply,
     fault: Fault | None,
-    include_usage: bool,
+    body: Mapping[str, Any],
     dialect: ChatDialect,
 ) -> ResponsePlan:
-    code, message = _mid_answer_error(fault)
-    error_event: Any
-    if dialect.in_band_error is not None:
-        error_event = dialect.in_band_error(fault, answer.id)
-    elif fault is not None and fault.error_shape == "error":
-        error_event = error_envelope(fault.status, message, code, answer.id)
-    else:
-        kind = "chat.completion.chunk"
-        error_event = render.base_resp_body(answer.id, answer.model, code, message, kind)
-    if dialect.plain:
-        events = render.plain_delta_chunks(answer, reply)
-        closing = render.plain_closing_chunks(answer, include_usage)
-    else:
-        events = render.delta_chunks(answer, reply)
-        closing = render.closing_chunks(answer, include_usage)
-    stream = SseStream(
-        events=[sse_data(chunk) for chunk in events],
-        closing=[sse_data(chunk) for chunk in closing],
-        done=DONE if reply.stream.send_done else None,
-        error_event=sse_data(error_event),
-        event_delay=reply.stream.event_delay,
-    )
-    return stream_plan(stream, fault, (("trace-id", answer.id),), reply.stream.delay)
-
-
-def _completion_plan(
-    answer: render.Answer, reply: Reply, fault: Fault | None, dialect: ChatDialect
-) -> ResponsePlan:
-    error_body: Any
-    if dialect.in_band_error is not None:
-        error_body = dialect.in_band_error(fault, answer.id)
-    else:
-        code, message = _mid_answer_error(fault)
-        kind = "chat.completion"
-        error_body = render.base_resp_body(answer.id, answer.model, code, message, kind)
+    headers = (("trace-id", answer.id),)
+    streamed = body.get("stream") is True
+    error = _in_band_error(answer, fault, dialect, streamed)
+    if streamed:
+        options = body.get("stream_options")
+        include_usage = isinstance(options, dict) and options.get("include_usage") is True
+        closing = render.closing_chunks(answer, include_usage, dialect.plain)
+        stream = SseStream(
+            events=[sse_data(chunk) for chunk in render.delta_chunks(answer, reply, dialect.plain)],
+            closing=[sse_data(chunk) for chunk in closing],
+            done=DONE if reply.stream.send_done else None,
+            error_event=sse_data(error),
+            event_delay=reply.stream.event_delay,
+        )
+        return plan.stream_plan(stream, fault, headers, reply.stream.delay)
     rendered: dict[str, Any]
     if dialect.plain:
         rendered = render.render_plain_completion(answer, reply)
@@ -213,11 +174,27 @@ def _completion_plan(
         rendered = {**render.render_completion(answer, reply), **dialect.extra_fields}
     if dialect.wrap_result and reply.provider.cloudflare_wrap_result:
         rendered = {"result": rendered, "success": True, "errors": [], "messages": []}
-    headers = (("trace-id", answer.id),)
-    return body_plan(rendered, error_body, fault, headers, reply.stream.delay)
+    return plan.body_plan(rendered, error, fault, headers, reply.stream.delay)
 
 
-# --- errors -------------------------------------------------------------------------
+def _in_band_error(
+    answer: render.Answer, fault: Fault | None, dialect: ChatDialect, streamed: bool
+) -> Any:
+    """What an ``error_after_events`` fault sends in place of the rest of the answer:
+    MiniMax's ``base_resp`` chunk or body, or with ``error_shape="error"`` on a stream its
+    error envelope."""
+    if dialect.in_band_error is not None:
+        return dialect.in_band_error(fault, answer.id)
+    status, message = 500, ""
+    code: int | str = 1000
+    if fault is not None:
+        status, message = fault.status, fault.message
+        code = fault.provider_code if fault.provider_code is not None else 1000
+    message = message or minimax_message(status, code)
+    if streamed and fault is not None and fault.error_shape == "error":
+        return error_envelope(fault.status, message, code, answer.id)
+    kind = "chat.completion.chunk" if streamed else "chat.completion"
+    return render.base_resp_body(answer.id, answer.model, code, message, kind)
 
 
 def error_envelope(
@@ -244,28 +221,21 @@ def error_plan(
     delay: float = 0.0,
 ) -> ResponsePlan:
     envelope = error_envelope(status, message, code, request_id)
-    extra = dict(merge_headers((("trace-id", request_id),), headers or {}))
-    return json_plan(status, envelope, extra, delay)
+    extra = dict(plan.merge_headers((("trace-id", request_id),), headers or {}))
+    return plan.json_plan(status, envelope, extra, delay)
 
 
 def _fault_plan(fault: Fault, request_id: str, model: str) -> ResponsePlan:
-    headers = dict(merge_headers((("trace-id", request_id),), fault.headers))
-    verbatim = passthrough(fault, headers)
+    headers = dict(plan.merge_headers((("trace-id", request_id),), fault.headers))
+    verbatim = plan.passthrough(fault, headers)
     if verbatim is not None:
         return verbatim
     if fault.base_resp_code is not None:
         message = fault.message or minimax_message(200, fault.base_resp_code)
         kind = "chat.completion"
         body = render.base_resp_body(request_id, model, fault.base_resp_code, message, kind)
-        return json_plan(200, body, headers, fault.delay)
+        return plan.json_plan(200, body, headers, fault.delay)
     message = fault.message or minimax_message(fault.status, fault.provider_code)
     return error_plan(
         fault.status, message, fault.provider_code, request_id, fault.headers, fault.delay
     )
-
-
-def _mid_answer_error(fault: Fault | None) -> tuple[int | str, str]:
-    if fault is None:
-        return 1000, MINIMAX_CODE_MESSAGES[1000]
-    code = fault.provider_code if fault.provider_code is not None else 1000
-    return code, fault.message or minimax_message(fault.status, code)

@@ -20,6 +20,7 @@ from minimax_m3.testing._common import (
 )
 from minimax_m3.testing.chat_completions.checks import markup_key
 from minimax_m3.testing.script import Reply
+from minimax_m3.testing.state import IssuedReasoning
 
 SPEAKER = "MiniMax AI"
 SENSITIVITY = {
@@ -46,17 +47,16 @@ class Answer:
     tool_calls: tuple[Call, ...]
     finish_reason: str
     usage: Usage
+    # The reasoning exactly as sent (inline: every character between the tags).
+    issued: IssuedReasoning
     # content is only the "\n" MiniMax sends on a tool-call turn without text
     filler: bool = False
     # The field structured reasoning goes in (None: the reply's own choice).
     reasoning_field: str | None = None
     # The content deltas exactly, when the reply gave them.
     chunks: tuple[str, ...] | None = None
-    # For the replay check: the ids of the calls made (structured or as markup), the
-    # reasoning exactly as sent (inline: every character between the tags) and its tag.
+    # For the replay check: the keys of the calls made (structured or as markup).
     issued_calls: tuple[str, ...] = ()
-    issued_reasoning: str = ""
-    tag: str = "think"
 
     @classmethod
     def build(
@@ -119,8 +119,7 @@ class Answer:
             reasoning_field=_SERVER_REASONING_FIELDS.get(server),
             chunks=chunks,
             issued_calls=issued_calls,
-            issued_reasoning=issued,
-            tag=tag,
+            issued=IssuedReasoning(issued, inline=inline, tag=tag, self_hosted=server != "minimax"),
         )
 
 
@@ -185,9 +184,6 @@ def base_resp_body(
     }
 
 
-# --- whole bodies -------------------------------------------------------------------
-
-
 def render_completion(answer: Answer, reply: Reply) -> dict[str, Any]:
     """The non-streamed body, shaped like MiniMax's captured responses."""
     message: dict[str, Any] = {
@@ -205,7 +201,7 @@ def render_completion(answer: Answer, reply: Reply) -> dict[str, Any]:
         elif answer.reasoning:
             message.update(_reasoning_fields(field_name, answer.reasoning))
     if answer.tool_calls:
-        message["tool_calls"] = _message_tool_calls(answer, reply)
+        message["tool_calls"] = _message_tool_calls(answer, reply, with_index=True)
     return {
         "id": answer.id,
         "choices": [{"index": 0, "message": message, "finish_reason": answer.finish_reason}],
@@ -231,10 +227,7 @@ def render_plain_completion(answer: Answer, reply: Reply) -> dict[str, Any]:
     if answer.reasoning:
         message.update(_reasoning_fields(_plain_reasoning_field(answer, reply), answer.reasoning))
     if answer.tool_calls:
-        message["tool_calls"] = [
-            {key: value for key, value in call.items() if key != "index"}
-            for call in _message_tool_calls(answer, reply)
-        ]
+        message["tool_calls"] = _message_tool_calls(answer, reply, with_index=False)
     return {
         "id": answer.id,
         "object": "chat.completion",
@@ -249,84 +242,59 @@ def _plain_reasoning_field(answer: Answer, reply: Reply) -> str:
     return reply.layout.reasoning_field or answer.reasoning_field or "reasoning_content"
 
 
-def _message_tool_calls(answer: Answer, reply: Reply) -> list[dict[str, Any]]:
+def _message_tool_calls(answer: Answer, reply: Reply, with_index: bool) -> list[dict[str, Any]]:
     calls: list[dict[str, Any]] = []
     for index, call in enumerate(answer.tool_calls):
         item: dict[str, Any] = {} if reply.provider.omit_tool_call_ids else {"id": call.id}
         item["type"] = "function"
         item["function"] = {"name": call.name, "arguments": call.arguments}
-        item["index"] = index
-        calls.append(item)
+        calls.append({**item, "index": index} if with_index else item)
     return calls
 
 
-# --- stream chunks ------------------------------------------------------------------
-
-
-def delta_chunks(answer: Answer, reply: Reply) -> list[dict[str, Any]]:
-    """MiniMax's chunks before the finish, each delta with its role and speaker."""
+def delta_chunks(answer: Answer, reply: Reply, plain: bool) -> list[dict[str, Any]]:
+    """The chunks before the finish: MiniMax's with the role and speaker on every delta,
+    plain OpenAI ones with the role on the first only."""
+    if plain:
+        content = "" if answer.filler else answer.content
+        field_name = _plain_reasoning_field(answer, reply)
+        deltas = _deltas(answer, reply, field_name, content) or [{"content": ""}]
+        deltas[0] = {"role": "assistant", **deltas[0]}
+        return [_chunk(answer, {"delta": delta, "finish_reason": None}, {}) for delta in deltas]
     role = "" if reply.stream.empty_role else "assistant"
     speaker = {"role": role, "name": SPEAKER, "audio_content": ""}
     field_name = reply.layout.reasoning_field or "reasoning_details"
+    extra = {"usage": None, **SENSITIVITY}
     return [
-        _chunk(answer, [{"index": 0, "delta": {**delta, **speaker}}])
+        _chunk(answer, {"delta": {**delta, **speaker}}, extra)
         for delta in _deltas(answer, reply, field_name, answer.content)
     ]
 
 
-def closing_chunks(answer: Answer, include_usage: bool) -> list[dict[str, Any]]:
-    finish = {"role": "assistant", "name": SPEAKER, "audio_content": ""}
-    closing = [
-        _chunk(answer, [{"index": 0, "delta": finish, "finish_reason": answer.finish_reason}])
-    ]
+def closing_chunks(answer: Answer, include_usage: bool, plain: bool) -> list[dict[str, Any]]:
+    """The finish chunk, then the usage chunk when the request asked for it."""
+    finish: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    usage = _plain_usage(answer.usage)
+    if not plain:
+        finish = {"role": "assistant", "name": SPEAKER, "audio_content": ""}
+        extra, usage = {"usage": None, **SENSITIVITY}, minimax_usage(answer.usage)
+    closing = [_chunk(answer, {"delta": finish, "finish_reason": answer.finish_reason}, extra)]
     if include_usage:
-        closing.append(_chunk(answer, [], minimax_usage(answer.usage)))
+        closing.append(_chunk(answer, None, {**extra, "usage": usage}))
     return closing
 
 
-def plain_delta_chunks(answer: Answer, reply: Reply) -> list[dict[str, Any]]:
-    """Like :func:`delta_chunks` in plain OpenAI chunks; the role only on the first."""
-    content = "" if answer.filler else answer.content
-    deltas = _deltas(answer, reply, _plain_reasoning_field(answer, reply), content)
-    if not deltas:
-        deltas.append({"content": ""})
-    deltas[0] = {"role": "assistant", **deltas[0]}
-    return [
-        _plain_chunk(answer, [{"index": 0, "delta": delta, "finish_reason": None}])
-        for delta in deltas
-    ]
-
-
-def plain_closing_chunks(answer: Answer, include_usage: bool) -> list[dict[str, Any]]:
-    closing = [
-        _plain_chunk(answer, [{"index": 0, "delta": {}, "finish_reason": answer.finish_reason}])
-    ]
-    if include_usage:
-        closing.append({**_plain_chunk(answer, []), "usage": _plain_usage(answer.usage)})
-    return closing
-
-
-def _chunk(
-    answer: Answer, choices: list[dict[str, Any]], usage: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    return {
-        "id": answer.id,
-        "choices": choices,
-        "created": answer.created,
-        "model": answer.model,
-        "object": "chat.completion.chunk",
-        "usage": usage,
-        **SENSITIVITY,
-    }
-
-
-def _plain_chunk(answer: Answer, choices: list[dict[str, Any]]) -> dict[str, Any]:
+def _chunk(answer: Answer, choice: dict[str, Any] | None, extra: dict[str, Any]) -> dict[str, Any]:
+    """One chunk with ``choice`` as its only choice (None: no choices)."""
+    choices = [] if choice is None else [{"index": 0, **choice}]
     return {
         "id": answer.id,
         "object": "chat.completion.chunk",
         "created": answer.created,
         "model": answer.model,
         "choices": choices,
+        **extra,
     }
 
 

@@ -19,21 +19,14 @@ import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from minimax_m3.testing import chat_completions
+from minimax_m3.testing import chat_completions, plan
 from minimax_m3.testing._common import DONE, bearer_ok, split_item, sse_data
 from minimax_m3.testing.chat_completions import ChatDialect
-from minimax_m3.testing.plan import (
-    ResponsePlan,
-    SseStream,
-    body_plan,
-    json_plan,
-    passthrough,
-    stream_plan,
-)
+from minimax_m3.testing.plan import ResponsePlan, SseStream
 from minimax_m3.testing.runware_tasks import checks, render
 from minimax_m3.testing.runware_tasks.render import TEXT_TASK
 from minimax_m3.testing.script import Fault, ProviderOptions, Reply
-from minimax_m3.testing.state import IssuedReasoning, RecordedRequest, ScriptState
+from minimax_m3.testing.state import RecordedRequest, ScriptState
 
 PREFIX = "/runware/v1"
 CHAT_PATH = PREFIX + "/chat/completions"
@@ -69,9 +62,6 @@ def matches(path: str) -> bool:
     return trimmed == PREFIX or trimmed.startswith(PREFIX + "/")
 
 
-# --- errors -------------------------------------------------------------------------
-
-
 def error_item(
     code: int | str,
     message: str,
@@ -92,7 +82,7 @@ def errors_plan(
     headers: Mapping[str, str] | None = None,
     delay: float = 0.0,
 ) -> ResponsePlan:
-    return json_plan(status, {"errors": list(items)}, headers, delay)
+    return plan.json_plan(status, {"errors": list(items)}, headers, delay)
 
 
 def default_code(status: int) -> str:
@@ -123,7 +113,7 @@ def fault_code_and_message(
 
 def fault_plan(fault: Fault, task_uuid: str | None, task_type: str | None) -> ResponsePlan:
     """A plain Fault in Runware's envelope, at its status (200 included)."""
-    verbatim = passthrough(fault, fault.headers)
+    verbatim = plan.passthrough(fault, fault.headers)
     if verbatim is not None:
         return verbatim
     status = 200 if fault.base_resp_code is not None else fault.status
@@ -145,9 +135,6 @@ def _unauthorized() -> ResponsePlan:
 def _no_route(request: RecordedRequest) -> ResponsePlan:
     message = f"No route for {request.method} {request.path}."
     return errors_plan(404, [error_item("notFound", message)])
-
-
-# --- routing ------------------------------------------------------------------------
 
 
 def handle(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
@@ -201,17 +188,11 @@ def _handle_tasks(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
     return _answer(task, state)
 
 
-# --- answering ----------------------------------------------------------------------
-
-
 def _built(reply: Reply, task: Mapping[str, Any], state: ScriptState) -> render.Result:
     """The answer to a task, with its tool calls remembered for the replay check."""
     result = render.Result.build(reply, task)
     if result.calls:
-        state.remember_issued(
-            (call_id for call_id, _, _ in result.calls),
-            IssuedReasoning(result.sent_reasoning, inline=True, tag=reply.layout.think_tag),
-        )
+        state.remember_issued((call_id for call_id, _, _ in result.calls), result.issued)
     return result
 
 
@@ -248,21 +229,22 @@ def _sync_plan(
         items = [{**item, "status": status} for item in items]
     # An error_after_events fault on a JSON body: the errors arrive alongside the data.
     error_body = {"data": items, "errors": [_error_for(fault, result.task_uuid)]}
-    return body_plan({"data": items}, error_body, fault, delay=reply.stream.delay)
+    return plan.body_plan({"data": items}, error_body, fault, delay=reply.stream.delay)
 
 
 def _stream_plan(
     result: render.Result, task: Mapping[str, Any], reply: Reply, fault: Fault | None
 ) -> ResponsePlan:
+    events, final = render.stream_events(result, task, reply)
     stream = SseStream(
-        events=render.stream_events(result, reply),
-        closing=[render.final_event(result, task, reply)],
+        events=events,
+        closing=[final],
         done=DONE if reply.stream.send_done else None,
         error_event=sse_data({"errors": [_error_for(fault, result.task_uuid)]}),
         event_delay=reply.stream.event_delay,
         truncated_event=TRUNCATED_EVENT,
     )
-    return stream_plan(stream, fault, delay=reply.stream.delay)
+    return plan.stream_plan(stream, fault, delay=reply.stream.delay)
 
 
 def _submit_async(
@@ -270,7 +252,6 @@ def _submit_async(
 ) -> ResponsePlan:
     """Acknowledge now; park the final poll's answer, decided by the scripted item."""
     task_uuid = str(task["taskUUID"])
-    final: ResponsePlan
     if isinstance(item, Fault) and not item.breaks_reply:
         final = _async_fault_plan(item, task_uuid)
         pending = ProviderOptions().poll_pending
@@ -280,13 +261,13 @@ def _submit_async(
         pending = reply.provider.poll_pending
     state.park_task(task_uuid, final, pending)
     ack = {"taskType": TEXT_TASK, "taskUUID": task_uuid, "status": "processing"}
-    return json_plan(200, {"data": [ack]})
+    return plan.json_plan(200, {"data": [ack]})
 
 
 def _async_fault_plan(fault: Fault, task_uuid: str) -> ResponsePlan:
     """The final poll of a failed async task: an error item, or (error_shape "error") an
     ``errors`` array, on HTTP 200."""
-    verbatim = passthrough(fault, fault.headers)
+    verbatim = plan.passthrough(fault, fault.headers)
     if verbatim is not None:
         return verbatim
     code, message = fault_code_and_message(fault, "providerInternalError")
@@ -294,7 +275,7 @@ def _async_fault_plan(fault: Fault, task_uuid: str) -> ResponsePlan:
         item = error_item(code, message, task_type=TEXT_TASK, task_uuid=task_uuid)
         return errors_plan(200, [item], fault.headers, fault.delay)
     failed = {"taskUUID": task_uuid, "status": "error", "error": {"code": code, "message": message}}
-    return json_plan(200, {"data": [failed]}, fault.headers, fault.delay)
+    return plan.json_plan(200, {"data": [failed]}, fault.headers, fault.delay)
 
 
 def _poll(task: Mapping[str, Any], state: ScriptState) -> ResponsePlan:
@@ -311,13 +292,8 @@ def _poll(task: Mapping[str, Any], state: ScriptState) -> ResponsePlan:
         )
         return errors_plan(404, [item])
     if parked.pending_polls > 0:
-        return json_plan(200, {"data": [{"taskUUID": task_uuid, "status": "processing"}]})
-    if not isinstance(parked.final, ResponsePlan):
-        raise TypeError(f"parked task {task_uuid} holds {type(parked.final).__name__}")
+        return plan.json_plan(200, {"data": [{"taskUUID": task_uuid, "status": "processing"}]})
     return parked.final
-
-
-# --- the OpenAI-compatible endpoint -------------------------------------------------
 
 
 def _chat_fault_plan(fault: Fault, request_id: str) -> ResponsePlan:

@@ -17,6 +17,7 @@ from minimax_m3.testing._common import (
     tool_input,
 )
 from minimax_m3.testing.script import Reply
+from minimax_m3.testing.state import IssuedReasoning
 
 TEXT_TASK = "textInference"
 PING = b": ping\n\n"
@@ -29,7 +30,8 @@ class Result:
     task_uuid: str
     text: str
     reasoning: str | None  # None: not split out
-    sent_reasoning: str  # as sent: split out as it is, or every character between the tags
+    # For the replay check: as sent, split out as it is or every character between the tags.
+    issued: IssuedReasoning
     finish_reason: str
     calls: tuple[tuple[str, str, Any], ...]  # id, name, input
     usage: dict[str, int]
@@ -53,7 +55,7 @@ class Result:
             task_uuid=str(task["taskUUID"]),
             text=text,
             reasoning=reply.reasoning if split else None,
-            sent_reasoning=sent,
+            issued=IssuedReasoning(sent, inline=True, tag=reply.layout.think_tag),
             finish_reason=finish_reason(reply, calls.structured),
             calls=tuple((c.id, c.name, tool_input(c.arguments)) for c in calls.structured),
             usage={
@@ -95,8 +97,11 @@ def items(result: Result, task: Mapping[str, Any], reply: Reply) -> list[dict[st
     return [{**item, "resultIndex": index} for index in range(count)]
 
 
-def stream_events(result: Result, reply: Reply) -> list[bytes]:
-    """The events before the final one: reasoning deltas, then text deltas."""
+def stream_events(
+    result: Result, task: Mapping[str, Any], reply: Reply
+) -> tuple[list[bytes], bytes]:
+    """The events of a streamed answer: reasoning deltas and text deltas, then the final
+    event with the finish reason and what the task asked to include."""
     head = {"taskUUID": result.task_uuid, "taskType": TEXT_TASK}
     size = reply.stream.chunk_size
     events = [
@@ -108,10 +113,7 @@ def stream_events(result: Result, reply: Reply) -> list[bytes]:
         for piece in pieces(result.text, size)
     ]
     # Keep-alive comments between some events; they are not events themselves.
-    return [PING + event if index % 4 == 1 else event for index, event in enumerate(events)]
-
-
-def final_event(result: Result, task: Mapping[str, Any], reply: Reply) -> bytes:
-    head = {"taskUUID": result.task_uuid, "taskType": TEXT_TASK}
+    events = [PING + event if index % 4 == 1 else event for index, event in enumerate(events)]
     fields = result.closing_fields(task, reply)
-    return sse_data({**head, "delta": {}, "finishReason": result.finish_reason, **fields})
+    final = {**head, "delta": {}, "finishReason": result.finish_reason, **fields}
+    return events, sse_data(final)
