@@ -20,15 +20,14 @@ from examples.langchain import tools_agent
 from examples.llama_index import function_agent, rag
 from langchain_minimax_m3 import ChatMiniMaxM3
 from llama_index_minimax_m3 import MiniMaxM3
-from minimax_m3.testing import Reply
+from minimax_m3.testing import Reply, StreamShape
 
 DIM, BOLD, RESET = "\033[2m", "\033[1m", "\033[0m"
 STREAM_SCRIPT = [
     Reply(
         reasoning="Speed is distance over time: 120 km in 1.5 h is 80 km/h.",
         text="The train averages **80 km/h**.",
-        chunk_size=4,
-        event_delay=0.02,
+        stream=StreamShape(chunk_size=4, event_delay=0.02),
     )
 ]
 

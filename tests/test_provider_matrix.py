@@ -21,7 +21,14 @@ from llama_index.core.tools import FunctionTool
 from langchain_minimax_m3 import ChatMiniMaxM3
 from llama_index_minimax_m3 import MiniMaxM3
 from minimax_m3.errors import AuthenticationError
-from minimax_m3.testing import Fault, MiniMaxEmulator, Reply, ToolCallReply
+from minimax_m3.testing import (
+    Fault,
+    MiniMaxEmulator,
+    ProviderOptions,
+    Reply,
+    StreamShape,
+    ToolCallReply,
+)
 
 FAST = {"max_retries": 1}
 MODES = ("invoke", "stream", "ainvoke", "astream")
@@ -207,7 +214,11 @@ def case(request: pytest.FixtureRequest, framework: Framework) -> Iterator[Case]
 
 @pytest.mark.parametrize("mode", MODES)
 def test_answer_and_reasoning(case: Case, mode: str) -> None:
-    case.emulator.queue(Reply(text="It is Paris.", reasoning="A capital question.", chunk_size=4))
+    case.emulator.queue(
+        Reply(
+            text="It is Paris.", reasoning="A capital question.", stream=StreamShape(chunk_size=4)
+        )
+    )
     text, reasoning = case.framework.ask(case.model(), "Capital of France?", mode)
     assert text == "It is Paris."
     assert reasoning == "A capital question."
@@ -256,7 +267,13 @@ def test_runware_async_delivery_is_polled(framework: Framework) -> None:
     with MiniMaxEmulator(api_key="matrix-key") as emulator:
         settings = provider_settings("runware-tasks", emulator) | {"poll_interval": 0.01}
         model = framework.make(settings)
-        emulator.queue(Reply(text="queued answer", reasoning="Took a while.", poll_pending=2))
+        emulator.queue(
+            Reply(
+                text="queued answer",
+                reasoning="Took a while.",
+                provider=ProviderOptions(poll_pending=2),
+            )
+        )
         if isinstance(framework, LangChain):
             text = str(model.invoke("Hi", extra_body={"deliveryMethod": "async"}).content)
         else:

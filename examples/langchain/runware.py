@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from examples._offline import connection
 from langchain_minimax_m3 import ChatMiniMaxM3
-from minimax_m3.testing import Reply
+from minimax_m3.testing import ProviderOptions, Reply
 
 SCRIPT = [
     Reply(reasoning="Greeting in French.", text="Bonjour !"),
-    Reply(reasoning="Queued task, same answer.", text="Bonjour encore !", poll_pending=1),
+    Reply(
+        reasoning="Queued task, same answer.",
+        text="Bonjour encore !",
+        provider=ProviderOptions(poll_pending=1),
+    ),
 ]
 
 

@@ -16,13 +16,15 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
-from http import HTTPStatus
 from typing import Any
 
 from minimax_m3.testing import anthropic_messages, chat_completions
+from minimax_m3.testing._common import bearer_ok, is_number, status_phrase
+from minimax_m3.testing.anthropic_messages.checks import Rules
 from minimax_m3.testing.chat_completions import ChatDialect
-from minimax_m3.testing.plan import ResponsePlan, json_plan
-from minimax_m3.testing.script import Fault, RecordedRequest, ScriptState
+from minimax_m3.testing.plan import ResponsePlan, json_plan, passthrough
+from minimax_m3.testing.script import Fault
+from minimax_m3.testing.state import RecordedRequest, ScriptState
 
 PREFIX = "/client/v4"
 _ROUTE = re.compile(r"^/client/v4/accounts/([^/]+)/ai/v1/(chat/completions|messages)/?$")
@@ -99,19 +101,15 @@ def default_code(status: int) -> int:
 def default_message(status: int, code: int | str) -> str:
     if isinstance(code, int) and code in _CODE_MESSAGES:
         return _CODE_MESSAGES[code]
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
+    return status_phrase(status)
 
 
 def fault_plan(fault: Fault, request_id: str) -> ResponsePlan:
     """A plain Fault in Cloudflare's envelope; ``status`` 200 gives ``success: false`` on 200."""
     headers = {"cf-ray": request_id[:16], **fault.headers}
-    if fault.reset_before_response:
-        return ResponsePlan(fault.status, delay=fault.delay, reset=True)
-    if fault.body is not None:
-        return json_plan(fault.status, fault.body, headers, fault.delay)
+    verbatim = passthrough(fault, headers)
+    if verbatim is not None:
+        return verbatim
     status = 200 if fault.base_resp_code is not None else fault.status
     code: int | str
     if fault.base_resp_code is not None:
@@ -127,7 +125,7 @@ def fault_plan(fault: Fault, request_id: str) -> ResponsePlan:
 def handle(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
     """Answer one request under ``/client/v4``."""
     request_id = secrets.token_hex(16)
-    if not chat_completions.bearer_ok(request.headers, state.api_key):
+    if not bearer_ok(request.headers, state.api_key):
         return error_plan(401, AUTH_ERROR, "Authentication error")
     route = _ROUTE.match(request.path)
     if route is None or request.method != "POST":
@@ -135,11 +133,11 @@ def handle(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
     account, endpoint = route.groups()
     if state.cloudflare_account_id is not None and account != state.cloudflare_account_id:
         return route_error(request.path)
-    body, problem = anthropic_messages.parse_body(request.body)
+    body, problem = anthropic_messages.checks.parse_body(request.body)
     if body is None:
         return bad_input(problem or "request body must be a JSON object")
     if endpoint == "messages":
-        problem = anthropic_messages.validate(body, state, MESSAGES)
+        problem = anthropic_messages.checks.validate(body, state, MESSAGES.rules)
         if problem is not None:
             return bad_input(problem)
         return anthropic_messages.answer(body, state, request_id, MESSAGES)
@@ -149,22 +147,15 @@ def handle(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
     return chat_completions.answer(body, state, request_id, CHAT)
 
 
-# --- Chat Completions ---------------------------------------------------------------
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def validate_chat(body: Mapping[str, Any], state: ScriptState) -> str | None:
     """Cloudflare's schema for minimax/m3, then what MiniMax itself would refuse."""
     for name in ("temperature", "top_p"):
         value = body.get(name)
-        if value is not None and (not _is_number(value) or not 0 <= value <= 1):
+        if value is not None and (not is_number(value) or not 0 <= value <= 1):
             return f"{name} must be a number in [0, 1], got {value!r}"
     for name in ("max_tokens", "max_completion_tokens"):
         value = body.get(name)
-        if value is not None and (not _is_number(value) or value <= 0):
+        if value is not None and (not is_number(value) or value <= 0):
             return f"{name} must be a number > 0, got {value!r}"
     choice = body.get("tool_choice")
     if choice is not None and choice not in CHAT_TOOL_CHOICES:
@@ -181,7 +172,7 @@ def validate_chat(body: Mapping[str, Any], state: ScriptState) -> str | None:
                     f"messages[{index}]: {role} content must be a string, "
                     f"got {type(content).__name__}"
                 )
-    return chat_completions.validate_request(body, state)
+    return chat_completions.checks.validate_request(body, state)
 
 
 CHAT = ChatDialect(
@@ -193,9 +184,6 @@ CHAT = ChatDialect(
 )
 
 
-# --- Anthropic Messages -------------------------------------------------------------
-
-
 def _reject(status: int, problem: str, request_id: str) -> ResponsePlan:
     return bad_input(problem)
 
@@ -205,12 +193,9 @@ def _messages_fault_plan(fault: Fault, request_id: str, model: str) -> ResponseP
 
 
 MESSAGES = anthropic_messages.Flavour(
-    name="cloudflare",
-    temperature_max=1.0,
-    system_blocks=False,
+    rules=Rules(temperature_max=1.0, system_blocks=False, check_top_k=True),
     base_resp=False,
     default_model=UPSTREAM_MODEL,
-    check_top_k=True,
     reject=_reject,
     fault_plan=_messages_fault_plan,
 )

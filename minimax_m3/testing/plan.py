@@ -1,17 +1,17 @@
 """Response plans: what the server writes, when it pauses and when it hangs up.
 
 A wire format turns a request into a :class:`ResponsePlan`; the server only executes
-plans. :func:`stream_actions` and :func:`body_actions` are the one place where a
+plans. :func:`stream_plan` and :func:`body_plan` are the one place where a
 :class:`~minimax_m3.testing.script.Fault` damages an otherwise good answer.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from minimax_m3.testing._common import JSON_HEADERS, SSE_HEADERS, json_bytes
 from minimax_m3.testing.script import Fault
 
 TRUNCATED_EVENT = b'data: {"id": "x", "choi\n\n'
@@ -83,75 +83,93 @@ def merge_headers(
     return (*kept, *extra.items())
 
 
-def json_bytes(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def sse_data(obj: Any) -> bytes:
-    """One server-sent event with only a ``data:`` line."""
-    return b"data: " + json_bytes(obj) + b"\n\n"
-
-
-def sse_event(name: str, obj: Any) -> bytes:
-    """One server-sent event with an ``event:`` name and a ``data:`` line."""
-    return b"event: " + name.encode() + b"\ndata: " + json_bytes(obj) + b"\n\n"
-
-
 def json_plan(
     status: int, obj: Any, headers: Mapping[str, str] | None = None, delay: float = 0.0
 ) -> ResponsePlan:
     """A response with a JSON body (``obj`` already as bytes is sent verbatim)."""
     body = obj if isinstance(obj, bytes) else json_bytes(obj)
-    base = (("content-type", "application/json; charset=utf-8"),)
     actions: tuple[Action, ...] = (Send(body),) if body else ()
-    return ResponsePlan(status, merge_headers(base, headers or {}), actions, len(body), delay)
+    return ResponsePlan(
+        status, merge_headers(JSON_HEADERS, headers or {}), actions, len(body), delay
+    )
 
 
-def stream_actions(stream: SseStream, fault: Fault | None) -> tuple[Action, ...]:
-    """The writes and pauses of an event stream, with ``fault`` applied."""
-    if fault is not None and fault.end_without_finish:
-        sequence = list(stream.events)
-    else:
-        sequence = [*stream.events, *stream.closing]
+def passthrough(fault: Fault, headers: Mapping[str, str]) -> ResponsePlan | None:
+    """What a plain fault sends in every format before any envelope: a reset, or its own
+    body verbatim; None when it wants the format's error envelope."""
+    if fault.reset_before_response:
+        return ResponsePlan(fault.status, delay=fault.delay, reset=True)
+    if fault.body is not None:
+        return json_plan(fault.status, fault.body, headers, fault.delay)
+    return None
+
+
+# An answer no fault damages: every damage field is unset.
+_INTACT = Fault(status=200)
+
+
+def stream_plan(
+    stream: SseStream,
+    fault: Fault | None,
+    headers: Sequence[tuple[str, str]] = (),
+    delay: float = 0.0,
+) -> ResponsePlan:
+    """An answer as an event stream on HTTP 200, damaged by ``fault``, whose headers and
+    delay come on top of the answer's own."""
+    fault = fault or _INTACT
+    all_headers = merge_headers((*SSE_HEADERS, *headers), fault.headers)
+    return ResponsePlan(200, all_headers, _stream_actions(stream, fault), None, delay + fault.delay)
+
+
+def body_plan(
+    body: Any,
+    error_body: Any,
+    fault: Fault | None,
+    headers: Sequence[tuple[str, str]] = (),
+    delay: float = 0.0,
+) -> ResponsePlan:
+    """An answer as one JSON body on HTTP 200, damaged by ``fault`` as :func:`stream_plan`
+    says; ``error_body`` is what an ``error_after_events`` fault sends instead."""
+    fault = fault or _INTACT
+    actions, length = _body_actions(json_bytes(body), fault, json_bytes(error_body))
+    all_headers = merge_headers((*JSON_HEADERS, *headers), fault.headers)
+    return ResponsePlan(200, all_headers, actions, length, delay + fault.delay)
+
+
+def _stream_actions(stream: SseStream, fault: Fault) -> tuple[Action, ...]:
+    sequence = list(stream.events)
+    if not fault.end_without_finish:
+        sequence += stream.closing
         if stream.done is not None:
             sequence.append(stream.done)
-    if fault is not None and fault.malformed_sse:
+    if fault.malformed_sse:
         sequence.insert(min(1, len(sequence)), MALFORMED_LINES)
-
-    ending: Action | None = None
-    cut = len(sequence)
-    if fault is not None:
-        endings: list[tuple[int | None, Action]] = [
-            (fault.drop_after_events, Drop()),
-            (fault.error_after_events, Send(stream.error_event)),
-            (fault.truncate_json_after_events, Send(stream.truncated_event)),
-        ]
-        chosen = [(n, action) for n, action in endings if n is not None]
-        if chosen:
-            at, ending = min(chosen, key=lambda pair: pair[0])
-            cut = min(at, cut)
-    stall = fault.stall_after_events if fault is not None else None
+    endings: list[tuple[int | None, Action]] = [
+        (fault.drop_after_events, Drop()),
+        (fault.error_after_events, Send(stream.error_event)),
+        (fault.truncate_json_after_events, Send(stream.truncated_event)),
+    ]
+    chosen = [(n, action) for n, action in endings if n is not None]
+    at, ending = min(chosen, key=lambda pair: pair[0]) if chosen else (len(sequence), None)
+    cut = min(at, len(sequence))
+    stall = fault.stall_after_events
 
     actions: list[Action] = []
     for index, event in enumerate(sequence[:cut]):
-        if index == stall and fault is not None:
+        if index == stall:
             actions.append(Wait(fault.stall_seconds))
         if index and stream.event_delay:
             actions.append(Wait(stream.event_delay))
         actions.append(Send(event))
-    if stall is not None and stall >= cut and fault is not None:
+    if stall is not None and stall >= cut:
         actions.append(Wait(fault.stall_seconds))
     if ending is not None:
         actions.append(ending)
     return tuple(actions)
 
 
-def body_actions(
-    body: bytes, fault: Fault | None, error_body: bytes
-) -> tuple[tuple[Action, ...], int]:
-    """The writes of a non-streamed body with ``fault`` applied, and its Content-Length."""
-    if fault is None:
-        return (Send(body),), len(body)
+def _body_actions(body: bytes, fault: Fault, error_body: bytes) -> tuple[tuple[Action, ...], int]:
+    # Without a stream there is nothing to count: each fault acts on the body as a whole.
     if fault.error_after_events is not None:
         return (Send(error_body),), len(error_body)
     if fault.truncate_json_after_events is not None:

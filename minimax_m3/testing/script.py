@@ -1,19 +1,16 @@
-"""The script: what the emulator is told to do, and what it was asked.
+"""The script: what the emulator is told to say, as plain data.
 
-Replies and faults are plain data; each queued item answers exactly one valid request,
-in order. The wire-format modules turn them into bytes; nothing here knows about HTTP.
-:class:`ScriptState` is shared by the test's thread and the server's loop thread, so
-every access to it goes through one lock.
+A :class:`Reply` is what the model answers; its knobs for how the answer travels, where
+its reasoning and tool calls are written, and what one provider does its own way live in
+three small groups (:class:`StreamShape`, :class:`Layout`, :class:`ProviderOptions`). A
+:class:`Fault` is what goes wrong instead. Each queued item answers exactly one valid
+request, in order; the dialect modules turn them into bytes, and nothing here knows HTTP.
 """
 
 from __future__ import annotations
 
-import json
-import threading
-from collections import deque
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, get_args
 
 ReasoningMode = Literal["incremental", "cumulative"]
 ReasoningField = Literal["reasoning_details", "reasoning_content", "reasoning"]
@@ -22,11 +19,6 @@ RunwareToolField = Literal["tools", "toolCalls", "tool_calls"]
 ServerKind = Literal["minimax", "vllm", "sglang", "raw"]
 ToolMarkup = Literal["m2", "m3"]
 
-_REASONING_MODES = ("incremental", "cumulative")
-_REASONING_FIELDS = ("reasoning_details", "reasoning_content", "reasoning")
-_RUNWARE_TOOL_FIELDS = ("tools", "toolCalls", "tool_calls")
-_SERVER_KINDS = ("minimax", "vllm", "sglang", "raw")
-_TOOL_MARKUPS = ("m2", "m3")
 _USAGE_KEYS = frozenset({"prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens"})
 
 
@@ -34,6 +26,12 @@ def _require_non_negative(owner: str, **values: float | None) -> None:
     for name, value in values.items():
         if value is not None and value < 0:
             raise ValueError(f"{owner}.{name} must be >= 0, got {value!r}")
+
+
+def _require_one_of(owner: str, name: str, value: object, kind: object) -> None:
+    allowed = get_args(kind)
+    if value not in allowed:
+        raise ValueError(f"{owner}.{name} must be one of {allowed}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -51,75 +49,142 @@ class ToolCallReply:
 
 
 @dataclass(frozen=True)
+class StreamShape:
+    """How an answer travels: the size of its pieces, their order, their pace, its end.
+
+    chunk_size: characters per content or reasoning delta.
+    reasoning_mode: ``"cumulative"`` makes every reasoning delta carry the whole
+        reasoning so far, as some MiniMax deployments do.
+    tool_args_chunk: characters per streamed arguments fragment.
+    interleave_tool_calls: interleave the fragments of parallel calls.
+    split_tool_name: stream each tool name over two fragments.
+    empty_role: send ``"role": ""`` in stream deltas.
+    send_done: end a stream with ``data: [DONE]``.
+    event_delay: seconds between stream events.
+    delay: seconds before the response starts, streamed or not.
+    """
+
+    chunk_size: int = 8
+    reasoning_mode: ReasoningMode = "incremental"
+    tool_args_chunk: int = 10
+    interleave_tool_calls: bool = False
+    split_tool_name: bool = False
+    empty_role: bool = False
+    send_done: bool = True
+    event_delay: float = 0.0
+    delay: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("chunk_size", "tool_args_chunk"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"StreamShape.{name} must be >= 1, got {getattr(self, name)}")
+        _require_one_of("StreamShape", "reasoning_mode", self.reasoning_mode, ReasoningMode)
+        _require_non_negative("StreamShape", event_delay=self.event_delay, delay=self.delay)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the reasoning and the tool calls are written in the answer.
+
+    reasoning_field: the field structured reasoning goes in. Default: a non-streamed
+        MiniMax message carries both ``reasoning_content`` and ``reasoning_details`` (like
+        the real API); its stream deltas carry ``reasoning_details``.
+    think_tags: put the reasoning inline in ``content`` as ``<think>\\n...\\n</think>``.
+        MiniMax also does so whenever the request lacks ``reasoning_split: true``.
+    think_tag: the tag of inline reasoning, ``think`` (``<think>...</think>``) or
+        ``mm:think`` as some self-hosted M3 chat templates write it.
+    omit_think_open: with inline reasoning, drop the opening tag (as self-hosted servers
+        that prefill it do).
+    xml_tool_calls: write the tool calls as the model's raw markup at the end of the text,
+        with no structured calls and a ``stop`` finish, as servers without a tool parser
+        do (and MiniMax's Anthropic endpoint, now and then). The grammar is ``tool_markup``'s.
+    tool_markup: ``"m2"`` (``<minimax:tool_call>``, ``<parameter name=...>``; the default
+        for ``xml_tool_calls``) or ``"m3"`` (M3's own: the ``]<]minimax[>[`` marker before
+        every tag, arguments as elements named after the parameter, ``<item>`` arrays; the
+        default for ``ProviderOptions(server="raw")``).
+    """
+
+    reasoning_field: ReasoningField | None = None
+    think_tags: bool = False
+    think_tag: str = "think"
+    omit_think_open: bool = False
+    xml_tool_calls: bool = False
+    tool_markup: ToolMarkup | None = None
+
+    def __post_init__(self) -> None:
+        if self.reasoning_field is not None:
+            _require_one_of("Layout", "reasoning_field", self.reasoning_field, ReasoningField)
+        if not self.think_tag or any(c in self.think_tag for c in "<>/ \n"):
+            raise ValueError(f"Layout.think_tag must be a bare tag name, got {self.think_tag!r}")
+        if self.tool_markup is not None:
+            _require_one_of("Layout", "tool_markup", self.tool_markup, ToolMarkup)
+
+
+@dataclass(frozen=True)
+class ProviderOptions:
+    """What only one provider or server does; ignored where it does not apply.
+
+    server: who answers on Chat Completions. ``"minimax"`` (default) answers as MiniMax
+        does. ``"vllm"`` and ``"sglang"`` answer as those servers with M3's parsers on
+        (``--reasoning-parser minimax_m3 --tool-call-parser minimax_m3``), in plain OpenAI
+        bodies: reasoning in ``reasoning`` (vLLM) or ``reasoning_content`` (SGLang), tool
+        calls in ``tool_calls``. ``"raw"`` answers as either without parsers: the model's
+        own output in ``content``, reasoning inline as ``<mm:think>...</mm:think>`` with no
+        opening tag when the request's ``chat_template_kwargs.thinking_mode`` is
+        ``"enabled"`` (the template wrote it) and no reasoning at all when it is
+        ``"disabled"``, tool calls as markup (``Layout.tool_markup``, M3's by default).
+    omit_tool_call_ids: Chat Completions: tool calls without ``id`` (some Cloudflare paths
+        do this).
+    signature: Anthropic Messages: the thinking block's signature. Default: a fresh 64-hex
+        string per answer.
+    tool_input_whole: Anthropic Messages stream: the whole tool ``input`` in
+        ``content_block_start`` instead of ``input_json_delta`` fragments.
+    cloudflare_wrap_result: Cloudflare Chat Completions: wrap a non-streamed success body
+        in ``{"result": ..., "success": true, "errors": [], "messages": []}``.
+    runware_tool_field: Runware native tasks: the key of the tool calls on a result.
+    poll_pending: Runware async: how many ``getResponse`` polls answer ``processing``
+        before the result.
+    cost: Runware: the ``cost`` reported with ``includeCost`` (default: an estimate).
+    """
+
+    server: ServerKind = "minimax"
+    omit_tool_call_ids: bool = False
+    signature: str | None = None
+    tool_input_whole: bool = False
+    cloudflare_wrap_result: bool = False
+    runware_tool_field: RunwareToolField = "toolCalls"
+    poll_pending: int = 1
+    cost: float | None = None
+
+    def __post_init__(self) -> None:
+        _require_one_of("ProviderOptions", "server", self.server, ServerKind)
+        _require_one_of(
+            "ProviderOptions", "runware_tool_field", self.runware_tool_field, RunwareToolField
+        )
+        _require_non_negative("ProviderOptions", poll_pending=self.poll_pending, cost=self.cost)
+
+
+@dataclass(frozen=True)
 class Reply:
-    """One answer of the emulated model, and how to stream it.
+    """One answer of the emulated model.
 
-    Content:
-        text: the visible answer. With tool calls and no text the emulator sends ``"\\n"``,
-            as the real API does.
-        reasoning: the model's thinking.
-        tool_calls: function calls, in order.
-        finish_reason: default ``"tool_calls"`` when there are tool calls, else ``"stop"``.
-        model: default echoes the request's ``model``.
-        usage: any of ``prompt_tokens``, ``completion_tokens``, ``cached_tokens``,
-            ``reasoning_tokens``; missing ones get rough estimates.
+    text: the visible answer. With tool calls and no text the emulator sends ``"\\n"``, as
+        the real API does.
+    reasoning: the model's thinking.
+    tool_calls: function calls, in order.
+    finish_reason: default ``"tool_calls"`` when there are tool calls, else ``"stop"``.
+    model: default echoes the request's ``model``.
+    usage: any of ``prompt_tokens``, ``completion_tokens``, ``cached_tokens``,
+        ``reasoning_tokens``; missing ones get rough estimates.
+    raw_chunks: the streamed content deltas, sent exactly as given (joined when not
+        streamed), for model output taken from elsewhere; with
+        ``ProviderOptions(server="raw")`` they replace the content the other fields make.
+    stream: how the answer travels (:class:`StreamShape`).
+    layout: where its reasoning and tool calls are written (:class:`Layout`).
+    provider: what one provider or server does its own way (:class:`ProviderOptions`).
 
-    Shape:
-        chunk_size: characters per content or reasoning delta.
-        reasoning_mode: ``"cumulative"`` makes every reasoning delta carry the whole
-            reasoning so far, as some MiniMax deployments do.
-        reasoning_field: where reasoning goes. Default: a non-streamed message carries
-            both ``reasoning_content`` and ``reasoning_details`` (like the real API);
-            stream deltas carry ``reasoning_details``.
-        think_tags: put the reasoning inline in ``content`` as ``<think>\\n...\\n</think>``.
-            Also happens whenever the request lacks ``reasoning_split: true``.
-        omit_think_open: with inline reasoning, drop the opening ``<think>`` (as
-            self-hosted servers that prefill it do).
-        empty_role: send ``"role": ""`` in stream deltas.
-        send_done: end a stream with ``data: [DONE]``.
-        tool_args_chunk: characters per streamed arguments fragment (default 10).
-        interleave_tool_calls: interleave the fragments of parallel calls.
-        split_tool_name: stream each tool name over two fragments.
-        event_delay: seconds between stream events.
-        delay: seconds before the response starts.
-
-    Other wire formats and providers (ignored where they do not apply):
-        signature: Anthropic Messages: the thinking block's signature. Default: a fresh
-            64-hex string per answer.
-        tool_input_whole: Anthropic Messages stream: the whole tool ``input`` in
-            ``content_block_start`` instead of ``input_json_delta`` fragments.
-        xml_tool_calls: render the tool calls as the model's raw markup at the end of the
-            text, with no structured calls and a ``stop`` finish, as servers without a
-            tool parser do (and MiniMax's Anthropic endpoint, now and then). The grammar
-            is ``tool_markup``'s.
-        tool_markup: ``"m2"`` (``<minimax:tool_call>``, ``<parameter name=...>``; the
-            default for ``xml_tool_calls``) or ``"m3"`` (M3's own: the ``]<]minimax[>[``
-            marker before every tag, arguments as elements named after the parameter,
-            ``<item>`` arrays; the default for ``server="raw"``).
-
-    Self-hosted servers (Chat Completions; plain OpenAI bodies, no MiniMax extras):
-        server: ``"minimax"`` (default) answers as MiniMax does. ``"vllm"`` and
-            ``"sglang"`` answer as those servers with M3's parsers on
-            (``--reasoning-parser minimax_m3 --tool-call-parser minimax_m3``): reasoning
-            in ``reasoning`` (vLLM) or ``reasoning_content`` (SGLang), tool calls in
-            ``tool_calls``. ``"raw"`` answers as either without parsers: the model's own
-            output in ``content``, reasoning inline as ``<mm:think>...</mm:think>`` with
-            no opening tag when the request's ``chat_template_kwargs.thinking_mode`` is
-            ``"enabled"`` (the template wrote it) and no reasoning at all when it is
-            ``"disabled"``, tool calls as markup (``tool_markup``, M3's by default).
-        raw_chunks: the streamed content deltas, sent exactly as given (joined when not
-            streamed), for model output taken from elsewhere; with ``server="raw"`` they
-            replace the content the other fields would make.
-        think_tag: the tag of inline reasoning, ``think`` (``<think>...</think>``) or
-            ``mm:think`` as some self-hosted M3 chat templates write it.
-        omit_tool_call_ids: Chat Completions: tool calls without ``id`` (some Cloudflare
-            paths do this).
-        cloudflare_wrap_result: Cloudflare Chat Completions: wrap a non-streamed success
-            body in ``{"result": ..., "success": true, "errors": [], "messages": []}``.
-        runware_tool_field: Runware native tasks: the key of the tool calls on a result.
-        poll_pending: Runware async: how many ``getResponse`` polls answer ``processing``
-            before the result.
-        cost: Runware: the ``cost`` reported with ``includeCost`` (default: an estimate).
+        Reply(text="Hi", reasoning="Greet.", stream=StreamShape(chunk_size=3),
+              layout=Layout(think_tags=True))
     """
 
     text: str = ""
@@ -128,64 +193,29 @@ class Reply:
     finish_reason: str | None = None
     model: str | None = None
     usage: dict[str, int] | None = None
-    chunk_size: int = 8
-    reasoning_mode: ReasoningMode = "incremental"
-    reasoning_field: ReasoningField | None = None
-    think_tags: bool = False
-    omit_think_open: bool = False
-    empty_role: bool = False
-    send_done: bool = True
-    tool_args_chunk: int | None = None
-    interleave_tool_calls: bool = False
-    split_tool_name: bool = False
-    event_delay: float = 0.0
-    delay: float = 0.0
-    signature: str | None = None
-    tool_input_whole: bool = False
-    xml_tool_calls: bool = False
-    think_tag: str = "think"
-    omit_tool_call_ids: bool = False
-    cloudflare_wrap_result: bool = False
-    runware_tool_field: RunwareToolField = "toolCalls"
-    poll_pending: int = 1
-    cost: float | None = None
-    server: ServerKind = "minimax"
-    tool_markup: ToolMarkup | None = None
     raw_chunks: tuple[str, ...] | None = None
+    stream: StreamShape = field(default_factory=StreamShape)
+    layout: Layout = field(default_factory=Layout)
+    provider: ProviderOptions = field(default_factory=ProviderOptions)
 
     def __post_init__(self) -> None:
-        if self.chunk_size < 1:
-            raise ValueError(f"Reply.chunk_size must be >= 1, got {self.chunk_size}")
-        if self.tool_args_chunk is not None and self.tool_args_chunk < 1:
-            raise ValueError(f"Reply.tool_args_chunk must be >= 1, got {self.tool_args_chunk}")
-        if self.reasoning_mode not in _REASONING_MODES:
-            raise ValueError(f"Reply.reasoning_mode must be one of {_REASONING_MODES}")
-        if self.reasoning_field is not None and self.reasoning_field not in _REASONING_FIELDS:
-            raise ValueError(f"Reply.reasoning_field must be one of {_REASONING_FIELDS}")
         if self.usage is not None and not _USAGE_KEYS.issuperset(self.usage):
             unknown = sorted(set(self.usage) - _USAGE_KEYS)
             raise ValueError(
                 f"Reply.usage has unknown keys {unknown}; allowed {sorted(_USAGE_KEYS)}"
             )
-        _require_non_negative(
-            "Reply",
-            event_delay=self.event_delay,
-            delay=self.delay,
-            poll_pending=self.poll_pending,
-            cost=self.cost,
-        )
-        if not self.think_tag or any(c in self.think_tag for c in "<>/ \n"):
-            raise ValueError(f"Reply.think_tag must be a bare tag name, got {self.think_tag!r}")
-        if self.server not in _SERVER_KINDS:
-            raise ValueError(f"Reply.server must be one of {_SERVER_KINDS}, got {self.server!r}")
-        if self.tool_markup is not None and self.tool_markup not in _TOOL_MARKUPS:
-            raise ValueError(f"Reply.tool_markup must be one of {_TOOL_MARKUPS}")
         if self.raw_chunks is not None and (
             isinstance(self.raw_chunks, str) or not all(isinstance(c, str) for c in self.raw_chunks)
         ):
             raise ValueError("Reply.raw_chunks must be a sequence of strings")
-        if self.runware_tool_field not in _RUNWARE_TOOL_FIELDS:
-            raise ValueError(f"Reply.runware_tool_field must be one of {_RUNWARE_TOOL_FIELDS}")
+        for name, kind in (
+            ("stream", StreamShape),
+            ("layout", Layout),
+            ("provider", ProviderOptions),
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, kind):
+                raise TypeError(f"Reply.{name} must be a {kind.__name__}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -273,8 +303,7 @@ class Fault:
             error_after_events=self.error_after_events,
             truncate_json_after_events=self.truncate_json_after_events,
         )
-        if self.error_shape not in ("base_resp", "error"):
-            raise ValueError("Fault.error_shape must be 'base_resp' or 'error'")
+        _require_one_of("Fault", "error_shape", self.error_shape, StreamErrorShape)
 
     @property
     def breaks_reply(self) -> bool:
@@ -289,161 +318,3 @@ class Fault:
                 self.end_without_finish,
             )
         )
-
-
-ScriptItem: TypeAlias = Reply | Fault
-# Decides the answer to a request (its parsed JSON body) when nothing is queued; None
-# falls back to the default echo reply.
-Responder: TypeAlias = Callable[[dict[str, Any]], "Reply | Fault | None"]
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One HTTP request as the emulator received it.
-
-    ``headers`` has lower-case names (repeated headers are joined with ``", "``);
-    ``json`` is the parsed body, or None when the body is empty or not JSON; ``path``
-    excludes the query string, which is in ``query``.
-    """
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    json: Any = None
-    query: str = ""
-
-    @classmethod
-    def build(
-        cls, method: str, target: str, headers: Iterable[tuple[str, str]], body: bytes
-    ) -> RecordedRequest:
-        path, _, query = target.partition("?")
-        merged: dict[str, str] = {}
-        for name, value in headers:
-            key = name.lower()
-            merged[key] = f"{merged[key]}, {value}" if key in merged else value
-        return cls(method, path, merged, body, _parse_json(body), query)
-
-
-def _parse_json(body: bytes) -> Any:
-    if not body:
-        return None
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
-
-
-@dataclass(frozen=True)
-class IssuedReasoning:
-    """The reasoning the emulator sent alongside tool calls it issued.
-
-    ``text`` is the reasoning exactly as sent: for inline reasoning, every character
-    between the tags. ``signature`` is set when it went out as an Anthropic thinking
-    block; ``tag`` is the tag of inline reasoning. ``self_hosted``: it came from a
-    self-hosted server, whose chat template reads past reasoning from ``content`` only,
-    so it must come back there, once.
-    """
-
-    text: str
-    inline: bool
-    signature: str | None = None
-    tag: str = "think"
-    self_hosted: bool = False
-
-
-@dataclass(frozen=True)
-class ParkedTask:
-    """An async task whose answer is decided but not yet released to polls."""
-
-    final: object
-    pending_polls: int
-
-
-class ScriptState:
-    """The queue of scripted items, the request log and the issued tool calls."""
-
-    def __init__(
-        self,
-        api_key: str | None,
-        *,
-        require_reasoning_replay: bool,
-        cloudflare_account_id: str | None = None,
-    ) -> None:
-        self.api_key = api_key
-        self.require_reasoning_replay = require_reasoning_replay
-        self.cloudflare_account_id = cloudflare_account_id
-        self._lock = threading.Lock()
-        self._queue: deque[ScriptItem] = deque()
-        self._requests: list[RecordedRequest] = []
-        self._issued: dict[str, IssuedReasoning] = {}
-        self._tasks: dict[str, ParkedTask] = {}
-        self.responder: Responder | None = None
-
-    def enqueue(self, items: Iterable[ScriptItem]) -> None:
-        checked = list(items)
-        for item in checked:
-            if not isinstance(item, Reply | Fault):
-                raise TypeError(f"can only queue Reply or Fault, got {type(item).__name__}")
-        with self._lock:
-            self._queue.extend(checked)
-
-    def take(self, body: dict[str, Any]) -> ScriptItem | None:
-        """The next queued item; with none queued, what the responder makes of ``body``."""
-        with self._lock:
-            if self._queue:
-                return self._queue.popleft()
-            responder = self.responder
-        if responder is None:
-            return None
-        item = responder(body)
-        if item is not None and not isinstance(item, Reply | Fault):
-            raise TypeError(
-                f"a responder must return Reply, Fault or None, got {type(item).__name__}"
-            )
-        return item
-
-    @property
-    def pending(self) -> int:
-        with self._lock:
-            return len(self._queue)
-
-    def record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self._requests.append(request)
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        with self._lock:
-            return list(self._requests)
-
-    def remember_issued(self, call_ids: Iterable[str], reasoning: IssuedReasoning) -> None:
-        with self._lock:
-            for call_id in call_ids:
-                self._issued[call_id] = reasoning
-
-    def issued(self, call_id: str) -> IssuedReasoning | None:
-        with self._lock:
-            return self._issued.get(call_id)
-
-    def park_task(self, task_uuid: str, final: object, pending_polls: int) -> None:
-        """Keep an async task's final answer until ``pending_polls`` polls have passed."""
-        with self._lock:
-            self._tasks[task_uuid] = ParkedTask(final, pending_polls)
-
-    def poll_task(self, task_uuid: str) -> ParkedTask | None:
-        """One poll of a parked task: None when unknown, else its state *before* this poll
-        (``pending_polls`` > 0 means still processing). Each poll counts one down."""
-        with self._lock:
-            task = self._tasks.get(task_uuid)
-            if task is None:
-                return None
-            if task.pending_polls > 0:
-                self._tasks[task_uuid] = ParkedTask(task.final, task.pending_polls - 1)
-            return task
-
-    def reset(self) -> None:
-        """Clear the queue and the request log (issued tool calls and async tasks are kept)."""
-        with self._lock:
-            self._queue.clear()
-            self._requests.clear()

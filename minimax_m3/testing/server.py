@@ -14,21 +14,16 @@ import struct
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from http import HTTPStatus
 from types import TracebackType
 from typing import Any
 
 import h11
 
 from minimax_m3.testing import anthropic_messages, chat_completions, cloudflare, runware_tasks
-from minimax_m3.testing.plan import Drop, ResponsePlan, Send, Wait, json_plan
-from minimax_m3.testing.script import (
-    RecordedRequest,
-    Responder,
-    ScriptItem,
-    ScriptState,
-    ServerKind,
-)
+from minimax_m3.testing._common import status_phrase
+from minimax_m3.testing.plan import Drop, ResponsePlan, Send, Wait
+from minimax_m3.testing.script import ServerKind
+from minimax_m3.testing.state import RecordedRequest, Responder, ScriptItem, ScriptState
 
 _READ_SIZE = 65536
 _BACKLOG = 4096
@@ -166,10 +161,8 @@ class MiniMaxEmulator:
     @property
     def base_url(self) -> str:
         """The API root, ``http://127.0.0.1:PORT``; requests go to ``/v1/chat/completions``."""
-        if self._port is None:
-            raise RuntimeError("MiniMaxEmulator is not running; call start() first")
         host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self._port}"
+        return f"http://{host}:{self.port}"
 
     @property
     def chat_completions_url(self) -> str:
@@ -182,9 +175,9 @@ class MiniMaxEmulator:
 
     def self_hosted_base_url(self, server: ServerKind = "raw") -> str:
         """``{base_url}/{server}/v1``: a self-hosted server's root, for
-        ``provider="openai-compatible"``. Replies there answer as ``Reply.server`` says
-        (``"vllm"`` or ``"sglang"`` with M3's parsers, ``"raw"`` without any) unless they
-        name a server kind of their own."""
+        ``provider="openai-compatible"``. Replies there answer as ``server`` says
+        (``"vllm"`` or ``"sglang"`` with M3's parsers, ``"raw"`` without any) unless their
+        ``ProviderOptions.server`` names a kind of its own."""
         if server not in ("vllm", "sglang", "raw"):
             raise ValueError(f"server must be 'vllm', 'sglang' or 'raw'; got {server!r}")
         return f"{self.base_url}/{server}/v1"
@@ -378,7 +371,11 @@ class _Connection:
         if plan.content_length is not None:
             headers.append((b"content-length", str(plan.content_length).encode()))
         await self._send(
-            h11.Response(status_code=plan.status, headers=headers, reason=_reason(plan.status))
+            h11.Response(
+                status_code=plan.status,
+                headers=headers,
+                reason=status_phrase(plan.status, "").encode(),
+            )
         )
         for action in plan.actions:
             if isinstance(action, Send):
@@ -450,21 +447,6 @@ def dispatch(
                 return wire_format.handle(request, state)
             except Exception as exc:  # a bug in the emulator: make it visible to the test
                 message = f"emulator error in {wire_format.name}: {exc!r}"
-                return json_plan(500, _error_body(500, "api_error", message, request_id))
+                return chat_completions.error_plan(500, message, None, request_id)
     message = f"no route for {request.method} {request.path}"
-    return json_plan(404, _error_body(404, "not_found_error", message, request_id))
-
-
-def _error_body(status: int, kind: str, message: str, request_id: str) -> dict[str, object]:
-    return {
-        "type": "error",
-        "error": {"type": kind, "message": message, "http_code": str(status)},
-        "request_id": request_id,
-    }
-
-
-def _reason(status: int) -> bytes:
-    try:
-        return HTTPStatus(status).phrase.encode()
-    except ValueError:
-        return b""
+    return chat_completions.error_plan(404, message, None, request_id)

@@ -40,12 +40,9 @@ def render_invoke(name: str, arguments: str) -> str:
     Arguments that are not a JSON object (scripted malformed JSON) go inside the element
     verbatim, so a test can still see them.
     """
-    try:
-        parsed = json.loads(arguments)
-    except ValueError:
-        parsed = None
+    parsed = _object(arguments)
     lines = [f'<invoke name="{name}">']
-    if isinstance(parsed, dict):
+    if parsed is not None:
         lines += [
             f'<parameter name="{key}">{parameter_text(value)}</parameter>'
             for key, value in parsed.items()
@@ -90,11 +87,8 @@ def render_m3_value(name: str, value: Any) -> str:
 
 
 def render_m3_invoke(name: str, arguments: str) -> str:
-    try:
-        parsed = json.loads(arguments)
-    except ValueError:
-        parsed = None
-    if isinstance(parsed, dict):
+    parsed = _object(arguments)
+    if parsed is not None:
         inner = "".join(render_m3_value(key, value) for key, value in parsed.items())
     else:
         inner = arguments
@@ -105,3 +99,11 @@ def render_m3_tool_calls(calls: Iterable[tuple[str, str]]) -> str:
     """M3's block for ``(name, arguments JSON text)`` pairs, one invoke a line."""
     invokes = [render_m3_invoke(name, arguments) for name, arguments in calls]
     return "\n".join([f"{MARKER}<tool_call>", *invokes, f"{MARKER}</tool_call>"])
+
+
+def _object(arguments: str) -> dict[str, Any] | None:
+    try:
+        parsed = json.loads(arguments)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None

@@ -24,7 +24,7 @@ from lc_helpers import Driver
 from langchain_minimax_m3 import ChatMiniMaxM3
 from langchain_minimax_m3 import errors as lc_errors
 from minimax_m3 import errors as transport_errors
-from minimax_m3.testing import Fault, MiniMaxEmulator, Reply
+from minimax_m3.testing import Fault, MiniMaxEmulator, Reply, StreamShape
 from minimax_m3.types import ChatResult
 
 MakeModel = Callable[..., ChatMiniMaxM3]
@@ -133,7 +133,10 @@ async def test_a_stream_that_breaks_off_raises_with_the_partial_answer(
     driver: Driver, emulator: MiniMaxEmulator, make_model: MakeModel
 ) -> None:
     emulator.queue(
-        Fault(reply=Reply(text="a long answer " * 10, chunk_size=4), drop_after_events=5)
+        Fault(
+            reply=Reply(text="a long answer " * 10, stream=StreamShape(chunk_size=4)),
+            drop_after_events=5,
+        )
     )
     with pytest.raises(lc_errors.MiniMaxStreamInterruptedError) as caught:
         await driver.stream(make_model(max_retries=0), "hi")
@@ -148,7 +151,12 @@ async def test_a_stream_that_breaks_off_raises_with_the_partial_answer(
 async def test_an_error_event_mid_stream_raises(
     driver: Driver, emulator: MiniMaxEmulator, make_model: MakeModel
 ) -> None:
-    emulator.queue(Fault(reply=Reply(text="partial answer", chunk_size=3), error_after_events=3))
+    emulator.queue(
+        Fault(
+            reply=Reply(text="partial answer", stream=StreamShape(chunk_size=3)),
+            error_after_events=3,
+        )
+    )
     with pytest.raises(ModelAPIError) as caught:
         await driver.stream(make_model(max_retries=0), "hi")
     assert caught.value.provider_code == 1000  # type: ignore[attr-defined]

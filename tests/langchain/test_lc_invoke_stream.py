@@ -13,7 +13,7 @@ from langchain_core.rate_limiters import BaseRateLimiter
 from lc_helpers import Driver, merge
 
 from langchain_minimax_m3 import ChatMiniMaxM3
-from minimax_m3.testing import MiniMaxEmulator, Reply
+from minimax_m3.testing import Layout, MiniMaxEmulator, Reply, StreamShape
 
 MakeModel = Callable[..., ChatMiniMaxM3]
 
@@ -85,8 +85,8 @@ async def test_stream_yields_reasoning_then_text_then_a_last_chunk_with_usage(
         Reply(
             text="Rayleigh scattering makes the sky blue.",
             reasoning="Short wavelengths scatter more.",
-            chunk_size=6,
             usage={"prompt_tokens": 30, "completion_tokens": 20, "reasoning_tokens": 8},
+            stream=StreamShape(chunk_size=6),
         )
     )
     chunks = await driver.stream(make_model(), "Why is the sky blue?")
@@ -142,7 +142,11 @@ async def test_cumulative_reasoning_snapshots_are_not_duplicated(
 ) -> None:
     thought = "First I recall the facts, then I check them twice."
     emulator.queue(
-        Reply(text="Checked.", reasoning=thought, reasoning_mode="cumulative", chunk_size=5)
+        Reply(
+            text="Checked.",
+            reasoning=thought,
+            stream=StreamShape(reasoning_mode="cumulative", chunk_size=5),
+        )
     )
     chunks = await driver.stream(make_model(), "Check it")
     full = merge(chunks)
@@ -157,8 +161,13 @@ async def test_think_tags_split_across_chunks_become_reasoning(
 ) -> None:
     thought = "The user says hi; answer briefly."
     emulator.queue(
-        Reply(text="Hello!", reasoning=thought, think_tags=True, chunk_size=3),
-        Reply(text="Hello!", reasoning=thought, think_tags=True),
+        Reply(
+            text="Hello!",
+            reasoning=thought,
+            stream=StreamShape(chunk_size=3),
+            layout=Layout(think_tags=True),
+        ),
+        Reply(text="Hello!", reasoning=thought, layout=Layout(think_tags=True)),
     )
     model = make_model()
     full = merge(await driver.stream(model, "hi"))
@@ -179,7 +188,7 @@ async def test_stop_sequences_are_sent_and_cut_on_the_client(
     driver: Driver, emulator: MiniMaxEmulator, make_model: MakeModel
 ) -> None:
     emulator.queue(
-        Reply(text="one two STOP three", chunk_size=4),
+        Reply(text="one two STOP three", stream=StreamShape(chunk_size=4)),
         Reply(text="alpha END beta"),
     )
     streamed = merge(await driver.stream(make_model(), "count", stop=["STOP"]))
@@ -267,7 +276,9 @@ class _TokenRecorder(BaseCallbackHandler):
 async def test_callbacks_receive_every_token_once(
     driver: Driver, emulator: MiniMaxEmulator, make_model: MakeModel
 ) -> None:
-    emulator.queue(Reply(text="one two three four", reasoning="counting", chunk_size=4))
+    emulator.queue(
+        Reply(text="one two three four", reasoning="counting", stream=StreamShape(chunk_size=4))
+    )
     recorder = _TokenRecorder()
     chunks = await driver.stream(make_model(), "count", config={"callbacks": [recorder]})
 
@@ -280,7 +291,7 @@ async def test_callbacks_receive_every_token_once(
 async def test_streaming_true_makes_invoke_stream_to_callbacks(
     driver: Driver, emulator: MiniMaxEmulator, make_model: MakeModel
 ) -> None:
-    emulator.queue(Reply(text="streamed under the hood", chunk_size=5))
+    emulator.queue(Reply(text="streamed under the hood", stream=StreamShape(chunk_size=5)))
     recorder = _TokenRecorder()
     message = await driver.invoke(
         make_model(streaming=True), "go", config={"callbacks": [recorder]}
@@ -316,7 +327,7 @@ async def test_output_version_v1_puts_standard_blocks_in_the_content(
 async def test_an_interrupted_stream_is_closed_early_without_error(
     driver: Driver, emulator: MiniMaxEmulator, make_model: MakeModel
 ) -> None:
-    emulator.queue(Reply(text="x" * 400, chunk_size=4), Reply(text="next"))
+    emulator.queue(Reply(text="x" * 400, stream=StreamShape(chunk_size=4)), Reply(text="next"))
     model = make_model()
     if driver.mode == "sync":
         for _ in model.stream("long"):

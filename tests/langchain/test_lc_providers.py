@@ -10,7 +10,7 @@ from langchain_core.tools import tool
 from lc_helpers import Driver, merge
 
 from langchain_minimax_m3 import ChatMiniMaxM3
-from minimax_m3.testing import MiniMaxEmulator, Reply, ToolCallReply
+from minimax_m3.testing import MiniMaxEmulator, Reply, StreamShape, ToolCallReply
 from minimax_m3.testing.script import ServerKind
 
 
@@ -54,7 +54,7 @@ async def test_streamed_tool_turn_replays_its_reasoning_on_every_provider(
         Reply(
             reasoning="I need the weather in Rome.",
             tool_calls=[ToolCallReply("get_weather", {"city": "Rome"})],
-            chunk_size=5,
+            stream=StreamShape(chunk_size=5),
         ),
         Reply(reasoning="Got it.", text="Rome is sunny."),
     )

@@ -14,7 +14,7 @@ from typing_extensions import TypedDict
 
 from langchain_minimax_m3 import ChatMiniMaxM3
 from langchain_minimax_m3.structured_output import json_text
-from minimax_m3.testing import MiniMaxEmulator, Reply, ToolCallReply
+from minimax_m3.testing import MiniMaxEmulator, Reply, StreamShape, ToolCallReply
 
 MakeModel = Callable[..., ChatMiniMaxM3]
 JOKE = {
@@ -81,7 +81,7 @@ async def test_json_mode_reads_json_after_prose_and_streams_partial_objects(
     driver: Driver, emulator: MiniMaxEmulator, make_model: MakeModel
 ) -> None:
     text = f"Sure! {json.dumps(JOKE)} Hope you like it."
-    emulator.queue(Reply(text=text), Reply(text=json.dumps(JOKE), chunk_size=6))
+    emulator.queue(Reply(text=text), Reply(text=json.dumps(JOKE), stream=StreamShape(chunk_size=6)))
     runnable = make_model().with_structured_output(method="json_mode")
     result = await driver.invoke(runnable, "Return a joke as JSON with setup and punchline.")
     partials = await driver.stream(runnable, "Return a joke as JSON.")

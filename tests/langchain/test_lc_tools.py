@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 from langchain_minimax_m3 import ChatMiniMaxM3
-from minimax_m3.testing import MiniMaxEmulator, Reply, ToolCallReply
+from minimax_m3.testing import MiniMaxEmulator, Reply, StreamShape, ToolCallReply
 
 MakeModel = Callable[..., ChatMiniMaxM3]
 
@@ -170,9 +170,7 @@ async def test_parallel_tool_calls_interleaved_in_one_stream(
                 ToolCallReply("get_weather", {"city": "Paris"}, id="call_a"),
                 ToolCallReply("get_time", {"city": "Tokyo"}, id="call_b"),
             ],
-            interleave_tool_calls=True,
-            split_tool_name=True,
-            tool_args_chunk=3,
+            stream=StreamShape(interleave_tool_calls=True, split_tool_name=True, tool_args_chunk=3),
         )
     )
     chunks = await driver.stream(
@@ -209,8 +207,7 @@ async def test_parallel_tool_calls_in_v1_stream_keep_their_own_blocks(
                 ToolCallReply("get_weather", {"city": "Oslo"}, id="call_a"),
                 ToolCallReply("get_time", {"city": "Lima"}, id="call_b"),
             ],
-            interleave_tool_calls=True,
-            tool_args_chunk=4,
+            stream=StreamShape(interleave_tool_calls=True, tool_args_chunk=4),
         )
     )
     model = make_model(output_version="v1").bind_tools([get_weather, get_time])
@@ -289,7 +286,7 @@ async def test_tool_loop_replays_reasoning_verbatim_invoke_and_stream(
         Reply(
             reasoning="Now the time.",
             tool_calls=[ToolCallReply("get_time", {"city": "Rome"})],
-            chunk_size=3,
+            stream=StreamShape(chunk_size=3),
         ),
         Reply(reasoning="I have both.", text="Sunny, 14:05."),
     )
@@ -355,7 +352,7 @@ async def test_create_agent_multi_turn_tool_loop_replays_every_turns_reasoning(
                 ToolCallReply("get_weather", {"city": "Tokyo"}),
                 ToolCallReply("get_time", {"city": "Tokyo"}),
             ],
-            interleave_tool_calls=True,
+            stream=StreamShape(interleave_tool_calls=True),
         ),
         Reply(reasoning="All gathered.", text="Paris sunny; Tokyo sunny at 14:05."),
     )
@@ -386,9 +383,9 @@ async def test_langgraph_streamed_agent_replays_merged_reasoning(
         Reply(
             reasoning="Need the weather in Lima.",
             tool_calls=[ToolCallReply("get_weather", {"city": "Lima"})],
-            chunk_size=4,
+            stream=StreamShape(chunk_size=4),
         ),
-        Reply(reasoning="Done.", text="Lima is sunny.", chunk_size=4),
+        Reply(reasoning="Done.", text="Lima is sunny.", stream=StreamShape(chunk_size=4)),
     )
     model = make_model().bind_tools([get_weather])
 

@@ -12,7 +12,7 @@ from llama_index.core.agent.workflow import (
 )
 
 from llama_index_minimax_m3 import MiniMaxM3
-from minimax_m3.testing import MiniMaxEmulator, Reply, ToolCallReply
+from minimax_m3.testing import MiniMaxEmulator, Reply, StreamShape, ToolCallReply
 
 # llama-index's workflows inspect the agent's attributes, which touches pydantic's
 # deprecated ones; nothing of ours.
@@ -37,14 +37,18 @@ TWO_ROUNDS = (
     Reply(
         reasoning="First I need the temperature in Paris.",
         tool_calls=[ToolCallReply("get_temperature", {"city": "Paris"})],
-        chunk_size=5,
+        stream=StreamShape(chunk_size=5),
     ),
     Reply(
         reasoning="21 C; now convert it to Fahrenheit.",
         tool_calls=[ToolCallReply("to_fahrenheit", {"celsius": 21.0})],
-        chunk_size=5,
+        stream=StreamShape(chunk_size=5),
     ),
-    Reply(text="It is 69.8 F in Paris.", reasoning="I have everything.", chunk_size=5),
+    Reply(
+        text="It is 69.8 F in Paris.",
+        reasoning="I have everything.",
+        stream=StreamShape(chunk_size=5),
+    ),
 )
 
 

@@ -23,7 +23,7 @@ from minimax_m3.errors import (
     MiniMaxM3Error,
     RateLimitError,
 )
-from minimax_m3.testing import Fault, MiniMaxEmulator, Reply
+from minimax_m3.testing import Fault, Layout, MiniMaxEmulator, Reply, StreamShape
 
 USAGE = {"prompt_tokens": 120, "completion_tokens": 40, "cached_tokens": 64, "reasoning_tokens": 25}
 EXPECTED_USAGE = {
@@ -67,7 +67,7 @@ async def test_chat_returns_answer_reasoning_and_usage(
 async def test_think_tags_never_reach_the_content(
     mode: Mode, emulator: MiniMaxEmulator, llm: MiniMaxM3
 ) -> None:
-    emulator.queue(Reply(text="4", reasoning="2 plus 2.", think_tags=True))
+    emulator.queue(Reply(text="4", reasoning="2 plus 2.", layout=Layout(think_tags=True)))
     response = await mode.chat(llm, user("2+2?"))
     assert response.message.content == "4"
     assert "<think>" not in str(response.message)
@@ -80,7 +80,12 @@ async def test_stream_chat_yields_thinking_then_text_then_the_whole_answer(
     mode: Mode, emulator: MiniMaxEmulator, llm: MiniMaxM3
 ) -> None:
     emulator.queue(
-        Reply(text="Paris is the capital.", reasoning="Easy: Paris.", chunk_size=4, usage=USAGE)
+        Reply(
+            text="Paris is the capital.",
+            reasoning="Easy: Paris.",
+            usage=USAGE,
+            stream=StreamShape(chunk_size=4),
+        )
     )
     chunks = await mode.stream_chat(llm, user("Capital of France?"))
 
@@ -111,7 +116,11 @@ async def test_stream_chat_yields_thinking_then_text_then_the_whole_answer(
 async def test_streamed_message_replays_like_a_chat_message(
     mode: Mode, emulator: MiniMaxEmulator, llm: MiniMaxM3
 ) -> None:
-    emulator.queue(Reply(text="Hello!", reasoning="Greet back.", reasoning_mode="cumulative"))
+    emulator.queue(
+        Reply(
+            text="Hello!", reasoning="Greet back.", stream=StreamShape(reasoning_mode="cumulative")
+        )
+    )
     chunks = await mode.stream_chat(llm, user("Hi"))
     history = [*user("Hi"), chunks[-1].message, *user("And again?")]
     await mode.chat(llm, history)
@@ -135,7 +144,9 @@ async def test_complete_is_chat_with_one_user_message(
 async def test_stream_complete_yields_text_deltas(
     mode: Mode, emulator: MiniMaxEmulator, llm: MiniMaxM3
 ) -> None:
-    emulator.queue(Reply(text="Roses are red.", reasoning="A poem.", chunk_size=3))
+    emulator.queue(
+        Reply(text="Roses are red.", reasoning="A poem.", stream=StreamShape(chunk_size=3))
+    )
     chunks = await mode.stream_complete(llm, "Write a poem")
     assert "".join(c.delta or "" for c in chunks) == "Roses are red."
     assert chunks[-1].text == "Roses are red."

@@ -9,7 +9,7 @@ from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.memory import ChatMemoryBuffer
 
 from llama_index_minimax_m3 import MiniMaxM3
-from minimax_m3.testing import MiniMaxEmulator, Reply
+from minimax_m3.testing import MiniMaxEmulator, Reply, StreamShape
 
 DOCUMENTS = [
     Document(text="The Eiffel Tower is 330 metres tall.", metadata={"source": "towers.txt"}),
@@ -51,7 +51,7 @@ async def test_query_engine_answers_with_sources(
 
 
 async def test_streaming_query_engine(emulator: MiniMaxEmulator, index: VectorStoreIndex) -> None:
-    emulator.queue(Reply(text="It is 330 metres tall.", chunk_size=4))
+    emulator.queue(Reply(text="It is 330 metres tall.", stream=StreamShape(chunk_size=4)))
     engine = index.as_query_engine(streaming=True)
     response = await engine.aquery("How tall is the Eiffel Tower?")
     tokens = [token async for token in response.async_response_gen()]

@@ -9,7 +9,7 @@ from llama_index.core.prompts import PromptTemplate
 from pydantic import BaseModel
 
 from llama_index_minimax_m3 import MiniMaxM3
-from minimax_m3.testing import MiniMaxEmulator, Reply, ToolCallReply
+from minimax_m3.testing import MiniMaxEmulator, Reply, StreamShape, ToolCallReply
 
 
 class Invoice(BaseModel):
@@ -52,7 +52,7 @@ async def test_structured_predict_fills_the_model(
 async def test_stream_structured_predict_yields_growing_objects(
     mode: Mode, emulator: MiniMaxEmulator, llm: MiniMaxM3
 ) -> None:
-    emulator.queue(invoice_call(tool_args_chunk=4))
+    emulator.queue(invoice_call(stream=StreamShape(tool_args_chunk=4)))
 
     async def run_async() -> list[object]:
         stream = await llm.astream_structured_predict(Invoice, PROMPT, text="Invoice A-17")

@@ -9,7 +9,7 @@ from llama_index.core.tools import FunctionTool
 
 from llama_index_minimax_m3 import MiniMaxM3
 from minimax_m3.errors import BadRequestError
-from minimax_m3.testing import MiniMaxEmulator, Reply, ToolCallReply
+from minimax_m3.testing import MiniMaxEmulator, Reply, StreamShape, ToolCallReply
 
 
 def get_weather(city: str) -> str:
@@ -158,7 +158,7 @@ async def test_streamed_tool_calls_carry_the_arguments_parsed_so_far(
         Reply(
             reasoning="Weather lookup.",
             tool_calls=[ToolCallReply("get_weather", arguments)],
-            tool_args_chunk=3,
+            stream=StreamShape(tool_args_chunk=3),
         )
     )
     chunks = await mode.stream_chat_with_tools(llm, [WEATHER], user_msg="Weather in SF?")
@@ -216,7 +216,10 @@ async def test_streamed_tool_turn_replays_its_reasoning(
     mode: Mode, emulator: MiniMaxEmulator, llm: MiniMaxM3
 ) -> None:
     emulator.require_reasoning_replay = True
-    emulator.queue(weather_call(chunk_size=3, reasoning_mode="cumulative"), Reply(text="Sunny."))
+    emulator.queue(
+        weather_call(stream=StreamShape(chunk_size=3, reasoning_mode="cumulative")),
+        Reply(text="Sunny."),
+    )
     chunks = await mode.stream_chat_with_tools(llm, [WEATHER], user_msg="Weather in Paris?")
     message = chunks[-1].message
     [selection] = llm.get_tool_calls_from_response(chunks[-1])

@@ -22,7 +22,7 @@ from parser_cases import CASES, Case, assert_matches
 
 from langchain_minimax_m3 import ChatMiniMaxM3
 from llama_index_minimax_m3 import MiniMaxM3
-from minimax_m3.testing import MiniMaxEmulator, Reply
+from minimax_m3.testing import MiniMaxEmulator, ProviderOptions, Reply
 from minimax_m3.types import ToolSpec
 
 # How the answer arrives: whole (not streamed), or streamed in these pieces.
@@ -146,7 +146,7 @@ RUNS = [
 def test_each_case_through_each_framework(
     case: Case, shape: str, framework: str, server: MiniMaxEmulator
 ) -> None:
-    server.queue(Reply(server="raw", raw_chunks=pieces(case, shape)))
+    server.queue(Reply(raw_chunks=pieces(case, shape), provider=ProviderOptions(server="raw")))
     got = FRAMEWORKS[framework](server.self_hosted_base_url("raw"), case, shape)
     assert_matches(case, got, how=f"{framework}, {shape}")
     sent = server.requests[-1].json

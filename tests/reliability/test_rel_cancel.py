@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from rel_helpers import FRAMEWORKS, Clients, Driver, provider_settings, survived
 
-from minimax_m3.testing import Fault, MiniMaxEmulator, Reply
+from minimax_m3.testing import Fault, MiniMaxEmulator, Reply, StreamShape
 
-LONG = Reply(text="x" * 400, reasoning="r" * 40, chunk_size=2, event_delay=0.01)
+LONG = Reply(text="x" * 400, reasoning="r" * 40, stream=StreamShape(chunk_size=2, event_delay=0.01))
 SLOW = Fault(reply=Reply(text="too late"), delay=5.0)
 
 

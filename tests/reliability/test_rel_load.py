@@ -28,7 +28,7 @@ from rel_helpers import (
 
 from minimax_m3._gate import GatedAsyncPool
 from minimax_m3.pools import close_shared_clients
-from minimax_m3.testing import MiniMaxEmulator, Reply
+from minimax_m3.testing import MiniMaxEmulator, Reply, StreamShape
 
 
 def answer_of(question: str) -> str:
@@ -70,7 +70,7 @@ async def test_two_hundred_concurrent_streams(
         lambda body: Reply(
             text=answer_of(body["messages"][-1]["content"]),
             reasoning="Streaming under load.",
-            chunk_size=6,
+            stream=StreamShape(chunk_size=6),
         )
     )
     models = {framework: build(framework, emulator) for framework in FRAMEWORKS}
@@ -142,7 +142,9 @@ async def test_the_shared_async_pool_admits_no_more_requests_than_connections(
     calls took 20 s and some failed with ConnectTimeout); a stream holds its place until
     it is closed."""
     pool = GatedAsyncPool(limits=httpx.Limits(max_connections=3))
-    emulator.respond_with(lambda body: Reply(text="x" * 40, chunk_size=4, event_delay=0.005))
+    emulator.respond_with(
+        lambda body: Reply(text="x" * 40, stream=StreamShape(chunk_size=4, event_delay=0.005))
+    )
     url = emulator.chat_completions_url
     body = (
         b'{"model": "MiniMax-M3", "stream": true, "messages": [{"role": "user", "content": "Hi"}]}'

@@ -24,9 +24,10 @@ from rel_helpers import ACCOUNT, PROPERTY_EXAMPLES
 from minimax_m3.providers import PROVIDERS
 from minimax_m3.sse import SSEDecoder, SSEEvent
 from minimax_m3.stream import ReasoningTagReader, ReasoningTrack, StreamState
+from minimax_m3.testing import Layout, RecordedRequest, Reply, StreamShape, ToolCallReply
 from minimax_m3.testing.plan import Send
-from minimax_m3.testing.script import RecordedRequest, Reply, ScriptState, ToolCallReply
 from minimax_m3.testing.server import dispatch
+from minimax_m3.testing.state import ScriptState
 from minimax_m3.transport import Transport
 from minimax_m3.types import (
     ChatRequest,
@@ -265,18 +266,20 @@ WEATHER = ToolSpec("get_weather", "Weather", {"type": "object", "properties": {}
 SCRIPTS = {
     "incremental": Reply(text="The answer is 42.", reasoning="Add six and seven, then."),
     "cumulative": Reply(
-        text="Paris.", reasoning="The capital of France is Paris.", reasoning_mode="cumulative"
+        text="Paris.",
+        reasoning="The capital of France is Paris.",
+        stream=StreamShape(reasoning_mode="cumulative"),
     ),
-    "think-tags": Reply(text="Done.", reasoning="Tagged reasoning here.", think_tags=True),
+    "think-tags": Reply(
+        text="Done.", reasoning="Tagged reasoning here.", layout=Layout(think_tags=True)
+    ),
     "tools": Reply(
         reasoning="Two calls.",
         tool_calls=[
             ToolCallReply("get_weather", {"city": "Oslo"}, id="c1"),
             ToolCallReply("get_weather", {"city": "Rome"}, id="c2"),
         ],
-        interleave_tool_calls=True,
-        split_tool_name=True,
-        tool_args_chunk=3,
+        stream=StreamShape(interleave_tool_calls=True, split_tool_name=True, tool_args_chunk=3),
     ),
 }
 PATHS = {
@@ -380,7 +383,9 @@ def test_every_wire_format_streams_the_same_answer_for_any_split(
     # Inline reasoning is kept byte for byte: MiniMax's form writes a line break after the
     # opening tag and before the closing one.
     # (Anthropic's thinking blocks and raw M3 output have no such line breaks.)
-    inline_minimax = reply.think_tags and not name.startswith(("self-hosted-raw", "minimax-anth"))
+    inline_minimax = reply.layout.think_tags and not name.startswith(
+        ("self-hosted-raw", "minimax-anth")
+    )
     assert whole[2] == (f"\n{reply.reasoning}\n" if inline_minimax else reply.reasoning)
     _, (request, exchange), _ = rendered_body(*name.split("/"))
     assert read(transport, request, exchange, cut(body, points)) == whole

@@ -37,7 +37,7 @@ from minimax_m3.errors import (
     ProtocolError,
     StreamInterruptedError,
 )
-from minimax_m3.testing import Fault, MiniMaxEmulator, Reply, ToolCallReply
+from minimax_m3.testing import Fault, MiniMaxEmulator, Reply, StreamShape, ToolCallReply
 from minimax_m3.types import ChatResult
 
 REASONING = "Plan: look it up."
@@ -48,8 +48,7 @@ RICH = Reply(
     reasoning=REASONING,
     text=TEXT,
     tool_calls=[ToolCallReply("get_weather", {"city": "Paris"}, id="call_rel")],
-    chunk_size=64,
-    tool_args_chunk=5,
+    stream=StreamShape(chunk_size=64, tool_args_chunk=5),
 )
 READ_TIMEOUT = 0.2
 
@@ -264,7 +263,10 @@ async def test_every_wire_format_keeps_what_arrived_before_a_reset(
     reasoning = "Think first."
     text = "A long answer that is cut off somewhere in the middle of it."
     emulator.queue(
-        Fault(reply=Reply(reasoning=reasoning, text=text, chunk_size=4), drop_after_events=12)
+        Fault(
+            reply=Reply(reasoning=reasoning, text=text, stream=StreamShape(chunk_size=4)),
+            drop_after_events=12,
+        )
     )
     settings = provider_settings(provider, emulator) | clients.settings()
     model = driver.make(**settings, max_retries=2)

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from minimax_m3.testing import Fault, MiniMaxEmulator, Reply, ToolCallReply
+from minimax_m3.testing import Fault, Layout, MiniMaxEmulator, Reply, StreamShape, ToolCallReply
 
 PATH = "/v1/chat/completions"
 QUESTION = "What is the capital of France?"
@@ -210,7 +210,7 @@ def test_usage_and_model_can_be_scripted(emulator: MiniMaxEmulator, client: http
 def test_non_stream_reasoning_field_can_be_chosen(
     emulator: MiniMaxEmulator, client: httpx.Client, field: Any
 ) -> None:
-    emulator.queue(Reply(text="x", reasoning="thought", reasoning_field=field))
+    emulator.queue(Reply(text="x", reasoning="thought", layout=Layout(reasoning_field=field)))
 
     message = client.post(PATH, json=request_body()).json()["choices"][0]["message"]
 
@@ -222,7 +222,7 @@ def test_without_reasoning_split_thinking_is_inline(
 ) -> None:
     emulator.queue(
         Reply(text="Paris.", reasoning="Easy."),
-        Reply(text="Paris.", reasoning="Easy.", omit_think_open=True),
+        Reply(text="Paris.", reasoning="Easy.", layout=Layout(omit_think_open=True)),
     )
 
     tagged = client.post(PATH, json=request_body(reasoning_split=None)).json()
@@ -299,7 +299,11 @@ def test_stream_without_include_usage_has_no_usage_chunk(client: httpx.Client) -
 def test_stream_reasoning_modes(
     emulator: MiniMaxEmulator, client: httpx.Client, mode: Any, expected: list[str]
 ) -> None:
-    emulator.queue(Reply(text="ok", reasoning="abcdefghij", chunk_size=4, reasoning_mode=mode))
+    emulator.queue(
+        Reply(
+            text="ok", reasoning="abcdefghij", stream=StreamShape(chunk_size=4, reasoning_mode=mode)
+        )
+    )
 
     events = chunks(client, stream_body())
 
@@ -311,7 +315,9 @@ def test_stream_reasoning_modes(
 def test_stream_reasoning_field_can_be_chosen(
     emulator: MiniMaxEmulator, client: httpx.Client, field: Any
 ) -> None:
-    emulator.queue(Reply(text="ok", reasoning="thinking hard", reasoning_field=field))
+    emulator.queue(
+        Reply(text="ok", reasoning="thinking hard", layout=Layout(reasoning_field=field))
+    )
 
     found = [d[field] for d in deltas(chunks(client, stream_body())) if field in d]
 
@@ -329,7 +335,12 @@ def test_stream_think_tags_inline(
     emulator: MiniMaxEmulator, client: httpx.Client, omit_open: bool, expected: str
 ) -> None:
     emulator.queue(
-        Reply(text="Answer.", reasoning="Pondering.", chunk_size=3, omit_think_open=omit_open)
+        Reply(
+            text="Answer.",
+            reasoning="Pondering.",
+            stream=StreamShape(chunk_size=3),
+            layout=Layout(omit_think_open=omit_open),
+        )
     )
 
     found = deltas(chunks(client, stream_body(reasoning_split=None)))
@@ -341,7 +352,7 @@ def test_stream_think_tags_inline(
 def test_think_tags_option_forces_inline_even_with_split(
     emulator: MiniMaxEmulator, client: httpx.Client
 ) -> None:
-    emulator.queue(Reply(text="A", reasoning="R", think_tags=True))
+    emulator.queue(Reply(text="A", reasoning="R", layout=Layout(think_tags=True)))
 
     found = deltas(chunks(client, stream_body()))
 
@@ -373,9 +384,7 @@ def test_tool_call_fragments_interleaved_and_split_name(
                 ToolCallReply("get_weather", {"city": "Paris"}),
                 ToolCallReply("get_time", {}),
             ],
-            interleave_tool_calls=True,
-            split_tool_name=True,
-            tool_args_chunk=4,
+            stream=StreamShape(interleave_tool_calls=True, split_tool_name=True, tool_args_chunk=4),
         )
     )
 
@@ -394,7 +403,7 @@ def test_tool_call_fragments_interleaved_and_split_name(
 
 
 def test_empty_role_and_no_done(emulator: MiniMaxEmulator, client: httpx.Client) -> None:
-    emulator.queue(Reply(text="hello", empty_role=True, send_done=False))
+    emulator.queue(Reply(text="hello", stream=StreamShape(empty_role=True, send_done=False)))
 
     lines = data_lines(client, stream_body())
 
@@ -404,7 +413,7 @@ def test_empty_role_and_no_done(emulator: MiniMaxEmulator, client: httpx.Client)
 
 
 def test_event_delay_paces_the_stream(emulator: MiniMaxEmulator, client: httpx.Client) -> None:
-    emulator.queue(Reply(text="abcdefgh", chunk_size=2, event_delay=0.05))
+    emulator.queue(Reply(text="abcdefgh", stream=StreamShape(chunk_size=2, event_delay=0.05)))
 
     started = time.monotonic()
     chunks(client, stream_body())
@@ -463,7 +472,12 @@ def test_fault_reset_before_response(emulator: MiniMaxEmulator, client: httpx.Cl
 
 
 def test_fault_drop_mid_stream(emulator: MiniMaxEmulator, client: httpx.Client) -> None:
-    emulator.queue(Fault(reply=Reply(text="abcdefghijklmnop", chunk_size=4), drop_after_events=2))
+    emulator.queue(
+        Fault(
+            reply=Reply(text="abcdefghijklmnop", stream=StreamShape(chunk_size=4)),
+            drop_after_events=2,
+        )
+    )
     received: list[str] = []
 
     with (
@@ -486,7 +500,11 @@ def test_fault_drop_mid_body_without_stream(
 
 def test_fault_stall_keeps_the_connection_open(emulator: MiniMaxEmulator) -> None:
     emulator.queue(
-        Fault(reply=Reply(text="abcdefgh" * 2, chunk_size=8), stall_after_events=1, stall_seconds=5)
+        Fault(
+            reply=Reply(text="abcdefgh" * 2, stream=StreamShape(chunk_size=8)),
+            stall_after_events=1,
+            stall_seconds=5,
+        )
     )
     received: list[str] = []
 
@@ -526,7 +544,7 @@ def test_fault_error_chunk_mid_stream(
 ) -> None:
     emulator.queue(
         Fault(
-            reply=Reply(text="abcdefgh", chunk_size=2),
+            reply=Reply(text="abcdefgh", stream=StreamShape(chunk_size=2)),
             error_after_events=3,
             provider_code=1027,
             error_shape=shape,
@@ -544,7 +562,12 @@ def test_fault_error_chunk_mid_stream(
 
 
 def test_fault_truncated_json(emulator: MiniMaxEmulator, client: httpx.Client) -> None:
-    emulator.queue(Fault(reply=Reply(text="abcdefgh", chunk_size=4), truncate_json_after_events=1))
+    emulator.queue(
+        Fault(
+            reply=Reply(text="abcdefgh", stream=StreamShape(chunk_size=4)),
+            truncate_json_after_events=1,
+        )
+    )
 
     lines = data_lines(client, stream_body())
 
@@ -587,7 +610,9 @@ def test_fault_end_without_finish(emulator: MiniMaxEmulator, client: httpx.Clien
 
 
 def test_fault_delay_triggers_read_timeout(emulator: MiniMaxEmulator) -> None:
-    emulator.queue(Fault(status=503, delay=0.5), Reply(text="late but fine", delay=0.2))
+    emulator.queue(
+        Fault(status=503, delay=0.5), Reply(text="late but fine", stream=StreamShape(delay=0.2))
+    )
 
     timeout = httpx.Timeout(5.0, read=0.1)
     with (
@@ -862,11 +887,18 @@ def test_require_reasoning_replay_accepts_inline_think_blocks(
 
 def test_reply_rejects_bad_settings() -> None:
     with pytest.raises(ValueError, match="chunk_size"):
-        Reply(chunk_size=0)
+        StreamShape(chunk_size=0)
     with pytest.raises(ValueError, match="unknown keys"):
         Reply(usage={"bogus": 1})
     with pytest.raises(ValueError, match="status"):
         Fault(status=99)
+
+
+def test_reply_groups_must_be_their_own_classes() -> None:
+    with pytest.raises(TypeError, match=r"Reply\.stream must be a StreamShape"):
+        Reply(stream={"chunk_size": 3})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"Reply\.provider must be a ProviderOptions"):
+        Reply(provider=Layout())  # type: ignore[arg-type]
 
 
 def test_responder_answers_when_the_queue_is_empty(emulator: MiniMaxEmulator) -> None:

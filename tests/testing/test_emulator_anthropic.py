@@ -10,7 +10,15 @@ from typing import Any
 import httpx
 import pytest
 
-from minimax_m3.testing import Fault, MiniMaxEmulator, Reply, ToolCallReply
+from minimax_m3.testing import (
+    Fault,
+    Layout,
+    MiniMaxEmulator,
+    ProviderOptions,
+    Reply,
+    StreamShape,
+    ToolCallReply,
+)
 
 PATH = "/anthropic/v1/messages"
 USER = {"role": "user", "content": "Weather in Paris?"}
@@ -132,7 +140,13 @@ def test_enabled_thinking_and_scripted_signature_usage_and_finish(
 ) -> None:
     usage = {"prompt_tokens": 40, "completion_tokens": 7, "cached_tokens": 128}
     emulator.queue(
-        Reply(text="cut", reasoning="r", signature="sig-1", finish_reason="length", usage=usage)
+        Reply(
+            text="cut",
+            reasoning="r",
+            finish_reason="length",
+            usage=usage,
+            provider=ProviderOptions(signature="sig-1"),
+        )
     )
 
     message = client.post(
@@ -157,7 +171,9 @@ def test_default_reply_echoes_the_last_user_text(client: httpx.Client) -> None:
 
 
 def test_xml_tool_calls_arrive_as_text(emulator: MiniMaxEmulator, client: httpx.Client) -> None:
-    emulator.queue(Reply(text="Checking.", tool_calls=[WEATHER], xml_tool_calls=True))
+    emulator.queue(
+        Reply(text="Checking.", tool_calls=[WEATHER], layout=Layout(xml_tool_calls=True))
+    )
 
     message = client.post(PATH, json=body(thinking=None)).json()
 
@@ -182,8 +198,7 @@ def test_stream_event_order(emulator: MiniMaxEmulator, client: httpx.Client) -> 
             reasoning="I should call the weather tool.",
             tool_calls=[WEATHER],
             usage={"cached_tokens": 128},
-            chunk_size=5,
-            tool_args_chunk=4,
+            stream=StreamShape(chunk_size=5, tool_args_chunk=4),
         )
     )
 
@@ -226,7 +241,7 @@ def test_stream_event_order(emulator: MiniMaxEmulator, client: httpx.Client) -> 
 
 
 def test_stream_tool_input_whole(emulator: MiniMaxEmulator, client: httpx.Client) -> None:
-    emulator.queue(Reply(tool_calls=[WEATHER], tool_input_whole=True))
+    emulator.queue(Reply(tool_calls=[WEATHER], provider=ProviderOptions(tool_input_whole=True)))
 
     seen = stream(client, body(thinking=None))
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from minimax_m3.testing import Fault, MiniMaxEmulator, Reply, ToolCallReply
+from minimax_m3.testing import Fault, Layout, MiniMaxEmulator, ProviderOptions, Reply, ToolCallReply
 
 PATH = "/v1/chat/completions"
 USER = {"role": "user", "content": "Weather in Paris?"}
@@ -38,7 +38,7 @@ def ask(emulator: MiniMaxEmulator, **extra: Any) -> dict[str, Any]:
 
 
 def test_xml_tool_calls_replace_structured_calls(emulator: MiniMaxEmulator) -> None:
-    emulator.queue(Reply(text="Checking.", tool_calls=CALLS, xml_tool_calls=True))
+    emulator.queue(Reply(text="Checking.", tool_calls=CALLS, layout=Layout(xml_tool_calls=True)))
 
     choice = ask(emulator, reasoning_split=True)["choices"][0]
 
@@ -49,7 +49,11 @@ def test_xml_tool_calls_replace_structured_calls(emulator: MiniMaxEmulator) -> N
 
 def test_xml_tool_calls_stream_after_mm_think_reasoning(emulator: MiniMaxEmulator) -> None:
     emulator.queue(
-        Reply(reasoning="Tools.", tool_calls=CALLS, xml_tool_calls=True, think_tag="mm:think")
+        Reply(
+            reasoning="Tools.",
+            tool_calls=CALLS,
+            layout=Layout(xml_tool_calls=True, think_tag="mm:think"),
+        )
     )
     body = {"model": "MiniMax-M3", "messages": [USER], "stream": True}
 
@@ -66,7 +70,9 @@ def test_mm_think_tag_is_what_reasoning_replay_looks_for(emulator: MiniMaxEmulat
     emulator.require_reasoning_replay = True
     emulator.queue(
         Reply(
-            reasoning="Use it.", tool_calls=[CALLS[0]], think_tag="mm:think", omit_think_open=True
+            reasoning="Use it.",
+            tool_calls=[CALLS[0]],
+            layout=Layout(think_tag="mm:think", omit_think_open=True),
         )
     )
     message = ask(emulator)["choices"][0]["message"]
@@ -84,7 +90,7 @@ def test_mm_think_tag_is_what_reasoning_replay_looks_for(emulator: MiniMaxEmulat
 
 
 def test_omit_tool_call_ids(emulator: MiniMaxEmulator) -> None:
-    emulator.queue(Reply(tool_calls=[CALLS[0]], omit_tool_call_ids=True))
+    emulator.queue(Reply(tool_calls=[CALLS[0]], provider=ProviderOptions(omit_tool_call_ids=True)))
 
     [call] = ask(emulator, reasoning_split=True)["choices"][0]["message"]["tool_calls"]
 
@@ -102,10 +108,10 @@ def test_string_provider_code_in_the_minimax_envelope(emulator: MiniMaxEmulator)
 
 def test_new_reply_settings_are_checked() -> None:
     with pytest.raises(ValueError, match="think_tag"):
-        Reply(think_tag="<think>")
+        Layout(think_tag="<think>")
     with pytest.raises(ValueError, match="runware_tool_field"):
-        Reply(runware_tool_field="calls")  # type: ignore[arg-type]
+        ProviderOptions(runware_tool_field="calls")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="poll_pending"):
-        Reply(poll_pending=-1)
+        ProviderOptions(poll_pending=-1)
     with pytest.raises(ValueError, match="cost"):
-        Reply(cost=-0.1)
+        ProviderOptions(cost=-0.1)

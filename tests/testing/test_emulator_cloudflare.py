@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from minimax_m3.testing import Fault, MiniMaxEmulator, Reply, ToolCallReply
+from minimax_m3.testing import Fault, MiniMaxEmulator, ProviderOptions, Reply, ToolCallReply
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 CHAT = f"/accounts/{ACCOUNT}/ai/v1/chat/completions"
@@ -105,8 +105,8 @@ def test_chat_result_wrapper_and_tool_calls_without_ids(
     emulator: MiniMaxEmulator, client: httpx.Client
 ) -> None:
     emulator.queue(
-        Reply(text="x", cloudflare_wrap_result=True),
-        Reply(tool_calls=[WEATHER], omit_tool_call_ids=True),
+        Reply(text="x", provider=ProviderOptions(cloudflare_wrap_result=True)),
+        Reply(tool_calls=[WEATHER], provider=ProviderOptions(omit_tool_call_ids=True)),
     )
 
     wrapped = client.post(CHAT, json=chat_body()).json()
@@ -122,7 +122,7 @@ def test_chat_result_wrapper_and_tool_calls_without_ids(
 
 def test_chat_stream_is_minimax_stream(emulator: MiniMaxEmulator, client: httpx.Client) -> None:
     emulator.queue(Reply(text="Paris.", reasoning="Easy.", tool_calls=[WEATHER]))
-    emulator.queue(Reply(tool_calls=[WEATHER], omit_tool_call_ids=True))
+    emulator.queue(Reply(tool_calls=[WEATHER], provider=ProviderOptions(omit_tool_call_ids=True)))
 
     lines = data_lines(client, CHAT, chat_body(stream_options={"include_usage": True}))
     no_ids = data_lines(client, CHAT, chat_body())

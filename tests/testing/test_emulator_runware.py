@@ -10,7 +10,15 @@ from typing import Any
 import httpx
 import pytest
 
-from minimax_m3.testing import Fault, MiniMaxEmulator, Reply, ToolCallReply
+from minimax_m3.testing import (
+    Fault,
+    Layout,
+    MiniMaxEmulator,
+    ProviderOptions,
+    Reply,
+    StreamShape,
+    ToolCallReply,
+)
 
 USER = {"role": "user", "content": "Weather in Paris?"}
 WEATHER = ToolCallReply("get_weather", {"city": "Paris"}, id="call_1")
@@ -88,7 +96,14 @@ def test_sync_split_thinking_usage_and_cost(
     emulator: MiniMaxEmulator, client: httpx.Client
 ) -> None:
     usage = {"prompt_tokens": 30, "completion_tokens": 12, "reasoning_tokens": 4}
-    emulator.queue(Reply(text="Sunny.", reasoning="Think first.", usage=usage, cost=0.0012))
+    emulator.queue(
+        Reply(
+            text="Sunny.",
+            reasoning="Think first.",
+            usage=usage,
+            provider=ProviderOptions(cost=0.0012),
+        )
+    )
 
     item = only_item(
         post(
@@ -112,7 +127,7 @@ def test_sync_split_thinking_usage_and_cost(
 def test_sync_tool_calls_under_the_chosen_key(
     emulator: MiniMaxEmulator, client: httpx.Client, field: Any
 ) -> None:
-    emulator.queue(Reply(tool_calls=[WEATHER], runware_tool_field=field))
+    emulator.queue(Reply(tool_calls=[WEATHER], provider=ProviderOptions(runware_tool_field=field)))
 
     item = only_item(post(client, task()))
 
@@ -126,8 +141,7 @@ def test_xml_tool_calls_and_mm_think_tag(emulator: MiniMaxEmulator, client: http
         Reply(
             reasoning="Need it.",
             tool_calls=[ToolCallReply("lookup", {"q": "Paris", "n": 2, "deep": True})],
-            xml_tool_calls=True,
-            think_tag="mm:think",
+            layout=Layout(xml_tool_calls=True, think_tag="mm:think"),
         )
     )
 
@@ -163,8 +177,8 @@ def test_stream_order_pings_and_final_event(
             text="It is sunny.",
             reasoning="Look it up.",
             tool_calls=[WEATHER],
-            chunk_size=4,
-            cost=0.5,
+            stream=StreamShape(chunk_size=4),
+            provider=ProviderOptions(cost=0.5),
         )
     )
     sent = task(settings={"splitThinking": True}, includeUsage=True, includeCost=True)
@@ -238,7 +252,7 @@ def poll(client: httpx.Client, task_uuid: str) -> httpx.Response:
 def test_async_ack_processing_polls_then_success(
     emulator: MiniMaxEmulator, client: httpx.Client
 ) -> None:
-    emulator.queue(Reply(text="Done.", poll_pending=2))
+    emulator.queue(Reply(text="Done.", provider=ProviderOptions(poll_pending=2)))
     sent = task(deliveryMethod="async", includeUsage=True)
     task_uuid = sent["taskUUID"]
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from minimax_m3.testing import MiniMaxEmulator, Reply, ToolCallReply
+from minimax_m3.testing import Layout, MiniMaxEmulator, ProviderOptions, Reply, ToolCallReply
 
 M = "]<]minimax[>["
 USER = {"role": "user", "content": "Weather in Paris?"}
@@ -74,7 +74,9 @@ def test_without_parsers_the_model_output_is_the_content(
 
 
 def test_m2_markup_on_request(emulator: MiniMaxEmulator) -> None:
-    emulator.queue(Reply(tool_calls=[ToolCallReply("f", {"x": 1})], tool_markup="m2"))
+    emulator.queue(
+        Reply(tool_calls=[ToolCallReply("f", {"x": 1})], layout=Layout(tool_markup="m2"))
+    )
     content = post(emulator, "raw").json()["choices"][0]["message"]["content"]
     m2 = '<minimax:tool_call>\n<invoke name="f">\n<parameter name="x">1</parameter>\n</invoke>'
     assert content == m2 + "\n</minimax:tool_call>"
@@ -97,7 +99,7 @@ def test_raw_chunks_are_sent_exactly_and_joined_when_not_streamed(
 
 
 def test_a_reply_may_name_its_own_server(emulator: MiniMaxEmulator) -> None:
-    emulator.queue(Reply(text="Hi", reasoning="Greet.", server="vllm"))
+    emulator.queue(Reply(text="Hi", reasoning="Greet.", provider=ProviderOptions(server="vllm")))
     message = httpx.post(
         emulator.base_url + "/v1/chat/completions",
         json={"model": "MiniMax-M3", "messages": [USER]},
@@ -106,8 +108,8 @@ def test_a_reply_may_name_its_own_server(emulator: MiniMaxEmulator) -> None:
 
 
 def test_unknown_server_kinds_are_refused() -> None:
-    with pytest.raises(ValueError, match=r"Reply\.server must be one of"):
-        Reply(server="tgi")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"ProviderOptions\.server must be one of"):
+        ProviderOptions(server="tgi")  # type: ignore[arg-type]
     with MiniMaxEmulator() as emulator, pytest.raises(ValueError, match="server must be"):
         emulator.self_hosted_base_url("tgi")  # type: ignore[arg-type]
 

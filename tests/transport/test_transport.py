@@ -30,7 +30,7 @@ from minimax_m3.errors import (
 )
 from minimax_m3.pools import aclose_shared_clients
 from minimax_m3.retry import RetryPolicy
-from minimax_m3.testing import Fault, MiniMaxEmulator, Reply, ToolCallReply
+from minimax_m3.testing import Fault, Layout, MiniMaxEmulator, Reply, StreamShape, ToolCallReply
 from minimax_m3.transport import Transport
 from minimax_m3.types import (
     ChatRequest,
@@ -142,7 +142,11 @@ async def test_base_url_copied_with_v1_is_accepted(
 async def test_stream_yields_reasoning_then_text_then_the_whole_answer(
     driver: Driver, emulator: MiniMaxEmulator, make_transport: Callable[..., Transport]
 ) -> None:
-    emulator.queue(Reply(text="Paris is the capital.", reasoning="Easy: Paris.", chunk_size=3))
+    emulator.queue(
+        Reply(
+            text="Paris is the capital.", reasoning="Easy: Paris.", stream=StreamShape(chunk_size=3)
+        )
+    )
     events = await driver.stream(make_transport(), ask())
     seen = summarise(events)
     end = events[-1]
@@ -157,14 +161,17 @@ async def test_stream_yields_reasoning_then_text_then_the_whole_answer(
 
 
 @pytest.mark.parametrize(
-    "shape",
+    ("stream", "layout"),
     [
-        {"reasoning_mode": "cumulative"},
-        {"reasoning_field": "reasoning_content", "reasoning_mode": "cumulative"},
-        {"reasoning_field": "reasoning", "empty_role": True},
-        {"think_tags": True},
-        {"think_tags": True, "omit_think_open": True},
-        {"send_done": False},
+        (StreamShape(chunk_size=5, reasoning_mode="cumulative"), Layout()),
+        (
+            StreamShape(chunk_size=5, reasoning_mode="cumulative"),
+            Layout(reasoning_field="reasoning_content"),
+        ),
+        (StreamShape(chunk_size=5, empty_role=True), Layout(reasoning_field="reasoning")),
+        (StreamShape(chunk_size=5), Layout(think_tags=True)),
+        (StreamShape(chunk_size=5), Layout(think_tags=True, omit_think_open=True)),
+        (StreamShape(chunk_size=5, send_done=False), Layout()),
     ],
     ids=[
         "cumulative",
@@ -176,14 +183,15 @@ async def test_stream_yields_reasoning_then_text_then_the_whole_answer(
     ],
 )
 async def test_every_documented_stream_shape_gives_the_same_answer(
-    shape: dict[str, Any],
+    stream: StreamShape,
+    layout: Layout,
     driver: Driver,
     emulator: MiniMaxEmulator,
     make_transport: Callable[..., Transport],
 ) -> None:
     reasoning = "The user asks about speed. Distance over time: 120 / 3 = 40."
-    emulator.queue(Reply(text="**40 km/h**", reasoning=reasoning, chunk_size=5, **shape))
-    if shape.get("omit_think_open"):
+    emulator.queue(Reply(text="**40 km/h**", reasoning=reasoning, stream=stream, layout=layout))
+    if layout.omit_think_open:
         # A template-prefilled opener happens on self-hosted servers only, where an
         # answer's start is not known without thinking_mode.
         transport = make_transport(provider="openai-compatible", api_key=None)
@@ -193,10 +201,10 @@ async def test_every_documented_stream_shape_gives_the_same_answer(
     seen = summarise(events)
     end = events[-1]
     assert isinstance(end, StreamEnd)
-    if shape.get("think_tags"):
+    if layout.think_tags:
         # Inline reasoning is kept byte for byte, the newlines inside the tags included
         # (the emulator writes "<think>\n...\n</think>", or without the opening tag).
-        reasoning = f"{'' if shape.get('omit_think_open') else chr(10)}{reasoning}\n"
+        reasoning = f"{'' if layout.omit_think_open else chr(10)}{reasoning}\n"
     assert (end.result.reasoning_text, end.result.text) == (reasoning, "**40 km/h**")
     # What was streamed adds up to the answer, whatever the shape.
     assert (seen["reasoning"], seen["text"]) == (reasoning, "**40 km/h**")
@@ -212,9 +220,7 @@ async def test_parallel_tool_calls_interleaved_in_one_stream(
                 ToolCallReply("get_weather", {"city": "Paris"}, id="call_a"),
                 ToolCallReply("get_weather", {"city": "San Francisco"}, id="call_b"),
             ],
-            interleave_tool_calls=True,
-            split_tool_name=True,
-            tool_args_chunk=4,
+            stream=StreamShape(interleave_tool_calls=True, split_tool_name=True, tool_args_chunk=4),
         )
     )
     events = await driver.stream(make_transport(), ask(tools=[WEATHER]))
@@ -378,7 +384,9 @@ async def test_stream_dropped_after_events_raises_with_the_partial_answer_and_no
 ) -> None:
     emulator.queue(
         Fault(
-            reply=Reply(text="abcdefghijklmnop", reasoning="plan", chunk_size=4),
+            reply=Reply(
+                text="abcdefghijklmnop", reasoning="plan", stream=StreamShape(chunk_size=4)
+            ),
             drop_after_events=3,
         ),
         Reply(text="must not be fetched"),
@@ -430,7 +438,11 @@ async def test_stream_that_stalls_raises_after_the_read_timeout(
     driver: Driver, emulator: MiniMaxEmulator, make_transport: Callable[..., Transport]
 ) -> None:
     emulator.queue(
-        Fault(reply=Reply(text="abcdefgh", chunk_size=2), stall_after_events=2, stall_seconds=2.0)
+        Fault(
+            reply=Reply(text="abcdefgh", stream=StreamShape(chunk_size=2)),
+            stall_after_events=2,
+            stall_seconds=2.0,
+        )
     )
     with pytest.raises(StreamInterruptedError, match="stalled"):
         await driver.stream(make_transport(timeout=0.3), ask())
@@ -449,7 +461,10 @@ async def test_stream_failure_before_any_event_is_retried(
 async def test_stop_sequence_is_cut_on_the_client(
     driver: Driver, emulator: MiniMaxEmulator, make_transport: Callable[..., Transport]
 ) -> None:
-    emulator.queue(Reply(text="one two STOP three"), Reply(text="one two STOP three", chunk_size=3))
+    emulator.queue(
+        Reply(text="one two STOP three"),
+        Reply(text="one two STOP three", stream=StreamShape(chunk_size=3)),
+    )
     result = await driver.complete(make_transport(), ask(stop=["STOP"]))
     assert result.text == "one two "
     events = await driver.stream(make_transport(), ask(stop=["STOP"]))
@@ -552,7 +567,7 @@ async def test_no_connection_leaks_after_retries(driver: Driver, emulator: MiniM
 async def test_leaving_a_stream_early_closes_its_connection(
     driver: Driver, emulator: MiniMaxEmulator
 ) -> None:
-    emulator.queue(Reply(text="x" * 400, chunk_size=2, event_delay=0.01))
+    emulator.queue(Reply(text="x" * 400, stream=StreamShape(chunk_size=2, event_delay=0.01)))
     sync_client, async_client = httpx.Client(), httpx.AsyncClient()
     transport = Transport(
         api_key="k",
@@ -580,7 +595,7 @@ async def test_leaving_a_stream_early_closes_its_connection(
 
 
 async def test_cancelling_an_async_stream_closes_its_connection(emulator: MiniMaxEmulator) -> None:
-    emulator.queue(Reply(text="x" * 400, chunk_size=2, event_delay=0.02))
+    emulator.queue(Reply(text="x" * 400, stream=StreamShape(chunk_size=2, event_delay=0.02)))
     client = httpx.AsyncClient()
     transport = Transport(api_key="k", base_url=emulator.base_url, http_async_client=client)
     started = asyncio.Event()
@@ -675,7 +690,11 @@ async def test_sync_and_async_give_identical_results(
 
     def script() -> None:
         emulator.queue(
-            Reply(text="Same answer.", reasoning="Same plan.", reasoning_mode="cumulative"),
+            Reply(
+                text="Same answer.",
+                reasoning="Same plan.",
+                stream=StreamShape(reasoning_mode="cumulative"),
+            ),
             Reply(
                 text="",
                 reasoning="Tools.",

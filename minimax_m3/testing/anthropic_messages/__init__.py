@@ -1,0 +1,202 @@
+"""Anthropic Messages, as MiniMax (``/anthropic/v1/messages``) and Cloudflare serve M3.
+
+:mod:`.checks` rejects what the endpoint rejects, :mod:`.render` writes the message and
+its events; a :class:`Flavour` holds what differs between the providers (error
+envelopes, parameter ranges, MiniMax's ``base_resp``). Thinking is off unless the
+request asks for it with ``thinking: {"type": "enabled" | "adaptive"}``, as on M3.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from minimax_m3.testing import plan
+from minimax_m3.testing._common import (
+    AUTH_FAILED,
+    AUTH_MESSAGE,
+    INVALID_PARAMS,
+    bearer_ok,
+    minimax_message,
+    split_item,
+    sse_event,
+    with_code,
+)
+from minimax_m3.testing.anthropic_messages import checks, render
+from minimax_m3.testing.plan import ResponsePlan, SseStream
+from minimax_m3.testing.script import Fault
+from minimax_m3.testing.state import IssuedReasoning, RecordedRequest, ScriptState
+
+PATH = "/anthropic/v1/messages"
+_KIND_BY_STATUS = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
+TRUNCATED_EVENT = b'event: content_block_delta\ndata: {"type": "content_block_delta", "ind\n\n'
+
+
+@dataclass(frozen=True)
+class Flavour:
+    """What one provider's Anthropic endpoint does its own way.
+
+    rules: where its request checks differ.
+    base_resp: MiniMax's ``base_resp`` on every success body.
+    default_model: the model reported when the Reply names none (None: the request's).
+    reject: ``(status, problem, request_id)`` to an error response.
+    fault_plan: ``(fault, request_id, model)`` to the response of a plain Fault.
+    """
+
+    rules: checks.Rules
+    base_resp: bool
+    default_model: str | None
+    reject: Callable[[int, str, str], ResponsePlan]
+    fault_plan: Callable[[Fault, str, str], ResponsePlan]
+
+
+def matches(path: str) -> bool:
+    """MiniMax's Anthropic-compatible endpoint."""
+    return path.rstrip("/") == PATH
+
+
+def handle(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
+    """Answer one request to MiniMax's ``/anthropic/v1/messages``."""
+    request_id = f"req_{secrets.token_hex(12)}"
+    if request.method != "POST":
+        return error_plan(405, f"method {request.method} not allowed", request_id)
+    if not _minimax_authorized(request.headers, state.api_key):
+        return error_plan(401, with_code(AUTH_MESSAGE, AUTH_FAILED), request_id)
+    body, problem = checks.parse_body(request.body)
+    if body is None:
+        return MINIMAX.reject(400, problem or "request body must be a JSON object", request_id)
+    problem = checks.validate(body, state, MINIMAX.rules)
+    if problem is not None:
+        return MINIMAX.reject(400, problem, request_id)
+    return answer(body, state, request_id, MINIMAX)
+
+
+def _minimax_authorized(headers: Mapping[str, str], api_key: str | None) -> bool:
+    # The Anthropic SDK sends x-api-key; MiniMax documents ANTHROPIC_API_KEY for it.
+    return bearer_ok(headers, api_key) or (
+        api_key is not None and headers.get("x-api-key", "").strip() == api_key
+    )
+
+
+def answer(
+    body: dict[str, Any], state: ScriptState, request_id: str, flavour: Flavour
+) -> ResponsePlan:
+    """Consume the next scripted item for a valid request and render it."""
+    item = state.take(body)
+    if isinstance(item, Fault) and not item.breaks_reply:
+        return flavour.fault_plan(item, request_id, flavour.default_model or str(body["model"]))
+    reply, fault = split_item(item, body["messages"])
+    message = render.Message.build(reply, body, flavour.default_model)
+    if message.tool_calls:
+        signature = message.signature if message.thinking else None
+        state.remember_issued(
+            (call.id for call in message.tool_calls),
+            IssuedReasoning(message.thinking, inline=False, signature=signature),
+        )
+    headers = (("request-id", request_id),)
+    error = error_envelope(_stream_error_status(fault), _fault_message(fault), request_id)
+    if body.get("stream") is True:
+        stream = SseStream(
+            events=list(render.block_events(message, reply)),
+            closing=render.closing_events(message),
+            done=None,
+            error_event=sse_event("error", error),
+            event_delay=reply.stream.event_delay,
+            truncated_event=TRUNCATED_EVENT,
+        )
+        return plan.stream_plan(stream, fault, headers, reply.stream.delay)
+    rendered = render.render_message(message, flavour.base_resp)
+    return plan.body_plan(rendered, error, fault, headers, reply.stream.delay)
+
+
+def error_kind(status: int) -> str:
+    """Anthropic's ``error.type`` for an HTTP status."""
+    if status in _KIND_BY_STATUS:
+        return _KIND_BY_STATUS[status]
+    return "api_error" if status >= 500 or status < 400 else "invalid_request_error"
+
+
+def error_envelope(status: int, message: str, request_id: str) -> dict[str, Any]:
+    return {
+        "type": "error",
+        "error": {"type": error_kind(status), "message": message},
+        "request_id": request_id,
+    }
+
+
+def error_plan(
+    status: int,
+    message: str,
+    request_id: str,
+    headers: Mapping[str, str] | None = None,
+    delay: float = 0.0,
+) -> ResponsePlan:
+    extra = dict(plan.merge_headers((("request-id", request_id),), headers or {}))
+    return plan.json_plan(status, error_envelope(status, message, request_id), extra, delay)
+
+
+def default_message(status: int, code: int | str | None) -> str:
+    """MiniMax's words for a code, with a reset time for 2056 as its Token Plan sends."""
+    if code == 2056:
+        resets = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+        resets += timedelta(hours=1)
+        return (
+            "usage limit exceeded, 5-hour usage limit reached for Token Plan, "
+            f"resets at {resets.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        )
+    return minimax_message(status, code)
+
+
+def _minimax_reject(status: int, problem: str, request_id: str) -> ResponsePlan:
+    return error_plan(status, with_code(f"invalid params, {problem}", INVALID_PARAMS), request_id)
+
+
+def _minimax_fault_plan(fault: Fault, request_id: str, model: str) -> ResponsePlan:
+    headers = dict(plan.merge_headers((("request-id", request_id),), fault.headers))
+    verbatim = plan.passthrough(fault, headers)
+    if verbatim is not None:
+        return verbatim
+    if fault.base_resp_code is not None:
+        message = fault.message or default_message(200, fault.base_resp_code)
+        body = failed_message(request_id, model, fault.base_resp_code, message)
+        return plan.json_plan(200, body, headers, fault.delay)
+    return error_plan(fault.status, _fault_message(fault), request_id, fault.headers, fault.delay)
+
+
+def failed_message(request_id: str, model: str, code: int | str, message: str) -> dict[str, Any]:
+    """An HTTP 200 message with no content and the failure in MiniMax's ``base_resp``."""
+    message_id = f"msg_{request_id.removeprefix('req_')}"
+    body = render.message_body(message_id, model, [], None, render.usage_block(0, 0, 0))
+    return {**body, "base_resp": {"status_code": code, "status_msg": message}}
+
+
+def _stream_error_status(fault: Fault | None) -> int:
+    return 529 if fault is not None and fault.status == 529 else 500
+
+
+def _fault_message(fault: Fault | None) -> str:
+    if fault is None:
+        return "unknown error"
+    message = fault.message or default_message(fault.status, fault.provider_code)
+    return with_code(message, fault.provider_code)
+
+
+MINIMAX = Flavour(
+    rules=checks.Rules(temperature_max=2.0, system_blocks=True, check_top_k=False),
+    base_resp=True,
+    default_model=None,
+    reject=_minimax_reject,
+    fault_plan=_minimax_fault_plan,
+)
