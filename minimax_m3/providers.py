@@ -94,8 +94,11 @@ class ProviderProfile:
             value = reveal()
         else:
             value = os.environ.get(self.api_key_env, "") if self.api_key_env else ""
+        # A key read from a file or a CRLF .env ends in a line break; none belongs to it.
+        value = str(value).strip()
         if value:
-            return str(value)
+            check_api_key(value)
+            return value
         if self.api_key_required:
             raise ValueError(
                 f"api_key is required for provider {self.name!r}: pass api_key= or "
@@ -137,6 +140,15 @@ class ProviderProfile:
                 f"provider {self.name!r} has none"
             )
         return {self.gateway_header: gateway_id}
+
+
+def check_api_key(value: str) -> None:
+    """Refuse a key no header can carry, without quoting it."""
+    if not value.isascii() or not value.isprintable() or " " in value:
+        raise ValueError(
+            f"api_key must be printable ASCII without spaces or line breaks; the "
+            f"{len(value)}-character key given is not (it is not shown)"
+        )
 
 
 _MB = 1024 * 1024

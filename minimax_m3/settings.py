@@ -26,6 +26,7 @@ from pydantic import (
 from minimax_m3.credentials import without_credentials
 from minimax_m3.retry import DEFAULT_MAX_RETRIES
 from minimax_m3.types import ChatRequest, Thinking
+from minimax_m3.validation import check_headers
 
 DEFAULT_MODEL = "MiniMax-M3"
 
@@ -36,7 +37,8 @@ CALL_OPTIONS = frozenset(f.name for f in dataclasses.fields(ChatRequest)) - {"me
 class ConnectionSettings(BaseModel):
     """Where requests go and how they are sent."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    # A refused value is not quoted back: it may be a key or a header that carries one.
+    model_config = ConfigDict(arbitrary_types_allowed=True, hide_input_in_errors=True)
 
     provider: str = Field(
         default="minimax",
@@ -115,6 +117,13 @@ class ConnectionSettings(BaseModel):
     @classmethod
     def _poll_interval_is_positive(cls, value: Any) -> Any:
         _require_positive("poll_interval", value)
+        return value
+
+    @field_validator("default_headers", mode="before")
+    @classmethod
+    def _headers_can_be_sent(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            check_headers(value)
         return value
 
     @field_serializer("timeout")

@@ -16,13 +16,19 @@ import random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
 
 from minimax_m3 import jsonio
 from minimax_m3._version import __version__
-from minimax_m3.credentials import Key, redact_secret
+from minimax_m3.credentials import (
+    Key,
+    credential_values,
+    is_credential_header,
+    mask_secrets,
+    redact_secret,
+)
 from minimax_m3.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -76,11 +82,8 @@ async def _asleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
-def connection_error(exc: httpx.HTTPError) -> APIConnectionError:
-    """An httpx failure as our error; timeouts are a kind of connection error."""
-    if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"request timed out: {type(exc).__name__}", retryable=True)
-    return APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}", retryable=True)
+# Failures of the request itself, not of the network: trying again cannot help.
+_REQUEST_FAULTS = (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL)
 
 
 class Transport:
@@ -130,6 +133,26 @@ class Transport:
             **(settings.default_headers or {}),
             **self.profile.gateway_headers(settings.gateway_id),
         }
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(
+            "a Transport holds an API key and is never pickled; pickle the adapter (it "
+            "reads the key from the environment again) or build a new Transport"
+        )
+
+    @property
+    def _secrets(self) -> tuple[str, ...]:
+        """Whatever may be echoed back, masked in every error that leaves this transport;
+        worked out when needed, so no attribute holds the key in the clear."""
+        key = [self._key.value] if self._key else []
+        return (*key, *credential_values(self.default_headers))
+
+    def __copy__(self) -> Transport:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Transport:
+        # Shared, like a connection pool: nothing in it changes after construction.
+        return self
 
     def __repr__(self) -> str:
         return (
@@ -248,10 +271,22 @@ class Transport:
         )
 
     def redact(self, error: MiniMaxM3Error) -> MiniMaxM3Error:
-        """The error with the API key masked wherever the provider echoed it back."""
-        if self._key is not None:
-            redact_secret(error, self._key.value)
-        return error
+        """The error with every secret masked wherever the provider echoed it back."""
+        return redact_secret(error, *self._secrets)
+
+    def connection_error(self, exc: httpx.HTTPError) -> APIConnectionError:
+        """An httpx failure as our error; timeouts are a kind of connection error.
+
+        ``exc`` stays the cause, but first loses what httpx attached of the request (its
+        Authorization header among the rest) and any secret quoted in its message.
+        """
+        _scrub(exc, self._secrets)
+        if isinstance(exc, httpx.TimeoutException):
+            return APITimeoutError(f"request timed out: {type(exc).__name__}", retryable=True)
+        return APIConnectionError(
+            f"connection failed: {type(exc).__name__}: {exc}",
+            retryable=not isinstance(exc, _REQUEST_FAULTS),
+        )
 
     def delay_or_raise(self, error: MiniMaxM3Error, retries_done: int) -> float:
         """Seconds to wait before the next attempt, or re-raise ``error``."""
@@ -299,7 +334,7 @@ class Transport:
                 try:
                     response = send(self._sync_client(), http_request, timeout=self.timeout)
                 except httpx.HTTPError as exc:
-                    raise connection_error(exc) from exc
+                    raise self.connection_error(exc) from exc
                 self._log_response(response)
                 return self.result_from_response(
                     request, exchange, response.status_code, response.content, response.headers
@@ -313,14 +348,14 @@ class Transport:
         try:
             response = send(self._sync_client(), http_request, timeout=self.timeout, stream=True)
         except httpx.HTTPError as exc:
-            raise connection_error(exc) from exc
+            raise self.connection_error(exc) from exc
         try:
             self._log_response(response)
             if not _is_event_stream(response):
                 try:
                     response.read()
                 except httpx.HTTPError as exc:
-                    raise connection_error(exc) from exc
+                    raise self.connection_error(exc) from exc
             yield response
         finally:
             response.close()
@@ -344,6 +379,7 @@ class Transport:
                             if reader.state.stopped:
                                 break
                     except httpx.HTTPError as exc:
+                        _scrub(exc, self._secrets)
                         raise reader.interrupted(_interruption(exc), retryable=True) from exc
                 yield from reader.close()
                 return
@@ -392,7 +428,7 @@ class Transport:
                 try:
                     response = await asend(self._async_client(), http_request, timeout=self.timeout)
                 except httpx.HTTPError as exc:
-                    raise connection_error(exc) from exc
+                    raise self.connection_error(exc) from exc
                 self._log_response(response)
                 return self.result_from_response(
                     request, exchange, response.status_code, response.content, response.headers
@@ -408,14 +444,14 @@ class Transport:
                 self._async_client(), http_request, timeout=self.timeout, stream=True
             )
         except httpx.HTTPError as exc:
-            raise connection_error(exc) from exc
+            raise self.connection_error(exc) from exc
         try:
             self._log_response(response)
             if not _is_event_stream(response):
                 try:
                     await response.aread()
                 except httpx.HTTPError as exc:
-                    raise connection_error(exc) from exc
+                    raise self.connection_error(exc) from exc
             yield response
         finally:
             await response.aclose()
@@ -439,6 +475,7 @@ class Transport:
                             if reader.state.stopped:
                                 break
                     except httpx.HTTPError as exc:
+                        _scrub(exc, self._secrets)
                         raise reader.interrupted(_interruption(exc), retryable=True) from exc
                 for event in reader.close():
                     yield event
@@ -457,6 +494,25 @@ def _is_event_stream(response: httpx.Response) -> bool:
         return False
     content_type = response.headers.get("content-type", "")
     return "json" not in content_type
+
+
+def _scrub(exc: httpx.HTTPError, secrets: tuple[str, ...]) -> None:
+    try:
+        request = exc.request
+    except RuntimeError:  # httpx raises this when no request is attached
+        request = None
+    if request is not None:
+        headers = {
+            name: _MASK if is_credential_header(name) else value
+            for name, value in request.headers.items()
+        }
+        exc.request = httpx.Request(request.method, request.url, headers=headers)
+    exc.args = tuple(
+        mask_secrets(arg, *secrets) if isinstance(arg, str) else arg for arg in exc.args
+    )
+
+
+_MASK = "**********"
 
 
 def _interruption(exc: httpx.HTTPError) -> str:

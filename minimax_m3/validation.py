@@ -7,7 +7,8 @@ value costs no round trip and no tokens.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 
 from minimax_m3.models import ModelInfo, model_info
 from minimax_m3.providers import ApiName, ProviderProfile
@@ -263,3 +264,21 @@ def check_history(messages: Sequence[Message]) -> None:
             f"messages: tool calls {sorted(open_calls)} of the last assistant message have "
             "no result; add a tool message for each before calling the model"
         )
+
+
+# RFC 9110's token: the characters a header name may have.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def check_headers(headers: Mapping[str, object], *, setting: str = "default_headers") -> None:
+    """Refuse a header httpx could not send, naming it; a credential's value is not quoted."""
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            raise ValueError(f"{setting}: {name!r} is not a valid header name")
+        if not isinstance(value, str):
+            raise ValueError(f"{setting}[{name!r}] must be a str; got {type(value).__name__}")
+        if not all(ch == "\t" or " " <= ch <= "~" for ch in value):
+            raise ValueError(
+                f"{setting}[{name!r}] must be printable ASCII, without line breaks or "
+                "other control characters (its value is not shown)"
+            )
