@@ -10,6 +10,7 @@ loop, so they are kept per loop and dropped with it.
 from __future__ import annotations
 
 import atexit
+import ssl
 import threading
 import urllib.parse
 import urllib.request
@@ -55,6 +56,19 @@ def environment_proxy(url: str) -> str | None:
     return proxy if "://" in proxy else f"http://{proxy}"
 
 
+_tls: ssl.SSLContext | None = None
+
+
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context for every pool: building one loads the CA bundle (tens of ms),
+    which a program running an event loop per call paid on every call. Called with the
+    lock held."""
+    global _tls
+    if _tls is None:
+        _tls = httpx.create_ssl_context()
+    return _tls
+
+
 def _pool_key(timeout: httpx.Timeout, proxy: str | None) -> tuple[Any, ...]:
     return (timeout.connect, timeout.read, timeout.write, timeout.pool, proxy)
 
@@ -64,7 +78,9 @@ def shared_sync_pool(timeout: httpx.Timeout, proxy: str | None = None) -> httpx.
     with _pools_lock:
         pool = _sync_pools.get(key)
         if pool is None:
-            pool = _sync_pools[key] = httpx.HTTPTransport(limits=_POOL_LIMITS, proxy=proxy)
+            pool = _sync_pools[key] = httpx.HTTPTransport(
+                limits=_POOL_LIMITS, proxy=proxy, verify=_tls_context()
+            )
         return pool
 
 
@@ -74,11 +90,43 @@ def shared_async_pool(timeout: httpx.Timeout, proxy: str | None = None) -> httpx
 
     loop = asyncio.get_running_loop()
     with _pools_lock:
-        per_loop = _async_pools.setdefault(loop, {})
+        per_loop = _async_pools.get(loop)
+        if per_loop is None:
+            _drop_pools_of_closed_loops()
+            per_loop = _async_pools[loop] = {}
         pool = per_loop.get(key)
         if pool is None:
-            pool = per_loop[key] = GatedAsyncPool(limits=_POOL_LIMITS, proxy=proxy)
+            pool = per_loop[key] = GatedAsyncPool(
+                limits=_POOL_LIMITS, proxy=proxy, verify=_tls_context()
+            )
         return pool
+
+
+def _drop_pools_of_closed_loops() -> None:
+    """Forget the pools of loops that have ended, closing their sockets.
+
+    A loop that ``asyncio.run`` has closed can no longer close its pools, and their
+    connections hold both their sockets and, through them, the loop: the weak map alone
+    never lets go. Scripts, notebooks and task queues run a loop per call, and ran out of
+    file descriptors. Called with the lock held, when a new loop asks for its first pool.
+    """
+    for loop in [loop for loop in _async_pools if loop.is_closed()]:
+        for pool in _async_pools.pop(loop).values():
+            _close_sockets(pool)
+
+
+def _close_sockets(pool: httpx.AsyncHTTPTransport) -> None:
+    # httpcore keeps its connections in private fields; none of its closing methods can
+    # run without the loop, so the sockets are closed directly. Missing fields (another
+    # httpcore) leave the sockets to the garbage collector, as before.
+    connections = getattr(getattr(pool, "_pool", None), "_connections", ())
+    for connection in list(connections):
+        stream = getattr(getattr(connection, "_connection", None), "_network_stream", None)
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        # asyncio hands out a TransportSocket, a view without close(), over the socket.
+        sock = getattr(sock, "_sock", sock)
+        if callable(getattr(sock, "close", None)):
+            sock.close()
 
 
 async def aclose_shared_clients() -> None:
