@@ -124,9 +124,9 @@ def _close_sockets(pool: httpx.AsyncHTTPTransport) -> None:
         stream = getattr(getattr(connection, "_connection", None), "_network_stream", None)
         sock = stream.get_extra_info("socket") if stream is not None else None
         # asyncio hands out a TransportSocket, a view without close(), over the socket.
-        sock = getattr(sock, "_sock", sock)
-        if callable(getattr(sock, "close", None)):
-            sock.close()
+        close = getattr(getattr(sock, "_sock", sock), "close", None)
+        if callable(close):
+            close()
 
 
 async def aclose_shared_clients() -> None:
