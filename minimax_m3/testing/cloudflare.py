@@ -175,27 +175,23 @@ def validate_chat(body: Mapping[str, Any], state: ScriptState) -> str | None:
     return chat_completions.checks.validate_request(body, state)
 
 
+def _fault_plan(fault: Fault, request_id: str, model: str) -> ResponsePlan:
+    # Cloudflare's envelope names no model, whichever format the fault came in.
+    return fault_plan(fault, request_id)
+
+
 CHAT = ChatDialect(
     always_split=True,
     default_model=UPSTREAM_MODEL,
     extra_fields=GATEWAY_METADATA,
     wrap_result=True,
-    fault_plan=fault_plan,
+    fault_plan=_fault_plan,
 )
-
-
-def _reject(status: int, problem: str, request_id: str) -> ResponsePlan:
-    return bad_input(problem)
-
-
-def _messages_fault_plan(fault: Fault, request_id: str, model: str) -> ResponsePlan:
-    return fault_plan(fault, request_id)
 
 
 MESSAGES = anthropic_messages.Flavour(
     rules=Rules(temperature_max=1.0, system_blocks=False, check_top_k=True),
     base_resp=False,
     default_model=UPSTREAM_MODEL,
-    reject=_reject,
-    fault_plan=_messages_fault_plan,
+    fault_plan=_fault_plan,
 )
