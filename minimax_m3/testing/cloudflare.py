@@ -165,13 +165,10 @@ def validate_chat(body: Mapping[str, Any], state: ScriptState) -> str | None:
         for index, message in enumerate(messages):
             if not isinstance(message, dict):
                 continue
-            role = message.get("role")
-            if role in ("assistant", "tool") and not isinstance(message.get("content"), str):
-                content = message.get("content")
-                return (
-                    f"messages[{index}]: {role} content must be a string, "
-                    f"got {type(content).__name__}"
-                )
+            role, content = message.get("role"), message.get("content")
+            if role in ("assistant", "tool") and not isinstance(content, str):
+                kind = type(content).__name__
+                return f"messages[{index}]: {role} content must be a string, got {kind}"
     return chat_completions.checks.validate_request(body, state)
 
 

@@ -282,12 +282,8 @@ def _poll(task: Mapping[str, Any], state: ScriptState) -> ResponsePlan:
         return _invalid(checks.missing("taskUUID"), None, POLL_TASK)
     parked = state.poll_task(task_uuid)
     if parked is None:
-        item = error_item(
-            "taskFailedOrNotFound",
-            _CODE_MESSAGES["taskFailedOrNotFound"],
-            task_type=POLL_TASK,
-            task_uuid=task_uuid,
-        )
+        code = "taskFailedOrNotFound"
+        item = error_item(code, _CODE_MESSAGES[code], task_type=POLL_TASK, task_uuid=task_uuid)
         return errors_plan(404, [item])
     if parked.pending_polls > 0:
         return plan.json_plan(200, {"data": [{"taskUUID": task_uuid, "status": "processing"}]})
