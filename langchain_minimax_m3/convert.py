@@ -93,15 +93,9 @@ def message_to_neutral(message: BaseMessage) -> Message:
     if isinstance(message, AIMessage):
         return ai_message_to_neutral(message)
     if isinstance(message, ToolMessage):
-        return Message(
-            role="tool",
-            content=_tool_result_text(message.content),
-            tool_call_id=message.tool_call_id,
-        )
-    if isinstance(message, SystemMessage):
-        return Message(role="system", content=_plain_text(message.content, "system"))
-    if isinstance(message, HumanMessage):
-        return Message(role="user", content=content_to_parts(message.content), name=message.name)
+        # MiniMax takes only a string as a tool result.
+        text = _plain_text(message.content, "tool")
+        return Message(role="tool", content=text, tool_call_id=message.tool_call_id)
     if isinstance(message, ChatMessage):
         role = _ROLES.get(message.role)
         if role is None or role in ("assistant", "tool"):
@@ -109,13 +103,16 @@ def message_to_neutral(message: BaseMessage) -> Message:
                 f"ChatMessage role {message.role!r} is not supported; use 'system', "
                 "'developer' or 'user', or AIMessage/ToolMessage"
             )
-        if role == "system":
-            return Message(role="system", content=_plain_text(message.content, "system"))
-        return Message(role="user", content=content_to_parts(message.content), name=message.name)
-    raise ValueError(
-        f"{type(message).__name__} is not supported by ChatMiniMaxM3; use SystemMessage, "
-        "HumanMessage, AIMessage or ToolMessage"
-    )
+    elif isinstance(message, SystemMessage | HumanMessage):
+        role = "system" if isinstance(message, SystemMessage) else "user"
+    else:
+        raise ValueError(
+            f"{type(message).__name__} is not supported by ChatMiniMaxM3; use SystemMessage, "
+            "HumanMessage, AIMessage or ToolMessage"
+        )
+    if role == "system":
+        return Message(role="system", content=_plain_text(message.content, "system"))
+    return Message(role="user", content=content_to_parts(message.content), name=message.name)
 
 
 def ai_message_to_neutral(message: AIMessage) -> Message:
@@ -218,13 +215,12 @@ def content_block_to_part(block: str | Mapping[str, Any], position: int = 0) -> 
     elif kind in ("image", "video"):
         url = _media_url(block, "image/png" if kind == "image" else "video/mp4")
         if url:
-            detail = _str(block.get("detail")) or _str((block.get("extras") or {}).get("detail"))
+            extras = block.get("extras") or {}
+            detail = _str(block.get("detail")) or _str(extras.get("detail"))
             if kind == "image":
                 return ImagePart(url=url, detail=detail)
-            extras = block.get("extras") or {}
-            return VideoPart(
-                url=url, fps=_number(block.get("fps", extras.get("fps"))), detail=detail
-            )
+            fps = _number(block.get("fps", extras.get("fps")))
+            return VideoPart(url=url, fps=fps, detail=detail)
         raise ValueError(
             f"content block {position}: a {kind} block needs a 'url' or 'base64' data; "
             "MiniMax cannot fetch uploaded file ids"
@@ -283,11 +279,6 @@ def _plain_text(content: str | list[str | dict[Any, Any]], role: str) -> str:
                 f"a {role} message sent to MiniMax can hold text only"
             )
     return "".join(texts)
-
-
-def _tool_result_text(content: str | list[str | dict[Any, Any]]) -> str:
-    """MiniMax takes only a string as a tool result."""
-    return _plain_text(content, "tool")
 
 
 def tool_to_spec(tool: Any, *, strict: bool | None = None) -> ToolSpec:

@@ -165,14 +165,16 @@ def validate_chat(body: Mapping[str, Any], state: ScriptState) -> str | None:
         for index, message in enumerate(messages):
             if not isinstance(message, dict):
                 continue
-            role = message.get("role")
-            if role in ("assistant", "tool") and not isinstance(message.get("content"), str):
-                content = message.get("content")
-                return (
-                    f"messages[{index}]: {role} content must be a string, "
-                    f"got {type(content).__name__}"
-                )
+            role, content = message.get("role"), message.get("content")
+            if role in ("assistant", "tool") and not isinstance(content, str):
+                kind = type(content).__name__
+                return f"messages[{index}]: {role} content must be a string, got {kind}"
     return chat_completions.checks.validate_request(body, state)
+
+
+def _fault_plan(fault: Fault, request_id: str, model: str) -> ResponsePlan:
+    # Cloudflare's envelope names no model, whichever format the fault came in.
+    return fault_plan(fault, request_id)
 
 
 CHAT = ChatDialect(
@@ -180,22 +182,13 @@ CHAT = ChatDialect(
     default_model=UPSTREAM_MODEL,
     extra_fields=GATEWAY_METADATA,
     wrap_result=True,
-    fault_plan=fault_plan,
+    fault_plan=_fault_plan,
 )
-
-
-def _reject(status: int, problem: str, request_id: str) -> ResponsePlan:
-    return bad_input(problem)
-
-
-def _messages_fault_plan(fault: Fault, request_id: str, model: str) -> ResponsePlan:
-    return fault_plan(fault, request_id)
 
 
 MESSAGES = anthropic_messages.Flavour(
     rules=Rules(temperature_max=1.0, system_blocks=False, check_top_k=True),
     base_resp=False,
     default_model=UPSTREAM_MODEL,
-    reject=_reject,
-    fault_plan=_messages_fault_plan,
+    fault_plan=_fault_plan,
 )

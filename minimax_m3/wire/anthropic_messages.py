@@ -325,11 +325,8 @@ def _block_delta(payload: dict[str, Any]) -> WireDelta:
         return _thinking(index, _THINKING_FIELDS, signature=delta.get("signature"))
     if kind == "input_json_delta":
         partial = delta.get("partial_json")
-        return WireDelta(
-            tool_calls=[
-                ToolCallFragment(index=index, arguments=partial if isinstance(partial, str) else "")
-            ]
-        )
+        arguments = partial if isinstance(partial, str) else ""
+        return WireDelta(tool_calls=[ToolCallFragment(index=index, arguments=arguments)])
     return WireDelta()
 
 

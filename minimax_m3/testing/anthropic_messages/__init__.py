@@ -51,14 +51,12 @@ class Flavour:
     rules: where its request checks differ.
     base_resp: MiniMax's ``base_resp`` on every success body.
     default_model: the model reported when the Reply names none (None: the request's).
-    reject: ``(status, problem, request_id)`` to an error response.
     fault_plan: ``(fault, request_id, model)`` to the response of a plain Fault.
     """
 
     rules: checks.Rules
     base_resp: bool
     default_model: str | None
-    reject: Callable[[int, str, str], ResponsePlan]
     fault_plan: Callable[[Fault, str, str], ResponsePlan]
 
 
@@ -76,10 +74,10 @@ def handle(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
         return error_plan(401, with_code(AUTH_MESSAGE, AUTH_FAILED), request_id)
     body, problem = checks.parse_body(request.body)
     if body is None:
-        return MINIMAX.reject(400, problem or "request body must be a JSON object", request_id)
+        return _reject(problem or "request body must be a JSON object", request_id)
     problem = checks.validate(body, state, MINIMAX.rules)
     if problem is not None:
-        return MINIMAX.reject(400, problem, request_id)
+        return _reject(problem, request_id)
     return answer(body, state, request_id, MINIMAX)
 
 
@@ -159,8 +157,8 @@ def default_message(status: int, code: int | str | None) -> str:
     return minimax_message(status, code)
 
 
-def _minimax_reject(status: int, problem: str, request_id: str) -> ResponsePlan:
-    return error_plan(status, with_code(f"invalid params, {problem}", INVALID_PARAMS), request_id)
+def _reject(problem: str, request_id: str) -> ResponsePlan:
+    return error_plan(400, with_code(f"invalid params, {problem}", INVALID_PARAMS), request_id)
 
 
 def _minimax_fault_plan(fault: Fault, request_id: str, model: str) -> ResponsePlan:
@@ -197,6 +195,5 @@ MINIMAX = Flavour(
     rules=checks.Rules(temperature_max=2.0, system_blocks=True, check_top_k=False),
     base_resp=True,
     default_model=None,
-    reject=_minimax_reject,
     fault_plan=_minimax_fault_plan,
 )

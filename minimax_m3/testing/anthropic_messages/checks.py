@@ -160,28 +160,27 @@ def _check_messages(body: Mapping[str, Any]) -> str | None:
         problem = _check_blocks(where, role, blocks)
         if problem is not None:
             return problem
-        if role == "user":
-            for position, block in enumerate(blocks):
-                if block["type"] != "tool_result":
-                    continue
-                call_id = block.get("tool_use_id")
-                if call_id not in open_ids:
-                    return (
-                        f"{where}.content[{position}]: tool_result {call_id!r} does not answer "
-                        "a tool_use of the assistant turn right before it"
-                    )
-                if call_id not in unanswered:
-                    return f"{where}.content[{position}]: tool_use {call_id!r} answered twice"
-                unanswered.discard(call_id)
-        elif unanswered:
-            return f"tool_use ids {sorted(unanswered)} have no tool_result before {where}"
-        if role == "user" and unanswered:
-            return f"tool_use ids {sorted(unanswered)} have no tool_result in {where}"
         if role == "assistant":
+            if unanswered:
+                return f"tool_use ids {sorted(unanswered)} have no tool_result before {where}"
             ids = [block["id"] for block in blocks if block["type"] == "tool_use"]
             open_ids, unanswered = set(ids), set(ids)
-        else:
-            open_ids = set()
+            continue
+        for position, block in enumerate(blocks):
+            if block["type"] != "tool_result":
+                continue
+            call_id = block.get("tool_use_id")
+            if call_id not in open_ids:
+                return (
+                    f"{where}.content[{position}]: tool_result {call_id!r} does not answer "
+                    "a tool_use of the assistant turn right before it"
+                )
+            if call_id not in unanswered:
+                return f"{where}.content[{position}]: tool_use {call_id!r} answered twice"
+            unanswered.discard(call_id)
+        if unanswered:
+            return f"tool_use ids {sorted(unanswered)} have no tool_result in {where}"
+        open_ids = set()
     return None
 
 

@@ -127,12 +127,8 @@ def block_events(message: Message, reply: Reply) -> Iterator[bytes]:
         blocks.append(({"type": "thinking", "thinking": "", "signature": ""}, deltas))
     if message.text_block:
         texts = pieces(message.text, shape.chunk_size)
-        blocks.append(
-            (
-                {"type": "text", "text": ""},
-                [{"type": "text_delta", "text": piece} for piece in texts],
-            )
-        )
+        deltas = [{"type": "text_delta", "text": piece} for piece in texts]
+        blocks.append(({"type": "text", "text": ""}, deltas))
     for call in message.tool_calls:
         start = {"type": "tool_use", "id": call.id, "name": call.name, "input": {}}
         if reply.provider.tool_input_whole:

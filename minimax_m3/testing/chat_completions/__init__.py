@@ -70,7 +70,8 @@ class ChatDialect:
     default_model: the model reported when the Reply names none (None: the request's).
     extra_fields: added to every non-streamed success body.
     wrap_result: honour ``ProviderOptions.cloudflare_wrap_result``.
-    fault_plan: renders a plain Fault as ``(fault, request_id)`` (None: MiniMax's way).
+    fault_plan: renders a plain Fault as ``(fault, request_id, model)`` (None: MiniMax's
+        way).
     in_band_error: the body of a mid-stream error event, and of a non-streamed body an
         ``error_after_events`` fault replaces, as ``(fault, answer_id)`` (None: MiniMax's).
     """
@@ -80,7 +81,7 @@ class ChatDialect:
     default_model: str | None = None
     extra_fields: Mapping[str, Any] = field(default_factory=dict)
     wrap_result: bool = False
-    fault_plan: Callable[[Fault, str], ResponsePlan] | None = None
+    fault_plan: Callable[[Fault, str, str], ResponsePlan] | None = None
     in_band_error: Callable[[Fault | None, str], Any] | None = None
 
 
@@ -124,9 +125,7 @@ def answer(
     the self-hosted server kind of the path, for replies that name none."""
     item = state.take(body)
     if isinstance(item, Fault) and not item.breaks_reply:
-        if dialect.fault_plan is not None:
-            return dialect.fault_plan(item, request_id)
-        return _fault_plan(item, request_id, str(body["model"]))
+        return (dialect.fault_plan or _fault_plan)(item, request_id, str(body["model"]))
     reply, fault = split_item(item, body["messages"])
     if server is not None and reply.provider.server == "minimax":
         reply = replace(reply, provider=replace(reply.provider, server=server))

@@ -74,9 +74,7 @@ def _check_parameters(body: Mapping[str, Any]) -> str | None:
         return f"invalid params, n only supports 1, got {body['n']!r}"
     for name, high in (("temperature", 2.0), ("top_p", 1.0)):
         value = body.get(name)
-        if value is None:
-            continue
-        if not is_number(value) or not 0.0 <= value <= high:
+        if value is not None and (not is_number(value) or not 0.0 <= value <= high):
             return f"invalid params, {name} must be a number in [0, {high:g}], got {value!r}"
     cap = _max_output_tokens(str(body.get("model")))
     for name in ("max_completion_tokens", "max_tokens"):

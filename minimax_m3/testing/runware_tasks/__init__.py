@@ -149,10 +149,6 @@ def handle(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
 
 def _handle_tasks(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
     parsed = request.json
-    if request.body and parsed is None:
-        if not bearer_ok(request.headers, state.api_key):
-            return _unauthorized()
-        return errors_plan(400, [error_item("invalidPayload", "The body is not valid JSON.")])
     tasks = parsed if isinstance(parsed, list) else None
     auth_keys = [
         task.get("apiKey")
@@ -164,6 +160,8 @@ def _handle_tasks(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
     )
     if not authorized:
         return _unauthorized()
+    if request.body and parsed is None:
+        return errors_plan(400, [error_item("invalidPayload", "The body is not valid JSON.")])
     if tasks is None:
         message = "The request body must be a JSON array of task objects."
         return errors_plan(400, [error_item("invalidPayload", message)])
@@ -284,19 +282,15 @@ def _poll(task: Mapping[str, Any], state: ScriptState) -> ResponsePlan:
         return _invalid(checks.missing("taskUUID"), None, POLL_TASK)
     parked = state.poll_task(task_uuid)
     if parked is None:
-        item = error_item(
-            "taskFailedOrNotFound",
-            _CODE_MESSAGES["taskFailedOrNotFound"],
-            task_type=POLL_TASK,
-            task_uuid=task_uuid,
-        )
+        code = "taskFailedOrNotFound"
+        item = error_item(code, _CODE_MESSAGES[code], task_type=POLL_TASK, task_uuid=task_uuid)
         return errors_plan(404, [item])
     if parked.pending_polls > 0:
         return plan.json_plan(200, {"data": [{"taskUUID": task_uuid, "status": "processing"}]})
     return parked.final
 
 
-def _chat_fault_plan(fault: Fault, request_id: str) -> ResponsePlan:
+def _chat_fault_plan(fault: Fault, request_id: str, model: str) -> ResponsePlan:
     return fault_plan(fault, None, None)
 
 
