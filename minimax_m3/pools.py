@@ -15,6 +15,7 @@ import threading
 import urllib.parse
 import urllib.request
 import weakref
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -92,8 +93,10 @@ def shared_async_pool(timeout: httpx.Timeout, proxy: str | None = None) -> httpx
     with _pools_lock:
         per_loop = _async_pools.get(loop)
         if per_loop is None:
-            _drop_pools_of_closed_loops()
+            _forget_pools_of_closed_loops()
             per_loop = _async_pools[loop] = {}
+            closer = _loop_closers[loop] = _close_pools_when_loop_ends(loop)
+            _start(closer)
         pool = per_loop.get(key)
         if pool is None:
             pool = per_loop[key] = GatedAsyncPool(
@@ -102,31 +105,48 @@ def shared_async_pool(timeout: httpx.Timeout, proxy: str | None = None) -> httpx
         return pool
 
 
-def _drop_pools_of_closed_loops() -> None:
-    """Forget the pools of loops that have ended, closing their sockets.
+# A loop's pools must be closed while the loop still runs: a closed loop can no longer
+# close them, and their connections hold their sockets and, through them, the loop, so
+# the weak map alone never lets go. Scripts, notebooks and task queues run a loop per
+# call (``asyncio.run``), and ran out of file descriptors. asyncio.run, like
+# pytest-asyncio and anyio, finalizes a loop's async generators before closing it; this
+# one, started when the loop makes its first pool, closes the loop's pools then.
+_loop_closers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = (
+    weakref.WeakKeyDictionary()
+)
 
-    A loop that ``asyncio.run`` has closed can no longer close its pools, and their
-    connections hold both their sockets and, through them, the loop: the weak map alone
-    never lets go. Scripts, notebooks and task queues run a loop per call, and ran out of
-    file descriptors. Called with the lock held, when a new loop asks for its first pool.
-    """
+
+async def _close_pools_when_loop_ends(
+    loop: asyncio.AbstractEventLoop,
+) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        with _pools_lock:
+            pools = list(_async_pools.pop(loop, {}).values())
+            _loop_closers.pop(loop, None)
+        for pool in pools:
+            await pool.aclose()
+
+
+def _start(closer: AsyncGenerator[None, None]) -> None:
+    """Run ``closer`` to its ``yield`` now: nothing before it awaits, so one step does it.
+    Starting it in the running loop registers it with that loop for finalization."""
+    step = closer.__anext__()
+    try:
+        step.send(None)
+    except StopIteration:
+        return
+    raise RuntimeError("the pool closer awaited before its yield")
+
+
+def _forget_pools_of_closed_loops() -> None:
+    """A loop closed without finalizing its async generators (``loop.close()`` alone)
+    left its pools open: forget them, so the garbage collector closes their sockets.
+    Called with the lock held, when a new loop asks for its first pool."""
     for loop in [loop for loop in _async_pools if loop.is_closed()]:
-        for pool in _async_pools.pop(loop).values():
-            _close_sockets(pool)
-
-
-def _close_sockets(pool: httpx.AsyncHTTPTransport) -> None:
-    # httpcore keeps its connections in private fields; none of its closing methods can
-    # run without the loop, so the sockets are closed directly. Missing fields (another
-    # httpcore) leave the sockets to the garbage collector, as before.
-    connections = getattr(getattr(pool, "_pool", None), "_connections", ())
-    for connection in list(connections):
-        stream = getattr(getattr(connection, "_connection", None), "_network_stream", None)
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        # asyncio hands out a TransportSocket, a view without close(), over the socket.
-        close = getattr(getattr(sock, "_sock", sock), "close", None)
-        if callable(close):
-            close()
+        del _async_pools[loop]
+        _loop_closers.pop(loop, None)
 
 
 async def aclose_shared_clients() -> None:
