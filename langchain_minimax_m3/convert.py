@@ -10,7 +10,6 @@ chat model only wires them together:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,6 +43,7 @@ from minimax_m3.types import (
     VideoPart,
 )
 from minimax_m3.types import ToolCall as NeutralToolCall
+from minimax_m3.validation import arguments_json
 
 PROVIDER = "minimax"
 """``response_metadata["model_provider"]``: selects our content-block translator."""
@@ -150,7 +150,7 @@ def ai_message_to_neutral(message: AIMessage) -> Message:
         NeutralToolCall(
             id=call.get("id") or f"call_{index}",
             name=call["name"],
-            arguments=json.dumps(call["args"], ensure_ascii=False),
+            arguments=arguments_json(call["args"], call["name"]),
         )
         for index, call in enumerate(message.tool_calls)
     ]

@@ -48,6 +48,7 @@ from minimax_m3.types import (
     Usage,
     VideoPart,
 )
+from minimax_m3.validation import arguments_json
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -220,7 +221,9 @@ def tool_calls_from_chat_message(message: ChatMessage) -> list[ToolCall]:
             ToolCall(
                 id=block.tool_call_id or f"call_{position}",
                 name=block.tool_name,
-                arguments=_arguments_text(block.tool_kwargs, sent.get(block.tool_call_id or "")),
+                arguments=_arguments_text(
+                    block.tool_kwargs, sent.get(block.tool_call_id or ""), block.tool_name
+                ),
             )
             for position, block in enumerate(blocks)
         ]
@@ -230,11 +233,12 @@ def tool_calls_from_chat_message(message: ChatMessage) -> list[ToolCall]:
         if not isinstance(function, Mapping):
             continue
         arguments = function.get("arguments")
+        name = str(function.get("name") or "")
         calls.append(
             ToolCall(
                 id=str(item.get("id") or f"call_{position}"),
-                name=str(function.get("name") or ""),
-                arguments=_arguments_text(arguments if arguments is not None else {}, None),
+                name=name,
+                arguments=_arguments_text(arguments if arguments is not None else {}, None, name),
             )
         )
     return calls
@@ -266,7 +270,7 @@ def _raw_arguments_by_id(raw: object) -> dict[str, str]:
     return found
 
 
-def _arguments_text(arguments: object, sent: str | None) -> str:
+def _arguments_text(arguments: object, sent: str | None, tool: str) -> str:
     """JSON text for a call's arguments: the model's own text when it still matches."""
     if isinstance(arguments, str):
         return arguments
@@ -276,7 +280,7 @@ def _arguments_text(arguments: object, sent: str | None) -> str:
                 return sent
         except ValueError:
             pass
-    return json.dumps(arguments, ensure_ascii=False)
+    return arguments_json(arguments, tool)
 
 
 def tool_to_spec(tool: BaseTool | ToolSpec) -> ToolSpec:

@@ -7,6 +7,7 @@ and no code elsewhere asks which provider it is.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
@@ -127,6 +128,10 @@ class ProviderProfile:
                 f"account_id is required for provider {self.name!r}: pass account_id= or set "
                 f"{self.account_id_env}"
             )
+        # It goes into the URL path: "../../user/tokens/verify?" would send the token
+        # to another endpoint of the same host.
+        if value and not _ACCOUNT_ID.fullmatch(value):
+            raise ValueError(f"account_id must be letters, digits, '-' and '_' only; got {value!r}")
         return value
 
     def gateway_headers(self, gateway_id: str | None) -> dict[str, str]:
@@ -140,6 +145,9 @@ class ProviderProfile:
                 f"provider {self.name!r} has none"
             )
         return {self.gateway_header: gateway_id}
+
+
+_ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 def check_api_key(value: str) -> None:

@@ -9,6 +9,7 @@ default, check and description live here and nowhere else.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -187,5 +188,9 @@ def connection_settings(fields: Mapping[str, Any]) -> ConnectionSettings:
 
 
 def _require_positive(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{name} must be a positive number of seconds; got {value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0 < value < math.inf  # NaN fails both comparisons
+    ):
+        raise ValueError(f"{name} must be a positive, finite number of seconds; got {value!r}")

@@ -10,7 +10,6 @@ only makes sync calls never pays for loading it (about a sixth of this module's 
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -56,7 +55,7 @@ from minimax_m3.types import (
     StreamEnd,
     StreamEvent,
 )
-from minimax_m3.validation import check_request_size, validate_request
+from minimax_m3.validation import check_request_size, request_body_bytes, validate_request
 from minimax_m3.wire import Exchange, Poll, poll_delays, wire_format
 
 if TYPE_CHECKING:
@@ -195,7 +194,7 @@ class Transport:
         }
         if self._key is not None:
             headers["authorization"] = f"Bearer {self._key.value}"
-        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        content = request_body_bytes(body)
         http_request = httpx.Request("POST", self._httpx_url, headers=headers, content=content)
         if self._request_timeout is not None:
             http_request.extensions["timeout"] = self._request_timeout

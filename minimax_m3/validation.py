@@ -6,6 +6,7 @@ value costs no round trip and no tokens.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -42,12 +43,92 @@ def validate_request(
         n=request.n,
     )
     _check_tools(request, profile)
+    _check_response_format(request.response_format)
     check_history(request.messages)
     info = model_info(request.model)
     if info is not None:
         _check_media(request.messages, request.model, info)
     if profile.max_image_bytes is not None or profile.max_video_bytes is not None:
         _check_media_sizes(request.messages, profile)
+
+
+_RESPONSE_FORMATS = ("text", "json_object", "json_schema")
+
+
+def _check_response_format(response_format: object) -> None:
+    if response_format is None:
+        return
+    kind = response_format.get("type") if isinstance(response_format, Mapping) else None
+    if kind not in _RESPONSE_FORMATS:
+        raise ValueError(
+            "response_format must be a dict whose 'type' is one of "
+            f"{', '.join(map(repr, _RESPONSE_FORMATS))}, such as {{'type': 'json_object'}}; "
+            f"got {response_format!r}"
+        )
+
+
+def request_body_bytes(body: object) -> bytes:
+    """The body as compact UTF-8 JSON; raises ValueError naming the part that cannot be
+    sent (a value JSON has no form for, text with a lone surrogate)."""
+    try:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    except (TypeError, ValueError, UnicodeEncodeError) as exc:
+        where, value = _first_unsendable(body, "body") or ("body", None)
+        raise ValueError(
+            f"the request cannot be sent as JSON: {where} holds {_describe(value)} "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def arguments_json(arguments: object, tool: str) -> str:
+    """A tool call's arguments as JSON text; raises ValueError naming the tool and the
+    value JSON has no form for (a date, a set, an object), rather than a bare TypeError."""
+    try:
+        return json.dumps(arguments, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        where, value = _first_unsendable(arguments, "arguments") or ("arguments", None)
+        raise ValueError(
+            f"tool call {tool!r}: {where} holds {_describe(value)}; pass arguments JSON "
+            f"can carry ({exc})"
+        ) from None
+
+
+def _first_unsendable(value: object, path: str) -> tuple[str, object] | None:
+    if isinstance(value, str):
+        return (path, value) if not _encodable(value) else None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = _first_unsendable(key, f"{path} key") or _first_unsendable(
+                item, f"{path}[{key!r}]"
+            )
+            if found:
+                return found
+        return None
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = _first_unsendable(item, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    if value is None or isinstance(value, (bool, int)):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (path, value)
+    return (path, value)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, str):
+        return "text with a lone surrogate (not valid Unicode)"
+    return f"a {type(value).__name__}, which JSON cannot carry"
 
 
 def _check_api(request: ChatRequest, profile: ProviderProfile, api: ApiName) -> None:

@@ -54,10 +54,10 @@ def test_the_transport_takes_the_connection_settings_by_keyword_and_nothing_else
 @pytest.mark.parametrize(
     ("settings", "expected"),
     [
-        ({"timeout": -1}, "timeout must be a positive number of seconds; got -1"),
-        ({"timeout": True}, "timeout must be a positive number of seconds; got True"),
-        ({"timeout": "soon"}, "timeout must be a positive number of seconds; got 'soon'"),
-        ({"poll_interval": 0}, "poll_interval must be a positive number of seconds; got 0"),
+        ({"timeout": -1}, "timeout must be a positive, finite number of seconds; got -1"),
+        ({"timeout": True}, "timeout must be a positive, finite number of seconds; got True"),
+        ({"timeout": "soon"}, "timeout must be a positive, finite number of seconds; got 'soon'"),
+        ({"poll_interval": 0}, "poll_interval must be a positive, finite number of seconds; got 0"),
         ({"max_retries": True}, "max_retries"),
         ({"max_retries": -1}, "max_retries must be a whole number >= 0; got -1"),
     ],

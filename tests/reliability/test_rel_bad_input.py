@@ -8,6 +8,7 @@ the emulator's request log must stay empty.
 from __future__ import annotations
 
 import base64
+import datetime
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from llama_index.core.base.llms.types import (
     ChatMessage,
     ImageBlock,
     TextBlock,
+    ToolCallBlock,
     VideoBlock,
 )
 from rel_helpers import FRAMEWORKS, KEY, Driver, all_drivers, provider_settings, tried_bad_input
@@ -46,6 +48,23 @@ def history(driver: Driver, kind: str) -> list[Any]:
         return [
             ChatMessage(role="user", content="Weather?"),
             ChatMessage(role="tool", content="sunny", additional_kwargs={"tool_call_id": "call_9"}),
+        ]
+    if kind == "lone-surrogate-in-text":
+        return [driver.user("Hi \ud800")]
+    if kind == "tool-arguments-json-cannot-carry":
+        args = {"city": "Paris", "when": datetime.date(2026, 12, 1)}
+        if lc:
+            call = {"name": "get_weather", "args": args, "id": "call_1"}
+            return [
+                HumanMessage("Weather?"),
+                AIMessage("", tool_calls=[call]),
+                ToolMessage("sunny", tool_call_id="call_1"),
+            ]
+        block = ToolCallBlock(tool_call_id="call_1", tool_name="get_weather", tool_kwargs=args)
+        return [
+            ChatMessage(role="user", content="Weather?"),
+            ChatMessage(role="assistant", blocks=[block]),
+            ChatMessage(role="tool", content="sunny", additional_kwargs={"tool_call_id": "call_1"}),
         ]
     if kind == "tool-call-without-its-result":
         call = {"name": "get_weather", "args": {"city": "Paris"}, "id": "call_1"}
@@ -94,6 +113,20 @@ class PerCall:
 
 
 PER_CALL = {
+    # Issue 14: each of these reached json.dumps or httpx and failed there, unnamed.
+    "response-format-a-string": PerCall(
+        "response_format must be a dict whose 'type' is one of 'text', 'json_object', "
+        "'json_schema'",
+        kwargs={"response_format": "json"},
+    ),
+    "lone-surrogate-in-text": PerCall(
+        "body['messages'][0]['content'] holds text with a lone surrogate",
+        history="lone-surrogate-in-text",
+    ),
+    "tool-arguments-json-cannot-carry": PerCall(
+        "tool call 'get_weather': arguments['when'] holds a date, which JSON cannot carry",
+        history="tool-arguments-json-cannot-carry",
+    ),
     "temperature-above-2": PerCall(
         "temperature must be from 0 to 2; got 2.5", kwargs={"temperature": 2.5}
     ),
@@ -271,7 +304,9 @@ SETTINGS = {
     "thinking-unknown": Setting(
         {"thinking": "always"}, "thinking\n  Input should be 'adaptive' or 'disabled'"
     ),
-    "negative-timeout": Setting({"timeout": -1}, "timeout must be a positive number of seconds"),
+    "negative-timeout": Setting(
+        {"timeout": -1}, "timeout must be a positive, finite number of seconds"
+    ),
     "negative-max-retries": Setting({"max_retries": -1}, "max_retries must be a whole number >= 0"),
     "gateway-id-off-cloudflare": Setting(
         {"gateway_id": "gw"}, "gateway_id is for provider 'cloudflare'"

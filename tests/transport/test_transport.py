@@ -513,7 +513,7 @@ def test_key_from_the_environment_never_shows_in_repr(monkeypatch: pytest.Monkey
             {"api": "runware_tasks"},
             "api must be one of 'chat_completions', 'anthropic_messages' for provider 'minimax'",
         ),
-        ({"timeout": -1}, "timeout must be a positive number"),
+        ({"timeout": -1}, "timeout must be a positive, finite number"),
         ({"max_retries": -1}, "max_retries must be a whole number"),
         ({"base_url": "api.minimax.io"}, "base_url must start with http"),
         (
