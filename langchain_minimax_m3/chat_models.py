@@ -170,7 +170,7 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
         ``ModelAuthenticationError``, ``ContextOverflowError``, ...).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=False)
 
     streaming: bool = False
     """Stream under the hood in ``invoke`` too (callbacks then see every token)."""

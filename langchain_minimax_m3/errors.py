@@ -37,6 +37,7 @@ __all__ = [
     "MiniMaxPermissionDeniedError",
     "MiniMaxProtocolError",
     "MiniMaxRateLimitError",
+    "MiniMaxResponseTooLargeError",
     "MiniMaxServerError",
     "MiniMaxStreamInterruptedError",
     "MiniMaxTimeoutError",
@@ -99,6 +100,10 @@ class MiniMaxProtocolError(transport_errors.ProtocolError, ModelAPIError):
     """The provider's response was malformed."""
 
 
+class MiniMaxResponseTooLargeError(transport_errors.ResponseTooLargeError, ModelAPIError):
+    """A response, or one stream event, was larger than ``max_response_bytes``."""
+
+
 class MiniMaxConnectionError(transport_errors.APIConnectionError, ModelConnectionError):
     """No usable response: the connection failed or was refused."""
 
@@ -126,6 +131,7 @@ _DUAL_CLASSES: dict[
     transport_errors.RateLimitError: MiniMaxRateLimitError,
     transport_errors.ServerError: MiniMaxServerError,
     transport_errors.ProtocolError: MiniMaxProtocolError,
+    transport_errors.ResponseTooLargeError: MiniMaxResponseTooLargeError,
     transport_errors.APIConnectionError: MiniMaxConnectionError,
     transport_errors.APITimeoutError: MiniMaxTimeoutError,
     transport_errors.StreamInterruptedError: MiniMaxStreamInterruptedError,

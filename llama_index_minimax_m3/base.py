@@ -32,7 +32,7 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
-from pydantic import model_validator
+from pydantic import ConfigDict, model_validator
 
 from llama_index_minimax_m3.convert import (
     chat_messages_to_neutral,
@@ -121,6 +121,8 @@ class MiniMaxM3(AdapterSettings, FunctionCallingLLM):
     Errors are the transport's typed exceptions (``minimax_m3.errors``), carrying the
     HTTP status, MiniMax's code and the request id.
     """
+
+    model_config = ConfigDict(defer_build=False)
 
     def __init__(self, model: str | None = None, /, **settings: Any) -> None:
         """``MiniMaxM3("MiniMax-M3", ...)`` works as ``MiniMaxM3(model=..., ...)``."""

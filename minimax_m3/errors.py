@@ -32,6 +32,7 @@ __all__ = [
     "PermissionDeniedError",
     "ProtocolError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ServerError",
     "StreamInterruptedError",
     "classify",
@@ -131,6 +132,11 @@ class StreamInterruptedError(MiniMaxM3Error):
 
 class ProtocolError(MiniMaxM3Error):
     """The response was malformed: bad JSON, a broken SSE frame, a wrong shape."""
+
+
+class ResponseTooLargeError(ProtocolError):
+    """A whole response, or one event of a stream, was larger than ``max_response_bytes``
+    once decompressed: no answer of the model's is that large."""
 
 
 ErrorClass = type[MiniMaxM3Error]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import ssl
 import threading
+import time
 import urllib.parse
 import urllib.request
 import weakref
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from minimax_m3._gate import GatedAsyncPool
+from minimax_m3.errors import ResponseTooLargeError
 
 if TYPE_CHECKING:
     import asyncio
@@ -34,6 +36,7 @@ _pools_lock = threading.Lock()
 # Idle connections are kept as many as may be open: a burst of calls leaves them warm for
 # the next one instead of paying a new TCP and TLS handshake for each.
 _POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
 
 
@@ -178,19 +181,28 @@ def send(
     *,
     timeout: httpx.Timeout,
     stream: bool = False,
+    limit: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> httpx.Response:
-    """Send through a client (yours) or a pool (ours); ``timeout`` is for the pool."""
+    """Send through a client (yours) or a pool (ours); ``timeout`` is for the pool.
+
+    Unless ``stream``, the body is read whole, at most ``limit`` bytes decompressed,
+    and by the end of ``timeout.read`` from now.
+    """
+    deadline = _deadline(timeout)
     if isinstance(sender, httpx.Client):
-        return sender.send(request, stream=stream)
-    request.extensions.setdefault("timeout", timeout.as_dict())
-    response = sender.handle_request(request)
-    response.request = request
+        response = sender.send(request, stream=True)
+    else:
+        request.extensions.setdefault("timeout", timeout.as_dict())
+        response = sender.handle_request(request)
+        response.request = request
     if not stream:
         try:
-            response.read()
-        except BaseException:
+            body = _Body(limit, deadline)
+            for chunk in response.iter_bytes():
+                body.add(chunk)
+            body.store_in(response)
+        finally:
             response.close()
-            raise
     return response
 
 
@@ -200,20 +212,75 @@ async def asend(
     *,
     timeout: httpx.Timeout,
     stream: bool = False,
+    limit: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> httpx.Response:
     """The async ``send``."""
+    deadline = _deadline(timeout)
     if isinstance(sender, httpx.AsyncClient):
-        return await sender.send(request, stream=stream)
-    request.extensions.setdefault("timeout", timeout.as_dict())
-    response = await sender.handle_async_request(request)
-    response.request = request
+        response = await sender.send(request, stream=True)
+    else:
+        request.extensions.setdefault("timeout", timeout.as_dict())
+        response = await sender.handle_async_request(request)
+        response.request = request
     if not stream:
         try:
-            await response.aread()
-        except BaseException:
+            body = _Body(limit, deadline)
+            async for chunk in response.aiter_bytes():
+                body.add(chunk)
+            body.store_in(response)
+        finally:
             await response.aclose()
-            raise
     return response
+
+
+def read_body(response: httpx.Response, limit: int) -> None:
+    """Read a streamed response whole (an error body, say), at most ``limit`` bytes."""
+    body = _Body(limit, None)
+    for chunk in response.iter_bytes():
+        body.add(chunk)
+    body.store_in(response)
+
+
+async def aread_body(response: httpx.Response, limit: int) -> None:
+    body = _Body(limit, None)
+    async for chunk in response.aiter_bytes():
+        body.add(chunk)
+    body.store_in(response)
+
+
+def _deadline(timeout: httpx.Timeout) -> float | None:
+    return None if timeout.read is None else time.monotonic() + timeout.read
+
+
+class _Body:
+    """A body read in pieces, refused once it outgrows its limit or its time.
+
+    httpx's own timeout is per read, so a server sending a byte a second never trips
+    it; and 1 MiB of gzip can inflate to a gigabyte. Both are checked as pieces arrive.
+    """
+
+    __slots__ = ("_deadline", "_limit", "_pieces", "_size")
+
+    def __init__(self, limit: int, deadline: float | None) -> None:
+        self._limit = limit
+        self._deadline = deadline
+        self._pieces: list[bytes] = []
+        self._size = 0
+
+    def add(self, piece: bytes) -> None:
+        self._size += len(piece)
+        if self._size > self._limit:
+            raise ResponseTooLargeError(
+                f"the response is larger than max_response_bytes={self._limit:,} once "
+                "decompressed; no answer is that large, so it was cut off"
+            )
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise httpx.ReadTimeout("the response did not finish within the timeout")
+        self._pieces.append(piece)
+
+    def store_in(self, response: httpx.Response) -> None:
+        # Where httpx's own read() keeps the body, so response.content works as usual.
+        response._content = b"".join(self._pieces)
 
 
 atexit.register(close_shared_clients)

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from minimax_m3.credentials import without_credentials
+from minimax_m3.pools import DEFAULT_MAX_RESPONSE_BYTES
 from minimax_m3.retry import DEFAULT_MAX_RETRIES
 from minimax_m3.types import ChatRequest, Thinking
 from minimax_m3.validation import check_headers
@@ -39,7 +40,11 @@ class ConnectionSettings(BaseModel):
     """Where requests go and how they are sent."""
 
     # A refused value is not quoted back: it may be a key or a header that carries one.
-    model_config = ConfigDict(arbitrary_types_allowed=True, hide_input_in_errors=True)
+    # The schema is built on first use: the adapters build their own, and only
+    # Transport(**settings) ever validates one of these.
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True, hide_input_in_errors=True, defer_build=True
+    )
 
     provider: str = Field(
         default="minimax",
@@ -75,6 +80,14 @@ class ConnectionSettings(BaseModel):
         strict=True,
         description="Retries after the first attempt, on rate limits, server errors and "
         "dropped connections; the only retry layer.",
+    )
+    max_response_bytes: int = Field(
+        default=DEFAULT_MAX_RESPONSE_BYTES,
+        strict=True,
+        gt=0,
+        description="The most bytes, decompressed, that a whole response or one stream "
+        "event may hold (default 64 MiB, some twenty times the longest answer M3 can "
+        "write); more raises ResponseTooLargeError.",
     )
     http_client: httpx.Client | None = Field(
         default=None,
@@ -138,6 +151,8 @@ class ConnectionSettings(BaseModel):
 
 class ModelSettings(BaseModel):
     """What each request asks of the model, unless a call says otherwise."""
+
+    model_config = ConfigDict(defer_build=True)
 
     model: str = Field(
         default=DEFAULT_MODEL,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from minimax_m3.errors import ResponseTooLargeError
+
 
 # Not frozen: one is made per event, and a frozen dataclass sets each field through
 # object.__setattr__, which doubles the cost of making it.
@@ -21,16 +23,41 @@ class SSEEvent:
 
 
 class SSEDecoder:
-    __slots__ = ("_buffer", "_data", "_event", "_id")
+    """Bytes in, events out; ``max_event_bytes`` bounds one event (its lines so far)."""
 
-    def __init__(self) -> None:
+    __slots__ = (
+        "_buffer",
+        "_data",
+        "_data_size",
+        "_event",
+        "_id",
+        "_limit",
+        "_pending",
+        "_pending_size",
+    )
+
+    def __init__(self, *, max_event_bytes: int | None = None) -> None:
         self._buffer = b""
+        # Pieces of a line not yet ended. Joined once its end arrives, so a long line in
+        # many pieces costs its length, not its length times the number of pieces.
+        self._pending: list[bytes] = []
+        self._pending_size = 0
         self._data: list[str] = []
+        self._data_size = 0
         self._event = ""
         self._id: str | None = None
+        self._limit = max_event_bytes
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         """Decode the events completed by ``chunk``."""
+        if 10 not in chunk and 13 not in chunk:  # b"\n", b"\r": no line ends here
+            if chunk:
+                self._pending.append(chunk)
+                self._pending_size += len(chunk)
+                self._check_size(self._pending_size + len(self._buffer))
+            return []
+        if self._pending:
+            self._take_pending()
         if (
             chunk[:6] == b"data: "
             and chunk[-2:] == b"\n\n"
@@ -64,6 +91,9 @@ class SSEDecoder:
             if line[:5] == b"data:":
                 value = line[6:] if line[5:6] == b" " else line[5:]
                 data.append(value.decode("utf-8", "replace"))
+                if self._limit is not None:
+                    self._data_size += len(value)
+                    self._check_size(0)
             elif line or not data:
                 event = self._take_line(line)
                 if event is not None:
@@ -71,11 +101,29 @@ class SSEDecoder:
             else:
                 events.append(SSEEvent("\n".join(data), self._event or "message", self._id))
                 data = self._data = []
+                self._data_size = 0
                 self._event = ""
+        if self._limit is not None:
+            self._check_size(len(self._buffer))
         return events
+
+    def _take_pending(self) -> None:
+        self._buffer += b"".join(self._pending)
+        self._pending.clear()
+        self._pending_size = 0
+
+    def _check_size(self, unfinished: int) -> None:
+        limit = self._limit
+        if limit is not None and self._data_size + unfinished > limit:
+            raise ResponseTooLargeError(
+                f"a stream event is larger than max_response_bytes={limit:,}; no event of "
+                "an answer is that large, so the stream was cut off"
+            )
 
     def close(self) -> list[SSEEvent]:
         """End of body: dispatch an event the server left without its blank line."""
+        if self._pending:
+            self._take_pending()
         events: list[SSEEvent] = []
         tail, self._buffer = self._buffer.rstrip(b"\r"), b""
         if tail:
@@ -96,6 +144,7 @@ class SSEDecoder:
                 data="\n".join(self._data), event=self._event or "message", id=self._id
             )
             self._data = []
+            self._data_size = 0
             self._event = ""
             return event
         if raw[:1] == b":":

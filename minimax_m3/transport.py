@@ -11,6 +11,7 @@ only makes sync calls never pays for loading it (about a sixth of this module's 
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
@@ -38,9 +39,11 @@ from minimax_m3.errors import (
 )
 from minimax_m3.pools import (
     aclose_shared_clients,
+    aread_body,
     asend,
     close_shared_clients,
     environment_proxy,
+    read_body,
     resolve_timeout,
     send,
     shared_async_pool,
@@ -128,6 +131,7 @@ class Transport:
         self._http_client = settings.http_client
         self._http_async_client = settings.http_async_client
         self.poll_interval = float(settings.poll_interval)
+        self.max_response_bytes = settings.max_response_bytes
         self.default_headers = {
             **(settings.default_headers or {}),
             **self.profile.gateway_headers(settings.gateway_id),
@@ -256,7 +260,14 @@ class Transport:
     def new_stream_reader(
         self, request: ChatRequest, exchange: Exchange, headers: httpx.Headers
     ) -> StreamReader:
-        return StreamReader(exchange, self.new_state(request, exchange, request_id_from(headers)))
+        state = self.new_state(request, exchange, request_id_from(headers))
+        return StreamReader(exchange, state, max_event_bytes=self.max_response_bytes)
+
+    @property
+    def stream_idle_limit(self) -> float:
+        """How long a stream may go without bringing any of the answer: the read timeout.
+        Keep-alive pings and empty chunks do not count as progress."""
+        return self.timeout.read if self.timeout.read is not None else math.inf
 
     @property
     def poll_budget(self) -> float:
@@ -331,7 +342,12 @@ class Transport:
         while True:
             try:
                 try:
-                    response = send(self._sync_client(), http_request, timeout=self.timeout)
+                    response = send(
+                        self._sync_client(),
+                        http_request,
+                        timeout=self.timeout,
+                        limit=self.max_response_bytes,
+                    )
                 except httpx.HTTPError as exc:
                     raise self.connection_error(exc) from exc
                 self._log_response(response)
@@ -352,7 +368,7 @@ class Transport:
             self._log_response(response)
             if not _is_event_stream(response):
                 try:
-                    response.read()
+                    read_body(response, self.max_response_bytes)
                 except httpx.HTTPError as exc:
                     raise self.connection_error(exc) from exc
             yield response
@@ -370,11 +386,15 @@ class Transport:
                         yield from self.events_from_whole_response(request, exchange, response)
                         return
                     reader = self.new_stream_reader(request, exchange, response.headers)
+                    quiet_since = time.monotonic()
                     try:
                         for chunk in response.iter_bytes():
                             events = reader.feed(chunk)
                             if events:
                                 yield from events
+                                quiet_since = time.monotonic()
+                            elif time.monotonic() - quiet_since > self.stream_idle_limit:
+                                raise reader.stalled(self.stream_idle_limit)
                             if reader.state.stopped:
                                 break
                     except httpx.HTTPError as exc:
@@ -425,7 +445,12 @@ class Transport:
         while True:
             try:
                 try:
-                    response = await asend(self._async_client(), http_request, timeout=self.timeout)
+                    response = await asend(
+                        self._async_client(),
+                        http_request,
+                        timeout=self.timeout,
+                        limit=self.max_response_bytes,
+                    )
                 except httpx.HTTPError as exc:
                     raise self.connection_error(exc) from exc
                 self._log_response(response)
@@ -448,7 +473,7 @@ class Transport:
             self._log_response(response)
             if not _is_event_stream(response):
                 try:
-                    await response.aread()
+                    await aread_body(response, self.max_response_bytes)
                 except httpx.HTTPError as exc:
                     raise self.connection_error(exc) from exc
             yield response
@@ -467,10 +492,16 @@ class Transport:
                             yield event
                         return
                     reader = self.new_stream_reader(request, exchange, response.headers)
+                    quiet_since = time.monotonic()
                     try:
                         async for chunk in response.aiter_bytes():
-                            for event in reader.feed(chunk):
-                                yield event
+                            events = reader.feed(chunk)
+                            if events:
+                                for event in events:
+                                    yield event
+                                quiet_since = time.monotonic()
+                            elif time.monotonic() - quiet_since > self.stream_idle_limit:
+                                raise reader.stalled(self.stream_idle_limit)
                             if reader.state.stopped:
                                 break
                     except httpx.HTTPError as exc:

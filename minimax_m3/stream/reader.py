@@ -18,8 +18,10 @@ class StreamReader:
 
     __slots__ = ("_decode", "_decoder", "emitted", "state")
 
-    def __init__(self, exchange: Exchange, state: StreamState) -> None:
-        self._decoder = SSEDecoder()
+    def __init__(
+        self, exchange: Exchange, state: StreamState, *, max_event_bytes: int | None = None
+    ) -> None:
+        self._decoder = SSEDecoder(max_event_bytes=max_event_bytes)
         self._decode = exchange.decode_stream_event
         self.state = state
         self.emitted = 0
@@ -66,6 +68,14 @@ class StreamReader:
             error.partial = self.state.result()
         if error.request_id is None:
             error.request_id = self.state.request_id
+
+    def stalled(self, seconds: float) -> StreamInterruptedError:
+        """The stream sent nothing of the answer for ``seconds`` (pings only, say)."""
+        return self.interrupted(
+            f"the stream stalled: nothing of the answer for {seconds:g}s, the timeout "
+            "(keep-alive pings do not count)",
+            retryable=True,
+        )
 
     def interrupted(self, reason: str, *, retryable: bool = False) -> StreamInterruptedError:
         return StreamInterruptedError(
