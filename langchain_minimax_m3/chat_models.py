@@ -8,7 +8,7 @@ Only framework glue lives here: the class, its settings and how a call becomes a
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import aclosing, closing
 from operator import itemgetter
 from typing import Any, Literal
 
@@ -39,11 +39,11 @@ from langchain_minimax_m3.convert import (
 )
 from langchain_minimax_m3.errors import langchain_errors
 from langchain_minimax_m3.profile import model_profile
-from langchain_minimax_m3.stream import event_to_generation_chunk
+from langchain_minimax_m3.stream import GenerationChunks
 from minimax_m3.adapter import AdapterSettings, unknown_call_options
 from minimax_m3.credentials import without_credentials
 from minimax_m3.providers import get_provider
-from minimax_m3.types import ChatRequest, StreamEvent
+from minimax_m3.types import ChatRequest
 
 __all__ = ["ChatMiniMaxM3"]
 
@@ -293,9 +293,10 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         request = self._build_request(messages, stop, kwargs)
-        with langchain_errors(), _closing(self._transport.stream(request)) as events:
+        chunks = GenerationChunks(request.model)
+        with langchain_errors(), closing(self._transport.stream(request)) as events:
             for event in events:
-                yield event_to_generation_chunk(event, model=request.model)
+                yield chunks(event)
 
     async def _astream(
         self,
@@ -306,9 +307,12 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         request = self._build_request(messages, stop, kwargs)
         with langchain_errors():
-            async with _aclosing(self._transport.astream(request)) as events:
+            chunks = GenerationChunks(request.model)
+            # contextlib's aclosing is a class, not another async generator for asyncio.run to
+            # finalize beside this one when a stream is abandoned.
+            async with aclosing(self._transport.astream(request)) as events:
                 async for event in events:
-                    yield event_to_generation_chunk(event, model=request.model)
+                    yield chunks(event)
 
     # --- tools and structured output ----------------------------------------------
 
@@ -427,26 +431,3 @@ def _chat_result(message: AIMessage) -> ChatResult:
         generations=[ChatGeneration(message=message)],
         llm_output={"model_name": message.response_metadata.get("model_name")},
     )
-
-
-@contextmanager
-def _closing(events: Iterator[StreamEvent]) -> Iterator[Iterator[StreamEvent]]:
-    """Close the transport's stream (and its connection) when the caller stops early."""
-    try:
-        yield events
-    finally:
-        close = getattr(events, "close", None)
-        if close is not None:
-            close()
-
-
-@asynccontextmanager
-async def _aclosing(
-    events: AsyncIterator[StreamEvent],
-) -> AsyncIterator[AsyncIterator[StreamEvent]]:
-    try:
-        yield events
-    finally:
-        aclose = getattr(events, "aclose", None)
-        if aclose is not None:
-            await aclose()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from langchain_core.messages import AIMessageChunk
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGenerationChunk
+from langchain_core.utils.json import parse_partial_json
 
 from langchain_minimax_m3.convert import (
     PROVIDER,
@@ -52,6 +54,76 @@ def event_to_chunk(event: StreamEvent, *, model: str) -> AIMessageChunk:
             chunk_position="last",
         )
     raise TypeError(f"unknown stream event {type(event).__name__}")
+
+
+class GenerationChunks:
+    """Stream events as generation chunks, for one stream.
+
+    LangChain repairs cut-off JSON when it merges chunks (``parse_partial_json`` closes
+    what is open), so arguments the model never finished became a valid call, and a
+    tool ran on them; ``invoke`` reports the same answer as an invalid call. The one
+    state kept here is the index of each call, so that the last chunk can close a
+    cut-off call's arguments with a bracket that parser refuses: the merged message
+    then holds it in ``invalid_tool_calls``, as ``invoke`` does.
+    """
+
+    __slots__ = ("_indexes", "model")
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self._indexes: dict[int, None] = {}
+
+    def __call__(self, event: StreamEvent) -> ChatGenerationChunk:
+        if isinstance(event, ToolCallDelta):
+            self._indexes.setdefault(event.index)
+        generation = event_to_generation_chunk(event, model=self.model)
+        if isinstance(event, StreamEnd) and self._indexes:
+            tails = [
+                tool_call_chunk(name=None, args=_refused_tail(call.arguments), id=None, index=index)
+                for index, call in zip(sorted(self._indexes), event.result.tool_calls, strict=False)
+                if _repaired_by_merging(call.arguments)
+            ]
+            if tails:
+                generation.message.tool_call_chunks = tails  # type: ignore[attr-defined]
+        return generation
+
+
+def _repaired_by_merging(arguments: str) -> bool:
+    """Whether LangChain's merge would make a call of arguments that are no JSON object."""
+    try:
+        if not arguments.strip() or isinstance(json.loads(arguments), dict):
+            return False
+    except (ValueError, RecursionError):
+        pass
+    try:
+        return isinstance(parse_partial_json(arguments), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
+def _refused_tail(arguments: str) -> str:
+    """What, appended to ``arguments``, makes ``parse_partial_json`` return None: it
+    refuses a closing bracket that does not match the innermost open one."""
+    inside = escaped = False
+    open_brackets: list[str] = []
+    for char in arguments:
+        if inside:
+            if char == '"' and not escaped:
+                inside = False
+            elif char == "\\":
+                escaped = not escaped
+            else:
+                escaped = False
+        elif char == '"':
+            inside, escaped = True, False
+        elif char in "{[":
+            open_brackets.append("}" if char == "{" else "]")
+        elif open_brackets and char == open_brackets[-1]:
+            open_brackets.pop()
+    # End the string first: after a backslash the first quote is only escaped.
+    close_string = ('""' if escaped else '"') if inside else ""
+    wrong = "}" if open_brackets and open_brackets[-1] == "]" else "]"
+    return close_string + wrong
 
 
 def event_to_generation_chunk(event: StreamEvent, *, model: str) -> ChatGenerationChunk:

@@ -435,7 +435,7 @@ def chat_response_to_tool_selections(response: ChatResponse) -> list[ToolSelecti
             ToolSelection(
                 tool_id=call.id,
                 tool_name=call.name,
-                tool_kwargs=_arguments_dict(call.arguments, call.id),
+                tool_kwargs=_arguments_dict(call.arguments, call.name, call.id),
             )
             for call in tool_calls_from_chat_message(message)
         ]
@@ -446,24 +446,26 @@ def chat_response_to_tool_selections(response: ChatResponse) -> list[ToolSelecti
             tool_kwargs=(
                 dict(block.tool_kwargs)
                 if isinstance(block.tool_kwargs, dict)
-                else _arguments_dict(block.tool_kwargs, block.tool_call_id)
+                else _arguments_dict(block.tool_kwargs, block.tool_name, block.tool_call_id)
             ),
         )
         for block in blocks
     ]
 
 
-def _arguments_dict(arguments: str, call_id: str | None) -> dict[str, Any]:
+def _arguments_dict(arguments: str, tool: str, call_id: str | None) -> dict[str, Any]:
+    """A call's arguments to run it with; a tool is never run on arguments the model did
+    not send, so text that is no JSON object (cut off, say) raises, naming the tool."""
     try:
         value = json.loads(arguments) if arguments.strip() else {}
     except (ValueError, RecursionError):  # RecursionError: nested beyond the stack
         value = None
     if isinstance(value, dict):
         return value
-    logger.warning(
-        "tool call %s: arguments are not a JSON object, the tool gets none: %r", call_id, arguments
+    raise ValueError(
+        f"tool call {tool!r} ({call_id}): the model's arguments are not a JSON object "
+        f"(cut off?), so the tool is not run: {arguments[:200]!r}"
     )
-    return {}
 
 
 def chat_response_with_first_tool_call(response: ChatResponse) -> ChatResponse:

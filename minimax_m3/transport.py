@@ -14,8 +14,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncGenerator, Generator
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
@@ -25,8 +24,6 @@ from minimax_m3._version import __version__
 from minimax_m3.credentials import (
     Key,
     credential_values,
-    is_credential_header,
-    mask_secrets,
     redact_secret,
 )
 from minimax_m3.errors import (
@@ -37,6 +34,7 @@ from minimax_m3.errors import (
     error_from_response,
     request_id_from,
 )
+from minimax_m3.failures import connection_error, interruption, scrub
 from minimax_m3.pools import (
     aclose_shared_clients,
     aread_body,
@@ -82,10 +80,6 @@ async def _asleep(seconds: float) -> None:
     import asyncio
 
     await asyncio.sleep(seconds)
-
-
-# Failures of the request itself, not of the network: trying again cannot help.
-_REQUEST_FAULTS = (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL)
 
 
 class Transport:
@@ -239,6 +233,7 @@ class Transport:
                 f"response body is not JSON: {body[:200]!r}",
                 status_code=status_code,
                 request_id=request_id,
+                body=body[:2000].decode("utf-8", "replace"),
             ) from None
         # Each format checks the body for its provider's in-band errors (HTTP 200 ones).
         outcome = exchange.parse_response(payload, request_id=request_id)
@@ -285,18 +280,8 @@ class Transport:
         return redact_secret(error, *self._secrets)
 
     def connection_error(self, exc: httpx.HTTPError) -> APIConnectionError:
-        """An httpx failure as our error; timeouts are a kind of connection error.
-
-        ``exc`` stays the cause, but first loses what httpx attached of the request (its
-        Authorization header among the rest) and any secret quoted in its message.
-        """
-        _scrub(exc, self._secrets)
-        if isinstance(exc, httpx.TimeoutException):
-            return APITimeoutError(f"request timed out: {type(exc).__name__}", retryable=True)
-        return APIConnectionError(
-            f"connection failed: {type(exc).__name__}: {exc}",
-            retryable=not isinstance(exc, _REQUEST_FAULTS),
-        )
+        """An httpx failure as our error, ``exc`` scrubbed of secrets first."""
+        return connection_error(exc, self._secrets)
 
     def delay_or_raise(self, error: MiniMaxM3Error, retries_done: int) -> float:
         """Seconds to wait before the next attempt, or re-raise ``error``."""
@@ -358,8 +343,13 @@ class Transport:
                 time.sleep(self.delay_or_raise(error, retries))
                 retries += 1
 
-    @contextmanager
-    def _open_stream(self, http_request: httpx.Request) -> Iterator[httpx.Response]:
+    def _open(self, http_request: httpx.Request) -> httpx.Response:
+        """Send a streamed request; a body that is no event stream is read whole.
+
+        The caller closes the response. Not a context manager: in the async driver one
+        would be another async generator, and asyncio.run finalizes a loop's async
+        generators all at once, so closing an abandoned stream failed "already running".
+        """
         try:
             response = send(self._sync_client(), http_request, timeout=self.timeout, stream=True)
         except httpx.HTTPError as exc:
@@ -367,13 +357,13 @@ class Transport:
         try:
             self._log_response(response)
             if not _is_event_stream(response):
-                try:
-                    read_body(response, self.max_response_bytes)
-                except httpx.HTTPError as exc:
-                    raise self.connection_error(exc) from exc
-            yield response
-        finally:
+                read_body(response, self.max_response_bytes)
+        except BaseException as exc:
             response.close()
+            if isinstance(exc, httpx.HTTPError):
+                raise self.connection_error(exc) from exc
+            raise
+        return response
 
     def stream(self, request: ChatRequest) -> Generator[StreamEvent, None, None]:
         http_request, exchange = self.build_http_request(request, stream=True)
@@ -381,7 +371,8 @@ class Transport:
         while True:
             reader: StreamReader | None = None
             try:
-                with self._open_stream(http_request) as response:
+                response = self._open(http_request)
+                try:
                     if not _is_event_stream(response):
                         yield from self.events_from_whole_response(request, exchange, response)
                         return
@@ -398,8 +389,10 @@ class Transport:
                             if reader.state.stopped:
                                 break
                     except httpx.HTTPError as exc:
-                        _scrub(exc, self._secrets)
-                        raise reader.interrupted(_interruption(exc), retryable=True) from exc
+                        scrub(exc, self._secrets)
+                        raise reader.interrupted(interruption(exc), retryable=True) from exc
+                finally:
+                    response.close()
                 yield from reader.close()
                 return
             except MiniMaxM3Error as error:
@@ -461,8 +454,7 @@ class Transport:
                 await _asleep(self.delay_or_raise(error, retries))
                 retries += 1
 
-    @asynccontextmanager
-    async def _aopen_stream(self, http_request: httpx.Request) -> AsyncIterator[httpx.Response]:
+    async def _aopen(self, http_request: httpx.Request) -> httpx.Response:
         try:
             response = await asend(
                 self._async_client(), http_request, timeout=self.timeout, stream=True
@@ -472,13 +464,13 @@ class Transport:
         try:
             self._log_response(response)
             if not _is_event_stream(response):
-                try:
-                    await aread_body(response, self.max_response_bytes)
-                except httpx.HTTPError as exc:
-                    raise self.connection_error(exc) from exc
-            yield response
-        finally:
+                await aread_body(response, self.max_response_bytes)
+        except BaseException as exc:
             await response.aclose()
+            if isinstance(exc, httpx.HTTPError):
+                raise self.connection_error(exc) from exc
+            raise
+        return response
 
     async def astream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         http_request, exchange = self.build_http_request(request, stream=True)
@@ -486,7 +478,8 @@ class Transport:
         while True:
             reader: StreamReader | None = None
             try:
-                async with self._aopen_stream(http_request) as response:
+                response = await self._aopen(http_request)
+                try:
                     if not _is_event_stream(response):
                         for event in self.events_from_whole_response(request, exchange, response):
                             yield event
@@ -505,8 +498,10 @@ class Transport:
                             if reader.state.stopped:
                                 break
                     except httpx.HTTPError as exc:
-                        _scrub(exc, self._secrets)
-                        raise reader.interrupted(_interruption(exc), retryable=True) from exc
+                        scrub(exc, self._secrets)
+                        raise reader.interrupted(interruption(exc), retryable=True) from exc
+                finally:
+                    await response.aclose()
                 for event in reader.close():
                     yield event
                 return
@@ -519,33 +514,10 @@ class Transport:
 
 
 def _is_event_stream(response: httpx.Response) -> bool:
-    """Errors, and servers that ignore ``stream: true``, answer with a JSON body."""
+    """Errors, and servers that ignore ``stream: true``, answer with a JSON body; a proxy's
+    login or error page comes as HTML. Anything else is read as events, whatever its
+    content type says (some servers send them as text/plain)."""
     if not 200 <= response.status_code < 300:
         return False
     content_type = response.headers.get("content-type", "")
-    return "json" not in content_type
-
-
-def _scrub(exc: httpx.HTTPError, secrets: tuple[str, ...]) -> None:
-    try:
-        request = exc.request
-    except RuntimeError:  # httpx raises this when no request is attached
-        request = None
-    if request is not None:
-        headers = {
-            name: _MASK if is_credential_header(name) else value
-            for name, value in request.headers.items()
-        }
-        exc.request = httpx.Request(request.method, request.url, headers=headers)
-    exc.args = tuple(
-        mask_secrets(arg, *secrets) if isinstance(arg, str) else arg for arg in exc.args
-    )
-
-
-_MASK = "**********"
-
-
-def _interruption(exc: httpx.HTTPError) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        return "the stream stalled: no data within the read timeout"
-    return f"the connection broke mid-stream: {type(exc).__name__}"
+    return "json" not in content_type and "html" not in content_type

@@ -127,6 +127,12 @@ class StreamState:
             self._release_reasoning(events)
             for fragment in delta.tool_calls:
                 index = self._wire_indexes.get(fragment.index)
+                if index is not None and fragment.id:
+                    held = self._tools[index].id
+                    # Another id at an index in use: the server began a new call there
+                    # (merging the two made "get_weatherdelete_all" out of two names).
+                    if held and held != fragment.id:
+                        index = None
                 if index is None:
                     # The server's own index where it is free, so calls keep its order.
                     index = fragment.index

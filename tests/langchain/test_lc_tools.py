@@ -244,8 +244,8 @@ async def test_truncated_arguments_are_invalid_on_invoke(
 ) -> None:
     """Cut off by max_tokens: invoke reports it instead of guessing the rest.
 
-    (A merged stream parses arguments as partial JSON in langchain-core itself, so there
-    a cut-off call is completed as far as it goes; finish_reason says "length".)
+    (A merged stream does the same since issue 14, although langchain-core parses its
+    arguments as partial JSON: see tests/reliability/test_rel_tool_calls.py.)
     """
     emulator.queue(
         Reply(

@@ -216,13 +216,16 @@ def test_usage_keys() -> None:
     )
 
 
-def test_malformed_final_arguments_are_kept_and_reported(caplog: pytest.LogCaptureFixture) -> None:
+def test_malformed_final_arguments_are_kept_reported_and_never_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     broken = answer(tool_calls=[ToolCall(id="call_1", name="lookup", arguments='{"q": ')])
     response = result_to_chat_response(broken)
     assert response.message.blocks[2].tool_kwargs == '{"q": '  # type: ignore[union-attr]
-    [selection] = chat_response_to_tool_selections(response)
-    assert selection.tool_kwargs == {}
     assert "not a JSON object" in caplog.text
+    # Issue 14: the tool is not run on arguments the model did not send (it got {}).
+    with pytest.raises(ValueError, match=r"tool call 'lookup' \(call_1\).*not a JSON object"):
+        chat_response_to_tool_selections(response)
     # Replayed exactly as the model produced it.
     assert chat_message_to_neutral(response.message).tool_calls[0].arguments == '{"q": '
 

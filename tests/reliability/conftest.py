@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -105,7 +105,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.failed:
         _RUN.outcomes[report.nodeid] = "failed"
     elif report.when == "call" and _RUN.outcomes.get(report.nodeid) != "failed":
-        _RUN.outcomes[report.nodeid] = "skipped" if report.skipped else "passed"
+        if hasattr(report, "wasxfail"):
+            # A strict xfail that failed as expected: a known, named limit, not a pass.
+            _RUN.outcomes[report.nodeid] = "xfailed"
+        else:
+            _RUN.outcomes[report.nodeid] = "skipped" if report.skipped else "passed"
     elif report.skipped and report.nodeid not in _RUN.outcomes:
         _RUN.outcomes[report.nodeid] = "skipped"
 
@@ -116,11 +120,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     complete = (
         files == {path.name for path in HERE.glob("test_rel_*.py")}
         and not _RUN.deselected
-        and all(_RUN.outcomes.get(nodeid) == "passed" for nodeid in selected)
+        and all(_RUN.outcomes.get(nodeid) in ("passed", "xfailed") for nodeid in selected)
     )
     if not complete:
         return
-    text = render_report(selected)
+    known = sorted(n for n in selected if _RUN.outcomes.get(n) == "xfailed")
+    text = render_report([n for n in selected if n not in known], known)
     if not REPORT.exists() or REPORT.read_text() != text:
         REPORT.write_text(text)
 
@@ -131,7 +136,7 @@ def _module_summary(path: Path) -> str:
     return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
-def render_report(nodeids: list[str]) -> str:
+def render_report(nodeids: list[str], known: Sequence[str] = ()) -> str:
     figures: Counter[str] = Counter()
     for nodeid in nodeids:
         figures.update(LEDGER.by_test.get(nodeid, Counter()))
@@ -161,13 +166,16 @@ def render_report(nodeids: list[str]) -> str:
         "- *cases run*: test cases collected and passed in `tests/reliability`.",
         "- *faults survived*: injected faults (HTTP errors, in-band error codes, refused,",
         "  reset, dropped, truncated, malformed, stalled and slow connections, cancelled",
-        "  calls) each met with the exact typed error, attempt count and an empty pool, or",
-        "  with a correct answer after retrying.",
+        "  calls; from a raw socket: bodies dripping a byte at a time, streams of keep-alive",
+        "  pings only, gzip bombs whole and in one stream event; an event loop per call",
+        "  under a low descriptor limit) each met with the exact typed error, attempt count",
+        "  and an empty pool, or with a correct answer after retrying.",
         "- *bad inputs tried*: invalid arguments refused before sending, with an error that",
         "  names the argument and what is allowed, while the emulator logged no request.",
-        "- *secrets checks*: places searched for the API key (reprs, errors, log records,",
-        "  serialized and pickled objects, every part of every request but the",
-        "  Authorization header, a redirected request) that did not hold it.",
+        "- *secrets checks*: places searched for the API key or another credential (reprs,",
+        "  errors and every exception in their chain, log records, serialized and pickled",
+        "  objects, callbacks' serialized data, every part of every request but the",
+        "  Authorization header, a redirected request) that held neither it nor its start.",
         "",
         "| file | cases | what it covers |",
         "|---|---:|---|",
@@ -186,4 +194,8 @@ def render_report(nodeids: list[str]) -> str:
         f"{FUZZ_EXAMPLES} per fuzzing target.",
         "",
     ]
+    if known:
+        lines += ["Known limits, each a strict xfail that says why (fixed, it fails the run):", ""]
+        lines += [f"- `{nodeid}`" for nodeid in known]
+        lines.append("")
     return "\n".join(lines)

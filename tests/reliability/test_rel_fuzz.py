@@ -363,8 +363,9 @@ async def test_tool_arguments_nested_beyond_the_stack_through_the_adapters(
         assert [call["id"] for call in message.invalid_tool_calls] == ["call_deep"]
     else:
         response = await model.achat([driver.user("Hi")])
-        [selection] = model.get_tool_calls_from_response(response)
-        assert (selection.tool_id, selection.tool_kwargs) == ("call_deep", {})
+        # Issue 14: a clear error naming the call, never a run with {} (nor a RecursionError).
+        with pytest.raises(ValueError, match=r"tool call 'get_weather' \(call_deep\)"):
+            model.get_tool_calls_from_response(response)
     await aclose_shared_clients()
 
 

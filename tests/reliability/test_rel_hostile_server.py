@@ -1,4 +1,4 @@
-"""A server that drips, pings for ever, inflates and never ends a line (issue 14).
+"""A server that drips, pings for ever, inflates and never ends a line.
 
 Not the emulator: a raw socket on loopback writes exactly the bytes each test scripts,
 so nothing of ours stands between the attack and the client. Each attack ran the client
@@ -19,9 +19,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from rel_helpers import FRAMEWORKS, Driver
+from rel_helpers import FRAMEWORKS, Driver, survived
 
-from minimax_m3.errors import APITimeoutError, ResponseTooLargeError, StreamInterruptedError
+from minimax_m3.errors import (
+    APITimeoutError,
+    ProtocolError,
+    ResponseTooLargeError,
+    StreamInterruptedError,
+)
 from minimax_m3.sse import SSEDecoder
 
 Script = Callable[[socket.socket], None]
@@ -130,6 +135,7 @@ async def test_a_dripping_body_is_cut_off_at_the_timeout(
     server = serve(drip)
     with pytest.raises(APITimeoutError):
         await _ask(framework, mode, server.base_url + "/", timeout=1)
+    survived()
 
 
 @pytest.mark.parametrize("mode", ["stream", "astream"])
@@ -146,6 +152,7 @@ async def test_a_stream_of_pings_alone_stalls_at_the_timeout(
     server = serve(ping)
     with pytest.raises(StreamInterruptedError, match="keep-alive pings do not count"):
         await _ask(framework, mode, server.base_url, timeout=1)
+    survived()
 
 
 def _gzip_of_zeros(size: int) -> bytes:
@@ -167,6 +174,7 @@ async def test_a_gzip_bomb_is_refused_at_the_size_cap(
     server = serve(inflate)
     with pytest.raises(ResponseTooLargeError, match="max_response_bytes=67,108,864"):
         await _ask(framework, mode, server.base_url)
+    survived()
 
 
 @pytest.mark.parametrize("mode", ["stream", "astream"])
@@ -183,6 +191,7 @@ async def test_one_inflated_stream_event_is_refused_at_the_size_cap(
     server = serve(inflate)
     with pytest.raises(ResponseTooLargeError, match="a stream event is larger"):
         await _ask(framework, mode, server.base_url, max_response_bytes=MIB)
+    survived()
 
 
 def test_the_size_cap_is_a_setting_with_a_clear_error() -> None:
@@ -199,3 +208,23 @@ def test_a_long_line_in_many_pieces_decodes_whole(pieces: int) -> None:
     for start in range(0, len(line), size):
         events += decoder.feed(line[start : start + size])
     assert [event.data for event in events] == [line[6:-2].decode()]
+
+
+PAGE = b"<html><body><h1>Sign in to the corporate proxy</h1></body></html>"
+
+
+@pytest.mark.parametrize("mode", ["invoke", "stream", "astream"])
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_a_proxy_page_is_kept_in_the_error_streamed_or_not(
+    framework: str, mode: str, serve: Callable[[Script], RawServer]
+) -> None:
+    # A streamed request answered with a 200 HTML page lost it (body=None) behind "the
+    # stream ended before the model finished".
+    def page(conn: socket.socket) -> None:
+        conn.sendall(_head("text/html", content_length=str(len(PAGE))) + PAGE)
+
+    server = serve(page)
+    with pytest.raises(ProtocolError, match="not JSON") as caught:
+        await _ask(framework, mode, server.base_url)
+    assert "Sign in to the corporate proxy" in str(caught.value.body)
+    survived()

@@ -1,4 +1,4 @@
-"""Secrets that are not the plain key, and keys as users really have them (issue 14).
+"""Secrets that are not the plain key, and keys as users really have them.
 
 Keys read from a Kubernetes secret file, ``echo key > file`` or a CRLF ``.env`` end in a
 line break; gateways take their own credential header; providers echo long keys back
@@ -19,7 +19,9 @@ import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.load import dumpd, dumps
 from langchain_core.messages import BaseMessage
-from rel_helpers import FRAMEWORKS, KEY, Driver, checked_secret, provider_settings
+from langchain_core.tracers.base import BaseTracer
+from langchain_core.tracers.schemas import Run
+from rel_helpers import FRAMEWORKS, KEY, Driver, checked_secret, provider_settings, tried_bad_input
 
 from minimax_m3.errors import APIConnectionError, AuthenticationError, MiniMaxM3Error
 from minimax_m3.testing import MiniMaxEmulator, Reply
@@ -96,6 +98,7 @@ def test_a_key_no_header_can_carry_is_refused_without_quoting_it(
     assert KEY[:12] not in str(caught.value)
     assert KEY[12:24] not in str(caught.value)
     assert emulator.requests == []
+    tried_bad_input()
 
 
 @pytest.mark.parametrize(
@@ -120,6 +123,7 @@ def test_a_header_that_cannot_be_sent_is_refused_by_name(
     assert KEY not in str(caught.value)
     assert "X-Injected" not in str(caught.value)
     assert emulator.requests == []
+    tried_bad_input()
 
 
 # --- credentials that are not the API key ----------------------------------------------
@@ -140,6 +144,15 @@ class _Recorder(BaseCallbackHandler):
         self.seen.append(repr(serialized) + repr(kwargs))
 
 
+class _Tracer(BaseTracer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: list[str] = []
+
+    def _persist_run(self, run: Run) -> None:
+        self.runs.append(repr(run.model_dump()))
+
+
 @pytest.mark.parametrize(
     "header", ["cf-aig-authorization", "Authorization", "x-proxy-token", "X-Api-Key"]
 )
@@ -155,10 +168,12 @@ async def test_a_credential_header_shows_nowhere_but_is_sent(
     views = _surfaces(model, framework)
     # A user's own Authorization replaces the key (so the emulator would refuse it).
     if framework == "langchain" and header != "Authorization":
-        recorder = _Recorder()
+        recorder, tracer = _Recorder(), _Tracer()
         emulator.queue(Reply(text="Hi"))
-        await model.ainvoke("Hi", config={"callbacks": [recorder]})
+        await model.ainvoke("Hi", config={"callbacks": [recorder, tracer]})
         views["on_chat_model_start"] = "".join(recorder.seen)
+        assert tracer.runs, "the tracer saw the run"
+        views["tracer runs (what LangSmith uploads)"] = "".join(tracer.runs)
     _assert_absent(GATEWAY_TOKEN, views)
     restored = pickle.loads(views["pickle"])  # type: ignore[arg-type]
     assert restored.default_headers == {"x-team": "qa"}

@@ -1,0 +1,232 @@
+"""Tool calls are never corrupted or repaired: a tool runs only on what the model sent.
+
+Two streamed fragments at one index with different ids became one call named
+``get_weatherdelete_all``; arguments cut off mid-JSON became a valid LangChain call when
+streamed (LangChain's chunk merge closes what is open) and LlamaIndex ran the tool with
+``{}``. Invoke and stream must agree in each framework: LangChain reports such a call in
+``invalid_tool_calls``, LlamaIndex refuses to run it, naming the tool.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from langchain_core.messages import AIMessageChunk
+from langchain_core.utils.json import parse_partial_json
+from rel_helpers import FRAMEWORKS, FUZZ_EXAMPLES, KEY, survived
+
+from langchain_minimax_m3 import ChatMiniMaxM3
+from langchain_minimax_m3.stream import _refused_tail
+from llama_index_minimax_m3 import MiniMaxM3
+from minimax_m3.sse import SSEDecoder
+from minimax_m3.stream import result_from_deltas
+from minimax_m3.testing import MiniMaxEmulator, ProviderOptions, Reply, ToolCallReply
+from minimax_m3.types import ToolCallFragment, WireDelta
+
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
+}
+# Cut off where a model stops when it runs out of tokens: in a string, after a number,
+# inside an array, after a backslash.
+CUT_OFF = ['{"city": "Par', '{"amount": 1000000', '{"tags": ["a", "b"', '{"path": "C:\\\\']
+
+
+def test_a_new_id_at_an_index_in_use_starts_a_new_call() -> None:
+    # The shape a proxy merging two upstream streams sent: both calls at index 0.
+    deltas = [
+        WireDelta(tool_calls=[ToolCallFragment(index=0, id="call_a", name="get_weather")]),
+        WireDelta(tool_calls=[ToolCallFragment(index=0, arguments='{"city": "Paris"}')]),
+        WireDelta(tool_calls=[ToolCallFragment(index=0, id="call_b", name="delete_all")]),
+        WireDelta(tool_calls=[ToolCallFragment(index=0, arguments="{}")]),
+        WireDelta(finish_reason="tool_calls"),
+    ]
+    calls = result_from_deltas(deltas).tool_calls
+    assert [(c.id, c.name, c.arguments) for c in calls] == [
+        ("call_a", "get_weather", '{"city": "Paris"}'),
+        ("call_b", "delete_all", "{}"),
+    ]
+
+
+def test_the_same_id_repeated_on_each_fragment_stays_one_call() -> None:
+    deltas = [
+        WireDelta(tool_calls=[ToolCallFragment(index=0, id="call_a", name="f", arguments='{"a"')]),
+        WireDelta(tool_calls=[ToolCallFragment(index=0, id="call_a", arguments=": 1}")]),
+    ]
+    [call] = result_from_deltas(deltas).tool_calls
+    assert (call.id, call.name, call.arguments) == ("call_a", "f", '{"a": 1}')
+
+
+def _cut_off_reply(arguments: str) -> Reply:
+    # vLLM with M3's parser streams a call's arguments as the model wrote them.
+    return Reply(
+        tool_calls=[ToolCallReply("get_weather", arguments)],
+        provider=ProviderOptions(server="vllm"),
+    )
+
+
+@pytest.mark.parametrize("arguments", CUT_OFF)
+@pytest.mark.parametrize("mode", ["invoke", "stream"])
+def test_langchain_reports_cut_off_arguments_as_invalid_both_ways(
+    mode: str, arguments: str, emulator: MiniMaxEmulator
+) -> None:
+    llm = ChatMiniMaxM3(
+        provider="openai-compatible",
+        model="MiniMax-M3",
+        base_url=emulator.base_url + "/v1",
+        api_key=KEY,
+        max_retries=0,
+    ).bind_tools([WEATHER])
+    emulator.queue(_cut_off_reply(arguments))
+    if mode == "invoke":
+        message: Any = llm.invoke("Weather?")
+    else:
+        message = None
+        for chunk in llm.stream("Weather?"):
+            message = chunk if message is None else message + chunk
+        assert isinstance(message, AIMessageChunk)
+    assert message.tool_calls == []
+    [invalid] = message.invalid_tool_calls
+    assert invalid["name"] == "get_weather"
+    assert invalid["args"].startswith(arguments), "what the model sent is kept"
+    survived()
+
+
+@pytest.mark.parametrize("arguments", CUT_OFF)
+@pytest.mark.parametrize("mode", ["chat", "stream_chat"])
+def test_llama_index_refuses_to_run_a_tool_on_cut_off_arguments(
+    mode: str, arguments: str, emulator: MiniMaxEmulator
+) -> None:
+    from llama_index.core.llms import ChatMessage
+    from llama_index.core.tools import FunctionTool
+
+    def get_weather(city: str) -> str:
+        return "sunny"
+
+    llm = MiniMaxM3(
+        provider="openai-compatible",
+        model="MiniMax-M3",
+        base_url=emulator.base_url + "/v1",
+        api_key=KEY,
+        max_retries=0,
+    )
+    tool = FunctionTool.from_defaults(get_weather)
+    emulator.queue(_cut_off_reply(arguments))
+    messages = [ChatMessage(role="user", content="Weather?")]
+    if mode == "chat":
+        response = llm.chat_with_tools([tool], chat_history=messages)
+    else:
+        *_, response = llm.stream_chat_with_tools([tool], chat_history=messages)
+    with pytest.raises(ValueError, match=r"tool call 'get_weather' .* not a JSON object"):
+        llm.get_tool_calls_from_response(response, error_on_no_tool_call=False)
+    survived()
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_complete_arguments_are_unaffected(framework: str, emulator: MiniMaxEmulator) -> None:
+    emulator.queue(_cut_off_reply('{"city": "Paris"}'))
+    settings = {
+        "provider": "openai-compatible",
+        "model": "MiniMax-M3",
+        "base_url": emulator.base_url + "/v1",
+        "api_key": KEY,
+    }
+    if framework == "langchain":
+        message: Any = None
+        for chunk in ChatMiniMaxM3(**settings).bind_tools([WEATHER]).stream("Weather?"):
+            message = chunk if message is None else message + chunk
+        assert message.tool_calls[0]["args"] == {"city": "Paris"}
+        assert message.invalid_tool_calls == []
+    else:
+        from llama_index.core.llms import ChatMessage
+        from llama_index.core.tools import FunctionTool
+
+        llm = MiniMaxM3(**settings)
+        tool = FunctionTool.from_defaults(lambda city: city, name="get_weather")
+        *_, response = llm.stream_chat_with_tools(
+            [tool], chat_history=[ChatMessage(role="user", content="Weather?")]
+        )
+        [selection] = llm.get_tool_calls_from_response(response)
+        assert selection.tool_kwargs == {"city": "Paris"}
+
+
+# --- fuzzing the merge and the decoder --------------------------------------------------
+
+JSON_TEXT = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+).map(json.dumps)
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), JSON_TEXT.map(json.loads), max_size=4), st.data())
+def test_any_cut_of_an_object_is_refused_once_tailed(
+    arguments: dict[str, Any], data: st.DataObject
+) -> None:
+    text = json.dumps(arguments)
+    cut = data.draw(st.integers(min_value=1, max_value=max(1, len(text) - 1)))
+    prefix = text[:cut]
+    assert parse_partial_json(prefix + _refused_tail(prefix)) is None
+
+
+CALLS = st.lists(
+    st.tuples(st.sampled_from(["f", "get_weather", "delete_all"]), JSON_TEXT),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(CALLS, st.data())
+def test_calls_at_one_index_split_anyhow_keep_their_own_name_and_arguments(
+    calls: list[tuple[str, str]], data: st.DataObject
+) -> None:
+    deltas: list[WireDelta] = []
+    for number, (name, arguments) in enumerate(calls):
+        cuts = sorted(data.draw(st.sets(st.integers(0, len(arguments)), max_size=3)))
+        pieces = [arguments[a:b] for a, b in zip([0, *cuts], [*cuts, len(arguments)], strict=True)]
+        deltas.append(
+            WireDelta(tool_calls=[ToolCallFragment(index=0, id=f"id{number}", name=name)])
+        )
+        deltas += [WireDelta(tool_calls=[ToolCallFragment(index=0, arguments=p)]) for p in pieces]
+    got = result_from_deltas(deltas).tool_calls
+    assert [(c.id, c.name, c.arguments) for c in got] == [
+        (f"id{n}", name, arguments) for n, (name, arguments) in enumerate(calls)
+    ]
+
+
+EVENT_DATA = st.lists(
+    st.text(st.characters(blacklist_categories=["Cs"]), max_size=300), min_size=1, max_size=3
+)
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(
+    st.lists(EVENT_DATA, min_size=1, max_size=6),
+    st.sampled_from([b"\n", b"\r\n", b"\r"]),
+    st.data(),
+)
+def test_sse_events_come_out_the_same_however_the_bytes_are_split(
+    events: list[list[str]], newline: bytes, data: st.DataObject
+) -> None:
+    lines = [[line.replace("\r", " ").replace("\n", " ") for line in event] for event in events]
+    body = b"".join(
+        b"".join(b"data: " + line.encode() + newline for line in event) + newline for event in lines
+    )
+    cuts = sorted(data.draw(st.sets(st.integers(0, len(body)), max_size=12)))
+    decoder = SSEDecoder(max_event_bytes=10_000)
+    decoded = []
+    for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True):
+        decoded += decoder.feed(body[a:b])
+    decoded += decoder.close()
+    assert [event.data for event in decoded] == ["\n".join(event) for event in lines]
