@@ -8,8 +8,8 @@ transport.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from contextlib import aclosing, closing
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.generic_utils import (
@@ -48,7 +48,7 @@ from llama_index_minimax_m3.stream import (
 )
 from minimax_m3.adapter import AdapterSettings, unknown_call_options
 from minimax_m3.models import M2, model_info
-from minimax_m3.types import ChatRequest
+from minimax_m3.types import ChatRequest, StreamEvent
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -209,16 +209,7 @@ class MiniMaxM3(AdapterSettings, FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         request = self._build_request(messages, kwargs)
-        transport = self._transport
-
-        async def gen() -> ChatResponseAsyncGen:
-            state = ChatStreamState()
-            events = transport.astream(request)
-            async with aclosing(events):
-                async for event in events:
-                    yield stream_event_to_chat_response(event, state)
-
-        return gen()
+        return _ChatResponses(self._transport.astream(request))
 
     # The eight LlamaIndex entry points; completion is chat with one user message.
 
@@ -320,3 +311,31 @@ class MiniMaxM3(AdapterSettings, FunctionCallingLLM):
                 f"{(response.message.content or '')[:200]!r}"
             )
         return selections
+
+
+class _ChatResponses(AsyncGenerator[ChatResponse, None]):
+    """The transport's events as ChatResponses, without an async generator of our own.
+
+    asyncio.run closes every async generator of its loop at once when it ends; with one of
+    ours wrapped around the transport's, an abandoned stream had the two closing each
+    other ("aclose(): asynchronous generator is already running"). This object is not
+    registered with the loop, so only the transport's stream is closed, once.
+    """
+
+    __slots__ = ("_events", "_state")
+
+    def __init__(self, events: AsyncGenerator[StreamEvent, None]) -> None:
+        self._events = events
+        self._state = ChatStreamState()
+
+    async def __anext__(self) -> ChatResponse:
+        return stream_event_to_chat_response(await self._events.__anext__(), self._state)
+
+    async def asend(self, value: None) -> ChatResponse:
+        return await self.__anext__()
+
+    async def athrow(self, *args: Any) -> ChatResponse:
+        return stream_event_to_chat_response(await self._events.athrow(*args), self._state)
+
+    async def aclose(self) -> None:
+        await self._events.aclose()

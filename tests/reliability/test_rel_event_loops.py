@@ -105,21 +105,7 @@ ABANDON = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize(
-    "framework",
-    [
-        "transport",
-        "langchain",
-        pytest.param(
-            "llama_index",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="LlamaIndex's stream is our async generator over the transport's; "
-                "asyncio.run closes both at once and one close finds the other running",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("framework", ["transport", "langchain", "llama_index"])
 def test_an_abandoned_async_stream_ends_quietly(framework: str) -> None:
     done = subprocess.run(
         [sys.executable, "-W", "default", "-c", ABANDON, framework],
