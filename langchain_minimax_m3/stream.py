@@ -62,27 +62,29 @@ class GenerationChunks:
     LangChain repairs cut-off JSON when it merges chunks (``parse_partial_json`` closes
     what is open), so arguments the model never finished became a valid call, and a
     tool ran on them; ``invoke`` reports the same answer as an invalid call. The one
-    state kept here is the index of each call, so that the last chunk can close a
-    cut-off call's arguments with a bracket that parser refuses: the merged message
-    then holds it in ``invalid_tool_calls``, as ``invoke`` does.
+    state kept here is what each chunk index's arguments add up to, so that the last
+    chunk can close cut-off arguments with a bracket that parser refuses: the merged
+    message then holds the call in ``invalid_tool_calls``, as ``invoke`` does.
     """
 
-    __slots__ = ("_indexes", "model")
+    __slots__ = ("_arguments", "model")
 
     def __init__(self, model: str) -> None:
         self.model = model
-        self._indexes: dict[int, None] = {}
+        # What each chunk index's arguments add up to, as LangChain's merge will see them.
+        self._arguments: dict[int, list[str]] = {}
 
     def __call__(self, event: StreamEvent) -> ChatGenerationChunk:
         if isinstance(event, ToolCallDelta):
-            self._indexes.setdefault(event.index)
+            self._arguments.setdefault(event.index, []).append(event.arguments)
         generation = event_to_generation_chunk(event, model=self.model)
-        if isinstance(event, StreamEnd) and self._indexes:
-            tails = [
-                tool_call_chunk(name=None, args=_refused_tail(call.arguments), id=None, index=index)
-                for index, call in zip(sorted(self._indexes), event.result.tool_calls, strict=False)
-                if _repaired_by_merging(call.arguments)
-            ]
+        if isinstance(event, StreamEnd) and self._arguments:
+            tails = []
+            for index, pieces in self._arguments.items():
+                arguments = "".join(pieces)
+                if _repaired_by_merging(arguments):
+                    tail = _refused_tail(arguments)
+                    tails.append(tool_call_chunk(name=None, args=tail, id=None, index=index))
             if tails:
                 generation.message.tool_call_chunks = tails  # type: ignore[attr-defined]
         return generation

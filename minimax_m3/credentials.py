@@ -27,11 +27,13 @@ CREDENTIAL_HEADERS = frozenset(
     }
 )
 # A header whose name says it carries a secret is treated as one, listed or not.
-_CREDENTIAL_MARKERS = ("auth", "token", "secret", "api-key", "apikey", "password", "cookie")
+# Dropping a harmless header from a pickle costs little; keeping a secret in one costs
+# the secret. So "key" counts (Ocp-Apim-Subscription-Key, X-Functions-Key, x_api_key).
+_CREDENTIAL_MARKERS = ("auth", "token", "secret", "key", "subscription", "password", "cookie")
 
 
 def is_credential_header(name: str) -> bool:
-    lowered = name.lower()
+    lowered = name.lower().replace("_", "-")
     return lowered in CREDENTIAL_HEADERS or any(mark in lowered for mark in _CREDENTIAL_MARKERS)
 
 
@@ -83,6 +85,7 @@ def redact_secret(error: MiniMaxM3Error, *secrets: str) -> MiniMaxM3Error:
     error.message = _masked(error.message, pattern, 0)
     error.body = _masked(error.body, pattern, 0)
     error.request_id = _masked(error.request_id, pattern, 0)
+    error.provider_code = _masked(error.provider_code, pattern, 0)
     error.retry_after = _masked(error.retry_after, pattern, 0)
     return error
 

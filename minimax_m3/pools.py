@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from minimax_m3._gate import GatedAsyncPool
-from minimax_m3.errors import ResponseTooLargeError
+from minimax_m3.errors import ProtocolError, ResponseTooLargeError
 
 if TYPE_CHECKING:
     import asyncio
@@ -98,7 +98,7 @@ def shared_async_pool(timeout: httpx.Timeout, proxy: str | None = None) -> httpx
         if per_loop is None:
             _forget_pools_of_closed_loops()
             per_loop = _async_pools[loop] = {}
-            closer = _loop_closers[loop] = _close_pools_when_loop_ends(loop)
+            closer = _loop_closers[loop] = _close_pools_when_loop_ends(loop, per_loop)
             _start(closer)
         pool = per_loop.get(key)
         if pool is None:
@@ -120,15 +120,20 @@ _loop_closers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncGenerat
 
 
 async def _close_pools_when_loop_ends(
-    loop: asyncio.AbstractEventLoop,
+    loop: asyncio.AbstractEventLoop, pools: dict[tuple[Any, ...], httpx.AsyncHTTPTransport]
 ) -> AsyncGenerator[None, None]:
     try:
         yield
     finally:
+        # Only the pools this closer was made for: after aclose_shared_clients() the loop
+        # may hold new ones, with a closer of their own.
         with _pools_lock:
-            pools = list(_async_pools.pop(loop, {}).values())
-            _loop_closers.pop(loop, None)
-        for pool in pools:
+            if _async_pools.get(loop) is pools:
+                del _async_pools[loop]
+                _loop_closers.pop(loop, None)
+            closing = list(pools.values())
+            pools.clear()
+        for pool in closing:
             await pool.aclose()
 
 
@@ -161,7 +166,10 @@ async def aclose_shared_clients() -> None:
     import asyncio
 
     with _pools_lock:
-        pools = list(_async_pools.pop(asyncio.get_running_loop(), {}).values())
+        per_loop = _async_pools.pop(asyncio.get_running_loop(), {})
+        # Emptied in place: the loop's closer holds this dict and must find nothing left.
+        pools = list(per_loop.values())
+        per_loop.clear()
     for pool in pools:
         await pool.aclose()
 
@@ -188,7 +196,7 @@ def send(
     Unless ``stream``, the body is read whole, at most ``limit`` bytes decompressed,
     and by the end of ``timeout.read`` from now.
     """
-    deadline = _deadline(timeout)
+    deadline = deadline_after(timeout)
     if isinstance(sender, httpx.Client):
         response = sender.send(request, stream=True)
     else:
@@ -197,7 +205,7 @@ def send(
         response.request = request
     if not stream:
         try:
-            body = _Body(limit, deadline)
+            body = _Body(limit, deadline, response)
             for chunk in response.iter_bytes():
                 body.add(chunk)
             body.store_in(response)
@@ -215,7 +223,7 @@ async def asend(
     limit: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> httpx.Response:
     """The async ``send``."""
-    deadline = _deadline(timeout)
+    deadline = deadline_after(timeout)
     if isinstance(sender, httpx.AsyncClient):
         response = await sender.send(request, stream=True)
     else:
@@ -224,7 +232,7 @@ async def asend(
         response.request = request
     if not stream:
         try:
-            body = _Body(limit, deadline)
+            body = _Body(limit, deadline, response)
             async for chunk in response.aiter_bytes():
                 body.add(chunk)
             body.store_in(response)
@@ -233,23 +241,44 @@ async def asend(
     return response
 
 
-def read_body(response: httpx.Response, limit: int) -> None:
-    """Read a streamed response whole (an error body, say), at most ``limit`` bytes."""
-    body = _Body(limit, None)
+def read_body(response: httpx.Response, limit: int, deadline: float | None) -> None:
+    """Read a streamed response whole (an error body, say), at most ``limit`` bytes and
+    by ``deadline`` (``time.monotonic()``)."""
+    body = _Body(limit, deadline, response)
     for chunk in response.iter_bytes():
         body.add(chunk)
     body.store_in(response)
 
 
-async def aread_body(response: httpx.Response, limit: int) -> None:
-    body = _Body(limit, None)
+async def aread_body(response: httpx.Response, limit: int, deadline: float | None) -> None:
+    body = _Body(limit, deadline, response)
     async for chunk in response.aiter_bytes():
         body.add(chunk)
     body.store_in(response)
 
 
-def _deadline(timeout: httpx.Timeout) -> float | None:
+def deadline_after(timeout: httpx.Timeout) -> float | None:
+    """When a whole body read from now must be done: the read timeout from now."""
     return None if timeout.read is None else time.monotonic() + timeout.read
+
+
+# What a body may be compressed with: decoders that inflate a network read into a
+# bounded multiple of it. httpx's zstd and brotli decoders inflate a read whole.
+_ENCODINGS = frozenset({"", "identity", "gzip", "deflate", "x-gzip"})
+
+
+def check_encoding(response: httpx.Response) -> None:
+    """Refuse a body compressed in a way we did not ask for, before reading any of it."""
+    encodings = [
+        part.strip().lower() for part in response.headers.get("content-encoding", "").split(",")
+    ]
+    refused = [encoding for encoding in encodings if encoding not in _ENCODINGS]
+    if refused:
+        raise ProtocolError(
+            f"the response is compressed with {', '.join(refused)}, which was not asked "
+            "for (accept-encoding: gzip, deflate); it is not read, since such a body can "
+            "inflate without bound"
+        )
 
 
 class _Body:
@@ -261,7 +290,8 @@ class _Body:
 
     __slots__ = ("_deadline", "_limit", "_pieces", "_size")
 
-    def __init__(self, limit: int, deadline: float | None) -> None:
+    def __init__(self, limit: int, deadline: float | None, response: httpx.Response) -> None:
+        check_encoding(response)
         self._limit = limit
         self._deadline = deadline
         self._pieces: list[bytes] = []

@@ -28,7 +28,7 @@ from minimax_m3.credentials import without_credentials
 from minimax_m3.pools import DEFAULT_MAX_RESPONSE_BYTES
 from minimax_m3.retry import DEFAULT_MAX_RETRIES
 from minimax_m3.types import ChatRequest, Thinking
-from minimax_m3.validation import check_headers
+from minimax_m3.validation import can_be_header_value, check_headers
 
 DEFAULT_MODEL = "MiniMax-M3"
 
@@ -122,8 +122,12 @@ class ConnectionSettings(BaseModel):
     def _timeout_is_positive(cls, value: Any) -> Any:
         if isinstance(value, Mapping):
             # What to_dict() wrote for an httpx.Timeout comes back as one.
-            return httpx.Timeout(**value)
-        if value is not None and not isinstance(value, httpx.Timeout):
+            value = httpx.Timeout(**value)
+        if isinstance(value, httpx.Timeout):
+            for phase, seconds in value.as_dict().items():
+                if seconds is not None:
+                    _require_positive(f"timeout.{phase}", seconds)
+        elif value is not None:
             _require_positive("timeout", value)
         return value
 
@@ -138,6 +142,14 @@ class ConnectionSettings(BaseModel):
     def _headers_can_be_sent(cls, value: Any) -> Any:
         if isinstance(value, Mapping):
             check_headers(value)
+        return value
+
+    @field_validator("gateway_id", mode="before")
+    @classmethod
+    def _gateway_id_can_be_sent(cls, value: Any) -> Any:
+        # Sent as the cf-aig-gateway-id header.
+        if isinstance(value, str) and not can_be_header_value(value):
+            raise ValueError("gateway_id must be printable ASCII, without line breaks")
         return value
 
     @field_serializer("timeout")

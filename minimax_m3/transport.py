@@ -39,7 +39,9 @@ from minimax_m3.pools import (
     aclose_shared_clients,
     aread_body,
     asend,
+    check_encoding,
     close_shared_clients,
+    deadline_after,
     environment_proxy,
     read_body,
     resolve_timeout,
@@ -183,16 +185,20 @@ class Transport:
         return http_request, exchange
 
     def http_request(self, body: Any, exchange: Exchange, *, stream: bool) -> httpx.Request:
+        # The body first: encoding it is what may fail, and no frame then holds the key.
+        content = request_body_bytes(body)
         headers = {
             "content-type": "application/json",
             "accept": "text/event-stream" if stream else "application/json",
+            # Only what a body can be read back from in pieces of bounded size: zstd and
+            # brotli inflate a whole network read at once (32 KB made 2 GB).
+            "accept-encoding": "gzip, deflate",
             "user-agent": f"minimax-m3-python/{__version__}",
             **exchange.headers,
             **self.default_headers,
         }
         if self._key is not None:
             headers["authorization"] = f"Bearer {self._key.value}"
-        content = request_body_bytes(body)
         http_request = httpx.Request("POST", self._httpx_url, headers=headers, content=content)
         if self._request_timeout is not None:
             http_request.extensions["timeout"] = self._request_timeout
@@ -356,8 +362,9 @@ class Transport:
             raise self.connection_error(exc) from exc
         try:
             self._log_response(response)
+            check_encoding(response)
             if not _is_event_stream(response):
-                read_body(response, self.max_response_bytes)
+                read_body(response, self.max_response_bytes, deadline_after(self.timeout))
         except BaseException as exc:
             response.close()
             if isinstance(exc, httpx.HTTPError):
@@ -383,6 +390,7 @@ class Transport:
                             events = reader.feed(chunk)
                             if events:
                                 yield from events
+                            if reader.progressed:
                                 quiet_since = time.monotonic()
                             elif time.monotonic() - quiet_since > self.stream_idle_limit:
                                 raise reader.stalled(self.stream_idle_limit)
@@ -463,8 +471,9 @@ class Transport:
             raise self.connection_error(exc) from exc
         try:
             self._log_response(response)
+            check_encoding(response)
             if not _is_event_stream(response):
-                await aread_body(response, self.max_response_bytes)
+                await aread_body(response, self.max_response_bytes, deadline_after(self.timeout))
         except BaseException as exc:
             await response.aclose()
             if isinstance(exc, httpx.HTTPError):
@@ -489,9 +498,9 @@ class Transport:
                     try:
                         async for chunk in response.aiter_bytes():
                             events = reader.feed(chunk)
-                            if events:
-                                for event in events:
-                                    yield event
+                            for event in events:
+                                yield event
+                            if reader.progressed:
                                 quiet_since = time.monotonic()
                             elif time.monotonic() - quiet_since > self.stream_idle_limit:
                                 raise reader.stalled(self.stream_idle_limit)

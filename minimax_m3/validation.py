@@ -351,6 +351,11 @@ def check_history(messages: Sequence[Message]) -> None:
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
+def can_be_header_value(value: str) -> bool:
+    """Printable ASCII (and tabs): what a header carries as it is, with no line break."""
+    return all(ch == "\t" or " " <= ch <= "~" for ch in value)
+
+
 def check_headers(headers: Mapping[str, object], *, setting: str = "default_headers") -> None:
     """Refuse a header httpx could not send, naming it; a credential's value is not quoted."""
     for name, value in headers.items():
@@ -358,7 +363,7 @@ def check_headers(headers: Mapping[str, object], *, setting: str = "default_head
             raise ValueError(f"{setting}: {name!r} is not a valid header name")
         if not isinstance(value, str):
             raise ValueError(f"{setting}[{name!r}] must be a str; got {type(value).__name__}")
-        if not all(ch == "\t" or " " <= ch <= "~" for ch in value):
+        if not can_be_header_value(value):
             raise ValueError(
                 f"{setting}[{name!r}] must be printable ASCII, without line breaks or "
                 "other control characters (its value is not shown)"

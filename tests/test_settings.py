@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import re
 from typing import Any
 
 import httpx
@@ -17,7 +18,7 @@ from llama_index_minimax_m3 import MiniMaxM3
 from minimax_m3.settings import CALL_OPTIONS, ConnectionSettings, ModelSettings
 from minimax_m3.testing import MiniMaxEmulator, Reply
 from minimax_m3.transport import Transport
-from minimax_m3.types import ChatRequest, ToolSpec
+from minimax_m3.types import ChatRequest, Message, ToolSpec
 
 KEY = "sk-settings-test"
 WEATHER_LC = {
@@ -147,3 +148,48 @@ def test_a_connection_setting_changed_later_is_used_by_the_next_call(
     assert answers == ["one", "two"]
     assert emulator.requests[1].headers.get("x-team") == "qa"
     assert "x-team" not in emulator.requests[0].headers
+
+
+@pytest.mark.parametrize(
+    ("timeout", "named"),
+    [
+        (httpx.Timeout(float("nan")), "timeout.connect"),
+        (httpx.Timeout(10.0, read=-1.0), "timeout.read"),
+        ({"connect": 5.0, "read": float("inf"), "write": 5.0, "pool": 5.0}, "timeout.read"),
+    ],
+)
+def test_each_phase_of_an_httpx_timeout_is_checked(timeout: Any, named: str) -> None:
+    with pytest.raises(ValueError, match=rf"{re.escape(named)} must be a positive, finite"):
+        Transport(api_key=KEY, timeout=timeout)
+
+
+@pytest.mark.parametrize("gateway_id", ["my-gw\r\nX-Injected: 1", "passerelle é"])
+def test_a_gateway_id_no_header_can_carry_is_refused(gateway_id: str) -> None:
+    with pytest.raises(ValueError, match="gateway_id must be printable ASCII"):
+        Transport(provider="cloudflare", api_key=KEY, account_id="acct", gateway_id=gateway_id)
+
+
+def test_closing_the_shared_clients_mid_loop_leaves_the_new_pools_to_close_at_its_end(
+    emulator: MiniMaxEmulator,
+) -> None:
+    # aclose_shared_clients() left the loop's old closer behind; when it was collected it
+    # closed the pools made after it (and orphaned the rest).
+    import asyncio
+
+    from minimax_m3 import pools
+
+    transport = Transport(api_key=KEY, base_url=emulator.base_url)
+    request = ChatRequest(model="MiniMax-M3", messages=[Message(role="user", content="Hi")])
+    made: list[Any] = []
+
+    async def main() -> None:
+        emulator.queue(Reply(text="one"), Reply(text="two"))
+        await transport.acomplete(request)
+        await pools.aclose_shared_clients()
+        await transport.acomplete(request)
+        made.append(pools.shared_async_pool(transport.timeout, None))
+        assert made[0]._pool.connections, "the second call's connection is pooled"
+
+    asyncio.run(main())
+    assert made[0]._pool.connections == [], "the loop's end closed its pools"
+    assert len(pools._async_pools) == 0

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 class StreamReader:
     """Bytes of one streamed response in, stream events out. No I/O."""
 
-    __slots__ = ("_decode", "_decoder", "emitted", "state")
+    __slots__ = ("_decode", "_decoder", "emitted", "progressed", "state")
 
     def __init__(
         self, exchange: Exchange, state: StreamState, *, max_event_bytes: int | None = None
@@ -25,11 +25,15 @@ class StreamReader:
         self._decode = exchange.decode_stream_event
         self.state = state
         self.emitted = 0
+        # Whether the last piece held a whole event: progress, even when what it said is
+        # held back (tool markup is shown only once its call closes). Pings are no event.
+        self.progressed = False
 
     def feed(self, chunk: bytes) -> list[StreamEvent]:
         state = self.state
         try:
             sse_events = self._decoder.feed(chunk)
+            self.progressed = bool(sse_events)
             if len(sse_events) == 1:  # what nearly every piece of a stream holds
                 events = state.handle(self._decode(sse_events[0]))
             else:

@@ -127,11 +127,13 @@ class StreamState:
             self._release_reasoning(events)
             for fragment in delta.tool_calls:
                 index = self._wire_indexes.get(fragment.index)
-                if index is not None and fragment.id:
-                    held = self._tools[index].id
-                    # Another id at an index in use: the server began a new call there
-                    # (merging the two made "get_weatherdelete_all" out of two names).
-                    if held and held != fragment.id:
+                if index is not None and fragment.id and fragment.name:
+                    held = self._tools[index]
+                    # Another id and a name at an index in use: the server began a new
+                    # call there (merging made "get_weatherdelete_all" of two). A new id
+                    # alone is no new call: some servers (Poolside, older mlx) send a
+                    # fresh id on every fragment of one call.
+                    if held.id and held.id != fragment.id and held.name:
                         index = None
                 if index is None:
                     # The server's own index where it is free, so calls keep its order.

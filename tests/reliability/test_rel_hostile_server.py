@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from rel_helpers import FRAMEWORKS, Driver, survived
+from rel_helpers import FRAMEWORKS, KEY, Driver, survived
 
 from minimax_m3.errors import (
     APITimeoutError,
@@ -28,6 +28,7 @@ from minimax_m3.errors import (
     StreamInterruptedError,
 )
 from minimax_m3.sse import SSEDecoder
+from minimax_m3.testing import Reply
 
 Script = Callable[[socket.socket], None]
 MIB = 1024 * 1024
@@ -227,4 +228,85 @@ async def test_a_proxy_page_is_kept_in_the_error_streamed_or_not(
     with pytest.raises(ProtocolError, match="not JSON") as caught:
         await _ask(framework, mode, server.base_url)
     assert "Sign in to the corporate proxy" in str(caught.value.body)
+    survived()
+
+
+@pytest.mark.parametrize("encoding", ["zstd", "br", "gzip, zstd"])
+@pytest.mark.parametrize("mode", ["invoke", "stream"])
+async def test_a_body_in_an_encoding_not_asked_for_is_not_read(
+    mode: str, encoding: str, serve: Callable[[Script], RawServer]
+) -> None:
+    # httpx inflates a whole zstd read at once: 32 KB on the wire made 2 GB in memory
+    # before any cap could look at it. We ask for gzip and deflate only.
+    def inflate(conn: socket.socket) -> None:
+        conn.sendall(_head("application/json", content_encoding=encoding) + b"\x28\xb5" * 64)
+
+    server = serve(inflate)
+    with pytest.raises(ProtocolError, match="which was not asked for"):
+        await _ask("langchain", mode, server.base_url)
+    survived()
+
+
+def test_the_request_asks_for_gzip_and_deflate_only(emulator: Any) -> None:
+    emulator.queue(Reply(text="Hi"))
+    Driver("langchain", "invoke").make(api_key=KEY, base_url=emulator.base_url).invoke("Hi")
+    assert emulator.requests[0].headers["accept-encoding"] == "gzip, deflate"
+
+
+def test_a_streamed_request_answered_whole_is_bound_by_the_timeout(
+    serve: Callable[[Script], RawServer],
+) -> None:
+    body = json.dumps(ANSWER).encode()
+
+    def drip(conn: socket.socket) -> None:
+        conn.sendall(_head("application/json", content_length=str(len(body))))
+        for byte in body:
+            conn.sendall(bytes([byte]))
+            time.sleep(0.015)
+
+    server = serve(drip)
+    model = Driver("langchain", "stream").make(
+        api_key="k", base_url=server.base_url, max_retries=0, timeout=1
+    )
+    with pytest.raises(APITimeoutError):
+        list(model.stream("Hi"))
+    survived()
+
+
+def test_tool_markup_streamed_slowly_is_progress_not_a_stall(
+    serve: Callable[[Script], RawServer],
+) -> None:
+    # Markup is held back until its call closes, so no event reached the caller for
+    # longer than the timeout; the stream was cut off and retried (billed three times).
+    pieces = ['<minimax:tool_call>\n<invoke name="write_file">\n<parameter name="content">']
+    pieces += [f"line {i}\n" for i in range(10)]
+    pieces += ["</parameter>\n</invoke>\n</minimax:tool_call>"]
+
+    def slow(conn: socket.socket) -> None:
+        conn.sendall(_head("text/event-stream"))
+        for piece in pieces:
+            time.sleep(0.2)
+            chunk = {"choices": [{"index": 0, "delta": {"content": piece}}]}
+            conn.sendall(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+        done = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+        conn.sendall(b"data: " + json.dumps(done).encode() + b"\n\ndata: [DONE]\n\n")
+
+    server = serve(slow)
+    tool = {"type": "function", "function": {"name": "write_file", "parameters": {}}}
+    model = (
+        Driver("langchain", "stream")
+        .make(
+            provider="openai-compatible",
+            model="MiniMax-M3",
+            base_url=server.base_url + "/v1",
+            api_key="k",
+            max_retries=0,
+            timeout=1,
+        )
+        .bind_tools([tool])
+    )
+    message: Any = None
+    for chunk in model.stream("Write it"):
+        message = chunk if message is None else message + chunk
+    assert [call["name"] for call in message.tool_calls] == ["write_file"]
     survived()

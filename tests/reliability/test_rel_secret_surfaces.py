@@ -268,3 +268,45 @@ def test_no_exception_in_the_chain_carries_the_key(mode: str) -> None:
         if isinstance(error, httpx.HTTPError):
             views["request headers"] = repr(dict(error.request.headers))
         _assert_absent(KEY, views)
+
+
+# --- found by a hostile review ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header", ["Ocp-Apim-Subscription-Key", "X-Functions-Key", "x_api_key", "X-Access-Key"]
+)
+def test_gateway_key_headers_are_credentials_too(header: str) -> None:
+    # Azure API Management's subscription key, among others, reached dumps and pickles.
+    model = Driver("langchain", "invoke").make(
+        api_key=KEY, default_headers={header: GATEWAY_TOKEN, "x-team": "qa"}
+    )
+    _assert_absent(GATEWAY_TOKEN, _surfaces(model, "langchain"))
+
+
+def test_a_key_echoed_in_the_provider_code_is_masked() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"error": {"message": "no", "code": f"bad_key:{KEY}"}})
+
+    client = httpx.Client(transport=httpx.MockTransport(answer))
+    model = Driver("langchain", "invoke").make(api_key=KEY, http_client=client, max_retries=0)
+    with pytest.raises(AuthenticationError) as caught:
+        model.invoke("Hi")
+    _assert_absent(KEY, {**_error_views(caught.value), "vars": repr(vars(caught.value))})
+
+
+def test_no_traceback_local_holds_the_key_when_a_body_cannot_be_sent() -> None:
+    # pytest -l, rich's show_locals and Sentry print every frame's locals; the headers
+    # dict with "Bearer <key>" was built before the body failed to encode.
+    import datetime
+    import traceback
+
+    model = Driver("langchain", "invoke").make(
+        api_key=KEY, extra_body={"when": datetime.date(2026, 12, 1)}, max_retries=0
+    )
+    with pytest.raises(ValueError, match="cannot be sent as JSON") as caught:
+        model.invoke("Hi")
+    text = "".join(
+        traceback.TracebackException.from_exception(caught.value, capture_locals=True).format()
+    )
+    _assert_absent(KEY, {"traceback with locals": text})

@@ -230,3 +230,81 @@ def test_sse_events_come_out_the_same_however_the_bytes_are_split(
         decoded += decoder.feed(body[a:b])
     decoded += decoder.close()
     assert [event.data for event in decoded] == ["\n".join(event) for event in lines]
+
+
+# --- found by a hostile review ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fragments",
+    [
+        # Poolside: the name with one id, the arguments with another (poolsideai/pool#9).
+        [("call_A", "get_weather", ""), ("call_B", None, '{"city": "Paris"}')],
+        # mlx-openai-server before its PR #216: a fresh id on every delta.
+        [
+            ("call_1", "get_weather", ""),
+            ("call_2", None, '{"city": '),
+            ("call_3", None, '"Paris"}'),
+        ],
+    ],
+    ids=["poolside", "mlx"],
+)
+def test_a_fresh_id_without_a_name_continues_the_call(
+    fragments: list[tuple[str, str | None, str]],
+) -> None:
+    deltas = [
+        WireDelta(tool_calls=[ToolCallFragment(index=0, id=i, name=n, arguments=a)])
+        for i, n, a in fragments
+    ]
+    [call] = result_from_deltas(deltas).tool_calls
+    assert (call.name, call.arguments) == ("get_weather", '{"city": "Paris"}')
+
+
+def _chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+    return {
+        "id": "r1",
+        "object": "chat.completion.chunk",
+        "model": "MiniMax-M3",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
+def test_an_empty_first_fragment_does_not_shift_which_call_is_cut_off() -> None:
+    # An empty call at index 0 made no chunk, so the cut-off call at index 1 was matched
+    # with the wrong arguments and ran with {}.
+    import httpx
+
+    events = [
+        _chunk({"role": "assistant", "tool_calls": [{"index": 0, "function": {}}]}),
+        _chunk(
+            {
+                "tool_calls": [
+                    {
+                        "index": 1,
+                        "id": "call_b",
+                        "function": {"name": "delete_all", "arguments": '{"confirm": tr'},
+                    }
+                ]
+            }
+        ),
+        _chunk({}, "length"),
+    ]
+    body = b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in events)
+    body += b"data: [DONE]\n\n"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"content-type": "text/event-stream"})
+
+    llm = ChatMiniMaxM3(
+        provider="openai-compatible",
+        model="MiniMax-M3",
+        base_url="http://server.test/v1",
+        api_key=KEY,
+        max_retries=0,
+        http_client=httpx.Client(transport=httpx.MockTransport(answer)),
+    )
+    message: Any = None
+    for chunk in llm.stream("Go"):
+        message = chunk if message is None else message + chunk
+    assert [c["name"] for c in message.tool_calls if c["name"] == "delete_all"] == []
+    assert "delete_all" in [c["name"] for c in message.invalid_tool_calls]
