@@ -193,8 +193,9 @@ def send(
 ) -> httpx.Response:
     """Send through a client (yours) or a pool (ours); ``timeout`` is for the pool.
 
-    Unless ``stream``, the body is read whole, at most ``limit`` bytes decompressed,
-    and by the end of ``timeout.read`` from now.
+    A body compressed in a way we did not ask for is refused unread. Unless ``stream``,
+    the body is read whole, at most ``limit`` bytes decompressed, and by the end of
+    ``timeout.read`` from now.
     """
     deadline = deadline_after(timeout)
     if isinstance(sender, httpx.Client):
@@ -203,14 +204,15 @@ def send(
         request.extensions.setdefault("timeout", timeout.as_dict())
         response = sender.handle_request(request)
         response.request = request
+    try:
+        check_encoding(response)
+        if not stream:
+            read_body(response, limit, deadline)
+    except BaseException:
+        response.close()
+        raise
     if not stream:
-        try:
-            body = _Body(limit, deadline, response)
-            for chunk in response.iter_bytes():
-                body.add(chunk)
-            body.store_in(response)
-        finally:
-            response.close()
+        response.close()
     return response
 
 
@@ -230,28 +232,29 @@ async def asend(
         request.extensions.setdefault("timeout", timeout.as_dict())
         response = await sender.handle_async_request(request)
         response.request = request
+    try:
+        check_encoding(response)
+        if not stream:
+            await aread_body(response, limit, deadline)
+    except BaseException:
+        await response.aclose()
+        raise
     if not stream:
-        try:
-            body = _Body(limit, deadline, response)
-            async for chunk in response.aiter_bytes():
-                body.add(chunk)
-            body.store_in(response)
-        finally:
-            await response.aclose()
+        await response.aclose()
     return response
 
 
 def read_body(response: httpx.Response, limit: int, deadline: float | None) -> None:
     """Read a streamed response whole (an error body, say), at most ``limit`` bytes and
     by ``deadline`` (``time.monotonic()``)."""
-    body = _Body(limit, deadline, response)
+    body = _Body(limit, deadline)
     for chunk in response.iter_bytes():
         body.add(chunk)
     body.store_in(response)
 
 
 async def aread_body(response: httpx.Response, limit: int, deadline: float | None) -> None:
-    body = _Body(limit, deadline, response)
+    body = _Body(limit, deadline)
     async for chunk in response.aiter_bytes():
         body.add(chunk)
     body.store_in(response)
@@ -290,8 +293,7 @@ class _Body:
 
     __slots__ = ("_deadline", "_limit", "_pieces", "_size")
 
-    def __init__(self, limit: int, deadline: float | None, response: httpx.Response) -> None:
-        check_encoding(response)
+    def __init__(self, limit: int, deadline: float | None) -> None:
         self._limit = limit
         self._deadline = deadline
         self._pieces: list[bytes] = []

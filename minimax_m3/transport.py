@@ -39,7 +39,6 @@ from minimax_m3.pools import (
     aclose_shared_clients,
     aread_body,
     asend,
-    check_encoding,
     close_shared_clients,
     deadline_after,
     environment_proxy,
@@ -362,7 +361,6 @@ class Transport:
             raise self.connection_error(exc) from exc
         try:
             self._log_response(response)
-            check_encoding(response)
             if not _is_event_stream(response):
                 read_body(response, self.max_response_bytes, deadline_after(self.timeout))
         except BaseException as exc:
@@ -471,7 +469,6 @@ class Transport:
             raise self.connection_error(exc) from exc
         try:
             self._log_response(response)
-            check_encoding(response)
             if not _is_event_stream(response):
                 await aread_body(response, self.max_response_bytes, deadline_after(self.timeout))
         except BaseException as exc:
