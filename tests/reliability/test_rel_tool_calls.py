@@ -308,3 +308,68 @@ def test_an_empty_first_fragment_does_not_shift_which_call_is_cut_off() -> None:
         message = chunk if message is None else message + chunk
     assert [c["name"] for c in message.tool_calls if c["name"] == "delete_all"] == []
     assert "delete_all" in [c["name"] for c in message.invalid_tool_calls]
+
+
+# --- arguments from outside our emulator ---------------------------------------------------
+
+
+def _external_arguments() -> list[Any]:
+    """The tool-call arguments vLLM's and SGLang's MiniMax parser tests expect (carried
+    over in tests/fixtures/parsers/), as the JSON a server's tool parser sends."""
+    from pathlib import Path
+
+    fixtures = Path(__file__).parent.parent / "fixtures" / "parsers"
+    found: list[Any] = []
+    for name in ("vllm_cases.json", "sglang_cases.json"):
+        for case in json.loads((fixtures / name).read_text()):
+            for call in (case.get("expected") or {}).get("tool_calls") or []:
+                arguments = call.get("arguments")
+                if isinstance(arguments, dict) and arguments:
+                    found.append(pytest.param(arguments, id=f"{name[:4]}-{case['source'][-50:]}"))
+    return found
+
+
+EXTERNAL_ARGUMENTS = _external_arguments()
+
+
+def test_the_external_data_is_there() -> None:
+    assert len(EXTERNAL_ARGUMENTS) >= 40
+
+
+@pytest.mark.parametrize("arguments", EXTERNAL_ARGUMENTS)
+def test_every_cut_of_real_arguments_is_refused_and_the_whole_kept(
+    arguments: dict[str, Any],
+) -> None:
+    for text in (json.dumps(arguments), json.dumps(arguments, ensure_ascii=False, indent=1)):
+        assert parse_partial_json(text) == arguments
+        for cut in range(1, len(text)):
+            prefix = text[:cut]
+            assert parse_partial_json(prefix + _refused_tail(prefix)) is None, prefix
+
+
+@pytest.mark.parametrize("arguments", EXTERNAL_ARGUMENTS[:12])
+def test_real_arguments_cut_in_half_are_invalid_streamed_and_invoked(
+    arguments: dict[str, Any], emulator: MiniMaxEmulator
+) -> None:
+    text = json.dumps(arguments, ensure_ascii=False)
+    cut = text[: len(text) // 2]
+    llm = ChatMiniMaxM3(
+        provider="openai-compatible",
+        model="MiniMax-M3",
+        base_url=emulator.base_url + "/v1",
+        api_key=KEY,
+        max_retries=0,
+    ).bind_tools([WEATHER])
+    emulator.queue(_cut_off_reply(cut), _cut_off_reply(cut), _cut_off_reply(text))
+    invoked = llm.invoke("Go")
+    streamed: Any = None
+    for chunk in llm.stream("Go"):
+        streamed = chunk if streamed is None else streamed + chunk
+    for message in (invoked, streamed):
+        assert message.tool_calls == []
+        assert [call["args"][: len(cut)] for call in message.invalid_tool_calls] == [cut]
+    whole: Any = None
+    for chunk in llm.stream("Go"):
+        whole = chunk if whole is None else whole + chunk
+    assert [call["args"] for call in whole.tool_calls] == [arguments]
+    survived()
