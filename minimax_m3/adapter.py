@@ -8,6 +8,7 @@ the request of one call are written once, here.
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -59,6 +60,9 @@ class AdapterSettings(ConnectionSettings, ModelSettings):
         if self.api_key is None and transport.api_key is not None:
             # Read from the environment: kept, so serializers can name it as a secret.
             self.api_key = transport.api_key
+        if self.base_url is None and _from_environment(transport.profile.base_url_env):
+            # What the environment set is shown as the setting, as the key is.
+            self.base_url = transport.base_url
         self._transport_cache = transport
         return self
 
@@ -156,6 +160,10 @@ def unknown_call_options(options: Mapping[str, Any]) -> str | None:
     if not unknown:
         return None
     return f"unexpected call arguments {unknown}; a call takes {sorted(CALL_OPTIONS)}"
+
+
+def _from_environment(variable: str | None) -> bool:
+    return bool(variable and os.environ.get(variable))
 
 
 def _choices(n: int | None) -> int:

@@ -60,6 +60,9 @@ class ProviderProfile:
     max_image_bytes: int | None = None
     max_video_bytes: int | None = None
     max_request_bytes: int | None = None
+    # Where the provider counts a request's input tokens (in the Anthropic format), if
+    # it documents a place.
+    count_tokens_path: str | None = None
 
     def path(self, api: ApiName, *, account_id: str | None = None) -> str:
         """The path appended to ``base_url`` for one wire format."""
@@ -85,7 +88,8 @@ class ProviderProfile:
 
     def resolve_api_key(self, api_key: object) -> str | None:
         """The key passed (a str or a pydantic ``SecretStr``) or the one the environment
-        holds; raises if the provider needs one and there is none."""
+        holds, or None. A missing key is only refused when a call is made
+        (``missing_api_key``): a model can be built before its secrets are there."""
         if isinstance(api_key, str):
             value = api_key
         elif api_key is not None:
@@ -97,15 +101,17 @@ class ProviderProfile:
             value = os.environ.get(self.api_key_env, "") if self.api_key_env else ""
         # A key read from a file or a CRLF .env ends in a line break; none belongs to it.
         value = str(value).strip()
-        if value:
-            check_api_key(value)
-            return value
-        if self.api_key_required:
-            raise ValueError(
-                f"api_key is required for provider {self.name!r}: pass api_key= or "
-                f"set {self.api_key_env}"
-            )
-        return None
+        if not value:
+            return None
+        check_api_key(value)
+        return value
+
+    def missing_api_key(self) -> ValueError:
+        """What a call without a key raises, naming what to set."""
+        return ValueError(
+            f"api_key is required for provider {self.name!r}: pass api_key= or "
+            f"set {self.api_key_env}"
+        )
 
     def resolve_base_url(self, base_url: str | None) -> str:
         """The API root passed, from the environment, or the provider's default."""
@@ -178,6 +184,7 @@ PROVIDERS: dict[str, ProviderProfile] = {
         base_url_env="MINIMAX_BASE_URL",
         base_url_suffixes=("/v1", "/anthropic"),
         sends_reasoning_split=True,
+        count_tokens_path="/anthropic/v1/messages/count_tokens",
         max_request_bytes=64 * _MB,
         max_image_bytes=_IMAGE_LIMIT,
         max_video_bytes=_VIDEO_LIMIT,

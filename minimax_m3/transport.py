@@ -14,8 +14,9 @@ import logging
 import math
 import random
 import time
-from collections.abc import AsyncGenerator, Generator
-from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
+from functools import partial
+from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias, TypeVar
 
 import httpx
 
@@ -35,6 +36,7 @@ from minimax_m3.errors import (
     request_id_from,
 )
 from minimax_m3.failures import connection_error, interruption, scrub
+from minimax_m3.models import default_max_tokens
 from minimax_m3.pools import (
     aclose_shared_clients,
     aread_body,
@@ -75,6 +77,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger("minimax_m3")
+
+T = TypeVar("T")
+# What a whole response means: its status, body and headers read into one outcome.
+ReadResponse: TypeAlias = Callable[[int, bytes, httpx.Headers], T]
 
 
 async def _asleep(seconds: float) -> None:
@@ -127,10 +133,22 @@ class Transport:
         self._http_async_client = settings.http_async_client
         self.poll_interval = float(settings.poll_interval)
         self.max_response_bytes = settings.max_response_bytes
+        # Header names are case-insensitive: yours are merged by their lower-case names,
+        # over ours, so an Authorization of your own replaces the key's (a gateway's
+        # token, say) rather than going out beside it.
         self.default_headers = {
-            **(settings.default_headers or {}),
-            **self.profile.gateway_headers(settings.gateway_id),
+            name.lower(): value
+            for name, value in {
+                **(settings.default_headers or {}),
+                **self.profile.gateway_headers(settings.gateway_id),
+            }.items()
         }
+        self._own_authorization = "authorization" in self.default_headers
+        self._count_url = (
+            httpx.URL(self.base_url + self.profile.count_tokens_path)
+            if self.profile.count_tokens_path
+            else None
+        )
 
     def __reduce__(self) -> NoReturn:
         raise TypeError(
@@ -171,19 +189,47 @@ class Transport:
 
         return SecretStr(self._key.value)
 
+    def max_tokens_sent(self, model: str, max_tokens: int | None) -> int | None:
+        """The output cap a request for ``model`` goes with: its own, or the default the
+        Anthropic format must send (it requires one); None where none is sent."""
+        if max_tokens is not None or self.api != "anthropic_messages":
+            return max_tokens
+        return default_max_tokens(model)
+
     # Pure steps shared by every driver.
+
+    def check_api_key(self) -> None:
+        """Refuse a call that needs a key and has none, before anything is sent.
+
+        A model built without one reads the environment again here, so a key set after
+        construction (secrets injected once a program is running) is found.
+        """
+        if self._key is not None or self._own_authorization or not self.profile.api_key_required:
+            return
+        key = self.profile.resolve_api_key(None)
+        if key is None:
+            raise self.profile.missing_api_key()
+        self._key = Key(key)
 
     def build_http_request(
         self, request: ChatRequest, *, stream: bool
     ) -> tuple[httpx.Request, Exchange]:
         """Validate the request and encode it; raises ValueError before anything is sent."""
+        self.check_api_key()
         validate_request(request, self.profile, self.api)
         exchange = self.wire(request, self.profile, stream)
-        http_request = self.http_request(exchange.body, exchange, stream=stream)
+        http_request = self.http_request(exchange.body, exchange.headers, stream=stream)
         check_request_size(len(http_request.content), self.profile)
         return http_request, exchange
 
-    def http_request(self, body: Any, exchange: Exchange, *, stream: bool) -> httpx.Request:
+    def http_request(
+        self,
+        body: Any,
+        format_headers: Mapping[str, str],
+        *,
+        stream: bool,
+        url: httpx.URL | None = None,
+    ) -> httpx.Request:
         # The body first: encoding it is what may fail, and no frame then holds the key.
         content = request_body_bytes(body)
         headers = {
@@ -193,12 +239,14 @@ class Transport:
             # brotli inflate a whole network read at once (32 KB made 2 GB).
             "accept-encoding": "gzip, deflate",
             "user-agent": f"minimax-m3-python/{__version__}",
-            **exchange.headers,
+            **format_headers,
             **self.default_headers,
         }
-        if self._key is not None:
+        if self._key is not None and not self._own_authorization:
             headers["authorization"] = f"Bearer {self._key.value}"
-        http_request = httpx.Request("POST", self._httpx_url, headers=headers, content=content)
+        http_request = httpx.Request(
+            "POST", url or self._httpx_url, headers=headers, content=content
+        )
         if self._request_timeout is not None:
             http_request.extensions["timeout"] = self._request_timeout
         return http_request
@@ -229,10 +277,22 @@ class Transport:
         """A whole response body as the events it makes, ``StreamEnd`` last; raises the
         provider's error, or says the task is queued."""
         request_id = request_id_from(headers)
+        payload = self.payload_from_response(status_code, body, headers, request_id)
+        # Each format checks the body for its provider's in-band errors (HTTP 200 ones).
+        outcome = exchange.parse_response(payload, request_id=request_id)
+        if isinstance(outcome, Poll):
+            return outcome
+        # The whole answer goes through the same normaliser as a stream's deltas.
+        return whole_answer(self.new_state(request, exchange, request_id), outcome)
+
+    def payload_from_response(
+        self, status_code: int, body: bytes, headers: httpx.Headers, request_id: str | None
+    ) -> Any:
+        """A successful body's JSON; raises the provider's error for any other status."""
         if not 200 <= status_code < 300:
             raise error_from_response(status_code, body, headers, provider=self.profile.name)
         try:
-            payload = jsonio.loads(body)
+            return jsonio.loads(body)
         except ValueError:
             raise ProtocolError(
                 f"response body is not JSON: {body[:200]!r}",
@@ -240,12 +300,30 @@ class Transport:
                 request_id=request_id,
                 body=body[:2000].decode("utf-8", "replace"),
             ) from None
-        # Each format checks the body for its provider's in-band errors (HTTP 200 ones).
-        outcome = exchange.parse_response(payload, request_id=request_id)
-        if isinstance(outcome, Poll):
-            return outcome
-        # The whole answer goes through the same normaliser as a stream's deltas.
-        return whole_answer(self.new_state(request, exchange, request_id), outcome)
+
+    def count_tokens_request(self, request: ChatRequest) -> httpx.Request:
+        """The request asking the provider to count ``request``'s input tokens."""
+        if self._count_url is None:
+            raise ValueError(
+                f"provider {self.profile.name!r} documents no token-counting endpoint; "
+                "estimate the count offline instead (get_num_tokens_from_messages in "
+                "LangChain, MiniMaxM3.estimate_tokens in LlamaIndex)"
+            )
+        from minimax_m3.wire.anthropic_messages import FORMAT_HEADERS, count_tokens_body
+
+        self.check_api_key()
+        validate_request(request, self.profile, "anthropic_messages")
+        body = count_tokens_body(request)
+        return self.http_request(body, FORMAT_HEADERS, stream=False, url=self._count_url)
+
+    def input_tokens_from_response(
+        self, status_code: int, body: bytes, headers: httpx.Headers
+    ) -> int:
+        from minimax_m3.wire.anthropic_messages import input_tokens_from
+
+        request_id = request_id_from(headers)
+        payload = self.payload_from_response(status_code, body, headers, request_id)
+        return input_tokens_from(payload, request_id=request_id, provider=self.profile.name)
 
     def new_state(
         self, request: ChatRequest, exchange: Exchange, request_id: str | None
@@ -314,20 +392,21 @@ class Transport:
 
     def complete(self, request: ChatRequest) -> ChatResult:
         http_request, exchange = self.build_http_request(request, stream=False)
-        outcome = self._send(request, exchange, http_request)
+        outcome = self._send(http_request, partial(self.result_from_response, request, exchange))
         started = time.monotonic()
         delays = poll_delays(first=self.poll_interval)
         while isinstance(outcome, Poll):
             if time.monotonic() - started > self.poll_budget:
                 raise self.poll_timed_out(started, outcome)
             time.sleep(next(delays))
-            poll = self.http_request(outcome.body, exchange, stream=False)
-            outcome = self._send(request, exchange, poll)
+            poll = self.http_request(outcome.body, exchange.headers, stream=False)
+            outcome = self._send(poll, partial(self.result_from_response, request, exchange))
         return outcome
 
-    def _send(
-        self, request: ChatRequest, exchange: Exchange, http_request: httpx.Request
-    ) -> ChatResult | Poll:
+    def count_tokens(self, request: ChatRequest) -> int:
+        return self._send(self.count_tokens_request(request), self.input_tokens_from_response)
+
+    def _send(self, http_request: httpx.Request, read: ReadResponse[T]) -> T:
         retries = 0
         while True:
             try:
@@ -341,9 +420,7 @@ class Transport:
                 except httpx.HTTPError as exc:
                     raise self.connection_error(exc) from exc
                 self._log_response(response)
-                return self.result_from_response(
-                    request, exchange, response.status_code, response.content, response.headers
-                )
+                return read(response.status_code, response.content, response.headers)
             except MiniMaxM3Error as error:
                 time.sleep(self.delay_or_raise(error, retries))
                 retries += 1
@@ -426,20 +503,25 @@ class Transport:
 
     async def acomplete(self, request: ChatRequest) -> ChatResult:
         http_request, exchange = self.build_http_request(request, stream=False)
-        outcome = await self._asend(request, exchange, http_request)
+        outcome = await self._asend(
+            http_request, partial(self.result_from_response, request, exchange)
+        )
         started = time.monotonic()
         delays = poll_delays(first=self.poll_interval)
         while isinstance(outcome, Poll):
             if time.monotonic() - started > self.poll_budget:
                 raise self.poll_timed_out(started, outcome)
             await _asleep(next(delays))
-            poll = self.http_request(outcome.body, exchange, stream=False)
-            outcome = await self._asend(request, exchange, poll)
+            poll = self.http_request(outcome.body, exchange.headers, stream=False)
+            outcome = await self._asend(poll, partial(self.result_from_response, request, exchange))
         return outcome
 
-    async def _asend(
-        self, request: ChatRequest, exchange: Exchange, http_request: httpx.Request
-    ) -> ChatResult | Poll:
+    async def acount_tokens(self, request: ChatRequest) -> int:
+        return await self._asend(
+            self.count_tokens_request(request), self.input_tokens_from_response
+        )
+
+    async def _asend(self, http_request: httpx.Request, read: ReadResponse[T]) -> T:
         retries = 0
         while True:
             try:
@@ -453,9 +535,7 @@ class Transport:
                 except httpx.HTTPError as exc:
                     raise self.connection_error(exc) from exc
                 self._log_response(response)
-                return self.result_from_response(
-                    request, exchange, response.status_code, response.content, response.headers
-                )
+                return read(response.status_code, response.content, response.headers)
             except MiniMaxM3Error as error:
                 await _asleep(self.delay_or_raise(error, retries))
                 retries += 1

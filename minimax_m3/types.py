@@ -182,14 +182,21 @@ class ChatResult:
 # Stream events: what the transport yields to adapters while a stream runs.
 
 
+# Each delta carries the provider's id for the answer once the stream has named it (the
+# first chunk, on every format), so a framework can give all of one answer's chunks one
+# id. It takes no part in comparing events: it names the answer, not the piece.
+
+
 @dataclass(slots=True, frozen=True)
 class TextDelta:
     text: str
+    response_id: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True, frozen=True)
 class ReasoningDelta:
     text: str
+    response_id: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True, frozen=True)
@@ -200,6 +207,7 @@ class ToolCallDelta:
     id: str | None = None
     name: str | None = None
     arguments: str = ""
+    response_id: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True, frozen=True)

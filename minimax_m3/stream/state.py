@@ -159,7 +159,7 @@ class StreamState:
             tail = self._stop.finish()
             if tail:
                 self._text.append(tail)
-                events.append(TextDelta(tail))
+                events.append(TextDelta(tail, self.response_id))
         return events
 
     def result(self) -> ChatResult:
@@ -225,7 +225,7 @@ class StreamState:
                 )
             new = track.add(fragment)
             if new:
-                events.append(ReasoningDelta(new))
+                events.append(ReasoningDelta(new, self.response_id))
             elif fragment.text:
                 self._held_reasoning = True
 
@@ -236,7 +236,7 @@ class StreamState:
             for track in self._reasoning.values():
                 new = track.release()
                 if new:
-                    events.append(ReasoningDelta(new))
+                    events.append(ReasoningDelta(new, self.response_id))
 
     def _take_tagged_reasoning(self, text: str, events: list[StreamEvent]) -> None:
         if self._reasoning_source is None:
@@ -247,7 +247,7 @@ class StreamState:
         if track is None:
             # Tag text is cut from incremental content, so it is shown as it comes.
             track = self._reasoning[-1] = ReasoningTrack(ReasoningFragment(), incremental=True)
-        events.append(ReasoningDelta(track.add(ReasoningFragment(text=text))))
+        events.append(ReasoningDelta(track.add(ReasoningFragment(text=text)), self.response_id))
 
     def _take_text(self, text: str, events: list[StreamEvent]) -> None:
         if not self._shown_text:
@@ -265,7 +265,7 @@ class StreamState:
             if not text:
                 return
         self._text.append(text)
-        events.append(TextDelta(text))
+        events.append(TextDelta(text, self.response_id))
 
     def _take_tool_fragment(
         self, index: int, fragment: ToolCallFragment, events: list[StreamEvent]
@@ -288,7 +288,13 @@ class StreamState:
             track.arguments.append(fragment.arguments)
         if new_id is not None or name is not None or fragment.arguments:
             events.append(
-                ToolCallDelta(index=index, id=new_id, name=name, arguments=fragment.arguments)
+                ToolCallDelta(
+                    index=index,
+                    id=new_id,
+                    name=name,
+                    arguments=fragment.arguments,
+                    response_id=self.response_id,
+                )
             )
 
 

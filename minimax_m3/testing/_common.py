@@ -176,13 +176,18 @@ class Usage:
     reasoning: int
 
 
+def prompt_tokens(prompt: Any) -> int:
+    """The emulator's rough count of a prompt: a token per four bytes of its JSON."""
+    return max(1, len(json_bytes(prompt)) // 4)
+
+
 def estimate_usage(reply: Reply, messages: Any, calls: Sequence[Call]) -> Usage:
     """The reply's scripted token counts, and rough estimates for the rest."""
     given = reply.usage or {}
     written = len(reply.text) + len(reply.reasoning)
     written += sum(len(call.name) + len(call.arguments) for call in calls)
     return Usage(
-        prompt=given.get("prompt_tokens", max(1, len(json_bytes(messages)) // 4)),
+        prompt=given.get("prompt_tokens", prompt_tokens(messages)),
         completion=given.get("completion_tokens", max(1, written // 4)),
         cached=given.get("cached_tokens", 0),
         reasoning=given.get("reasoning_tokens", (len(reply.reasoning) + 3) // 4),

@@ -8,6 +8,7 @@ blocks answered by ``tool_result`` blocks in the next user turn.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -38,6 +39,8 @@ from minimax_m3.wire._common import (
 
 WIRE = "anthropic_messages"
 ANTHROPIC_VERSION = "2023-06-01"
+# Every request of the format carries these (count_tokens too).
+FORMAT_HEADERS = {"anthropic-version": ANTHROPIC_VERSION}
 
 
 # Anthropic stop reasons in the vocabulary the rest of the package uses.
@@ -56,7 +59,7 @@ class AnthropicMessagesExchange:
 
     def __init__(self, request: ChatRequest, profile: ProviderProfile, stream: bool) -> None:
         self.body = build_request_body(request, stream=stream)
-        self.headers = {"anthropic-version": ANTHROPIC_VERSION}
+        self.headers = FORMAT_HEADERS
         self._input_usage: dict[str, int] = {}
         self._provider = profile.name
         self.reasoning_start: ReasoningStart = "outside"
@@ -145,14 +148,47 @@ def build_request_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
     return body
 
 
+# Only what bears on the prompt: count_tokens refuses what only a reply needs.
+_NOT_COUNTED = ("max_tokens", "stream", "temperature", "top_p", "stop_sequences")
+
+
+def count_tokens_body(request: ChatRequest) -> dict[str, Any]:
+    """The body of ``/v1/messages/count_tokens``: the request's prompt, tools and thinking."""
+    body = build_request_body(request, stream=False)
+    for key in _NOT_COUNTED:
+        body.pop(key, None)
+    return body
+
+
+def input_tokens_from(payload: Any, *, request_id: str | None, provider: str) -> int:
+    """The count in a ``count_tokens`` answer, ``{"input_tokens": N}``."""
+    answer = answer_object(payload, request_id=request_id, provider=provider)
+    count = answer.get("input_tokens")
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise ProtocolError(
+            "token count answer has no input_tokens", request_id=request_id, body=answer
+        )
+    return count
+
+
 def messages_to_anthropic(
     messages: Sequence[Message],
 ) -> tuple[str, list[dict[str, Any]]]:
     """Neutral messages as ``(system, messages)``; tool results become user turns."""
+    system_moved = False
     system: list[str] = []
     out: list[dict[str, Any]] = []
     for message in messages:
         if message.role == "system":
+            if out and not system_moved:
+                system_moved = True
+                warnings.warn(
+                    "a system message after the conversation began goes into the "
+                    "Anthropic format's one system prompt, ahead of every turn; the "
+                    "Chat Completions format (api='chat_completions') keeps it in place",
+                    UserWarning,
+                    stacklevel=2,
+                )
             system.append(message.text)
         elif message.role == "tool":
             block = {

@@ -47,10 +47,21 @@ def test_bad_settings_fail_at_construction_naming_the_setting(
         ChatMiniMaxM3(api_key="k", **settings)
 
 
-def test_a_missing_key_names_the_setting_and_the_variable() -> None:
-    with pytest.raises(ValidationError, match="api_key") as caught:
-        ChatMiniMaxM3()
-    assert "MINIMAX_API_KEY" in str(caught.value)
+async def test_a_model_without_a_key_is_built_and_its_first_call_names_the_variable(
+    emulator: MiniMaxEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MINIMAX_API_KEY", raising=False)
+    # Built at import time, before secrets are injected, as graph definitions are.
+    model = ChatMiniMaxM3(base_url=emulator.base_url)
+    with pytest.raises(ValueError, match=r"api_key is required .* set MINIMAX_API_KEY"):
+        model.invoke("hi")
+    with pytest.raises(ValueError, match="MINIMAX_API_KEY"):
+        await model.ainvoke("hi")
+    assert emulator.requests == []
+    # The key set afterwards is found by the next call.
+    monkeypatch.setenv("MINIMAX_API_KEY", "set-later")
+    assert model.invoke("hi").content
+    assert emulator.requests[-1].headers["authorization"] == "Bearer set-later"
 
 
 def test_the_key_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -256,21 +256,6 @@ SETTINGS = {
         {"api": "responses"},
         "api must be one of 'chat_completions', 'anthropic_messages' for provider 'minimax'",
     ),
-    "missing-minimax-key": Setting(
-        {"api_key": None},
-        "api_key is required for provider 'minimax': pass api_key= or set MINIMAX_API_KEY",
-        drop_env=("MINIMAX_API_KEY",),
-    ),
-    "missing-cloudflare-token": Setting(
-        {"api_key": None, "provider": "cloudflare", "account_id": "acct"},
-        "api_key is required for provider 'cloudflare': pass api_key= or set CLOUDFLARE_API_TOKEN",
-        drop_env=("CLOUDFLARE_API_TOKEN",),
-    ),
-    "missing-runware-key": Setting(
-        {"api_key": None, "provider": "runware"},
-        "api_key is required for provider 'runware': pass api_key= or set RUNWARE_API_KEY",
-        drop_env=("RUNWARE_API_KEY",),
-    ),
     "cloudflare-without-account-id": Setting(
         {"provider": "cloudflare"},
         "account_id is required for provider 'cloudflare': pass account_id= or set "
@@ -338,6 +323,45 @@ def test_an_unknown_llama_index_setting_is_refused_by_name(emulator: MiniMaxEmul
     assert "'temperature'" in str(caught.value)
     assert MiniMaxM3(api_key=KEY, n=1).model == "MiniMax-M3"
     assert ChatMiniMaxM3(api_key=KEY, n=1).n == 1
+    assert emulator.requests == []
+    tried_bad_input()
+
+
+# A missing key is no bad setting: a model may be built before its secrets are there
+# (at import time, in CI, from_dict), as llama-index-llms-openai and -anthropic allow.
+# The first call refuses it, naming the variable to set, before anything is sent.
+MISSING_KEYS = {
+    "missing-minimax-key": Setting(
+        {"api_key": None},
+        "api_key is required for provider 'minimax': pass api_key= or set MINIMAX_API_KEY",
+        drop_env=("MINIMAX_API_KEY",),
+    ),
+    "missing-cloudflare-token": Setting(
+        {"api_key": None, "provider": "cloudflare", "account_id": "acct"},
+        "api_key is required for provider 'cloudflare': pass api_key= or set CLOUDFLARE_API_TOKEN",
+        drop_env=("CLOUDFLARE_API_TOKEN",),
+    ),
+    "missing-runware-key": Setting(
+        {"api_key": None, "provider": "runware"},
+        "api_key is required for provider 'runware': pass api_key= or set RUNWARE_API_KEY",
+        drop_env=("RUNWARE_API_KEY",),
+    ),
+}
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("call", ["invoke", "stream"])
+@pytest.mark.parametrize("name", list(MISSING_KEYS))
+async def test_a_missing_key_is_refused_at_the_first_call_naming_the_variable(
+    name: str, call: str, framework: str, emulator: MiniMaxEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = MISSING_KEYS[name]
+    for variable in case.drop_env:
+        monkeypatch.delenv(variable, raising=False)
+    driver = Driver(framework, call)
+    model = driver.make(base_url=emulator.base_url, **case.settings)
+    with pytest.raises(ValueError, match=re.escape(case.expected)):
+        await driver.ask(model)
     assert emulator.requests == []
     tried_bad_input()
 

@@ -32,8 +32,6 @@ from rel_helpers import (
     transport_of,
 )
 
-from langchain_minimax_m3 import ChatMiniMaxM3
-from llama_index_minimax_m3 import MiniMaxM3
 from minimax_m3.errors import AuthenticationError, MiniMaxM3Error, RateLimitError
 from minimax_m3.pools import close_shared_clients
 from minimax_m3.testing import Fault, MiniMaxEmulator, RecordedRequest, Reply
@@ -279,14 +277,17 @@ async def test_the_pooled_clients_never_follow_a_redirect(
         await asyncio.to_thread(close_shared_clients)
 
 
-def test_no_key_is_read_from_anywhere_but_its_own_variable(
+async def test_no_key_is_read_from_anywhere_but_its_own_variable(
     emulator: MiniMaxEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A model for one provider never picks up another provider's key."""
     for name in ENV_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("RUNWARE_API_KEY", KEY)
-    for cls in (ChatMiniMaxM3, MiniMaxM3):
+    for framework in ("langchain", "llama_index"):
+        driver = Driver(framework, "ainvoke")
+        model = driver.make(base_url=emulator.base_url)
         with pytest.raises(ValueError, match="MINIMAX_API_KEY"):
-            cls(base_url=emulator.base_url)
+            await driver.ask(model)
         checked_secret()
+    assert emulator.requests == []

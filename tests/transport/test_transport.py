@@ -492,10 +492,13 @@ async def test_bad_input_is_refused_before_anything_is_sent(
     assert emulator.requests == []
 
 
-def test_missing_key_names_the_argument_and_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_key_names_the_argument_and_the_variable_at_the_first_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("MINIMAX_API_KEY", raising=False)
+    transport = Transport()
     with pytest.raises(ValueError, match=r"api_key is required .* MINIMAX_API_KEY"):
-        Transport()
+        transport.complete(ChatRequest(model="MiniMax-M3", messages=[Message("user", "hi")]))
 
 
 def test_key_from_the_environment_never_shows_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:

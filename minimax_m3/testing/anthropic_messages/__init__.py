@@ -21,6 +21,7 @@ from minimax_m3.testing._common import (
     INVALID_PARAMS,
     bearer_ok,
     minimax_message,
+    prompt_tokens,
     split_item,
     sse_event,
     with_code,
@@ -31,6 +32,7 @@ from minimax_m3.testing.script import Fault
 from minimax_m3.testing.state import IssuedReasoning, RecordedRequest, ScriptState
 
 PATH = "/anthropic/v1/messages"
+COUNT_PATH = PATH + "/count_tokens"
 _KIND_BY_STATUS = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -61,8 +63,8 @@ class Flavour:
 
 
 def matches(path: str) -> bool:
-    """MiniMax's Anthropic-compatible endpoint."""
-    return path.rstrip("/") == PATH
+    """MiniMax's Anthropic-compatible endpoint, and its token counter."""
+    return path.rstrip("/") in (PATH, COUNT_PATH)
 
 
 def handle(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
@@ -75,10 +77,22 @@ def handle(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
     body, problem = checks.parse_body(request.body)
     if body is None:
         return _reject(problem or "request body must be a JSON object", request_id)
+    if request.path.rstrip("/") == COUNT_PATH:
+        return _count_tokens(body, request_id)
     problem = checks.validate(body, state, MINIMAX.rules)
     if problem is not None:
         return _reject(problem, request_id)
     return answer(body, state, request_id, MINIMAX)
+
+
+def _count_tokens(body: dict[str, Any], request_id: str) -> ResponsePlan:
+    """What the request's prompt comes to, counted as the emulator's usage counts it (so a
+    count and the next answer's input tokens agree); the queue is left alone."""
+    problem = checks.validate_count(body, MINIMAX.rules)
+    if problem is not None:
+        return _reject(problem, request_id)
+    headers = {"request-id": request_id}
+    return plan.json_plan(200, {"input_tokens": prompt_tokens(body["messages"])}, headers)
 
 
 def _minimax_authorized(headers: Mapping[str, str], api_key: str | None) -> bool:

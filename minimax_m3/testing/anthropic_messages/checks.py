@@ -61,6 +61,21 @@ def validate(body: Mapping[str, Any], state: ScriptState, rules: Rules) -> str |
     return problem
 
 
+# count_tokens takes the prompt alone, as Anthropic's does; anything else is refused.
+COUNT_FIELDS = frozenset({"model", "messages", "system", "tools", "tool_choice", "thinking"})
+
+
+def validate_count(body: Mapping[str, Any], rules: Rules) -> str | None:
+    """Why ``/v1/messages/count_tokens`` would reject ``body``, or None."""
+    extra = sorted(set(body) - COUNT_FIELDS)
+    if extra:
+        return f"{extra[0]}: Extra inputs are not permitted"
+    if not isinstance(body.get("model"), str) or not body["model"]:
+        return _missing("model")
+    checks = (_check_system, _check_tools)
+    return first_problem(checks, body, rules) or _check_messages(body)
+
+
 def _check_model_and_limits(body: Mapping[str, Any], rules: Rules) -> str | None:
     model = body.get("model")
     if model is None:
