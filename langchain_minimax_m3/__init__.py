@@ -10,15 +10,23 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["ChatMiniMaxM3"]
+__all__ = ["ChatMiniMaxM3", "to_anthropic_message", "to_anthropic_messages"]
 
 if TYPE_CHECKING:
     from langchain_minimax_m3.chat_models import ChatMiniMaxM3
+    from langchain_minimax_m3.interop import to_anthropic_message, to_anthropic_messages
+
+_MODULES = {
+    "ChatMiniMaxM3": "langchain_minimax_m3.chat_models",
+    "to_anthropic_message": "langchain_minimax_m3.interop",
+    "to_anthropic_messages": "langchain_minimax_m3.interop",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name != "ChatMiniMaxM3":
+    module = _MODULES.get(name)
+    if module is None:
         raise AttributeError(f"module 'langchain_minimax_m3' has no attribute {name!r}")
-    value = importlib.import_module("langchain_minimax_m3.chat_models").ChatMiniMaxM3
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

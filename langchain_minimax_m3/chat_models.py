@@ -43,6 +43,7 @@ from langchain_minimax_m3.stream import GenerationChunks
 from minimax_m3.adapter import AdapterSettings, unknown_call_options
 from minimax_m3.credentials import without_credentials
 from minimax_m3.providers import get_provider
+from minimax_m3.tokens import estimate_request_tokens, estimate_text_tokens
 from minimax_m3.types import ChatRequest
 
 __all__ = ["ChatMiniMaxM3"]
@@ -207,8 +208,9 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
         return {
             "model": self.model,
             "provider": self.provider,
+            # Not base_url, as ChatOpenAI leaves out its own: a model loaded where
+            # MINIMAX_BASE_URL is set goes there, and is the same model.
             "api": self._transport.api,
-            "base_url": self._transport.base_url,
             "thinking": self.thinking,
             "temperature": self.temperature,
             "top_p": self.top_p,
@@ -225,7 +227,10 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
         temperature = kwargs.get("temperature", self.temperature)
         if temperature is not None:
             params["ls_temperature"] = temperature
-        max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        model = str(kwargs.get("model") or self.model)
+        max_tokens = self._transport.max_tokens_sent(
+            model, kwargs.get("max_tokens", self.max_tokens)
+        )
         if max_tokens is not None:
             params["ls_max_tokens"] = max_tokens
         stops = stop if stop is not None else self.stop
@@ -313,6 +318,48 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
             async with aclosing(self._transport.astream(request)) as events:
                 async for event in events:
                     yield chunks(event)
+
+    # --- token counts -------------------------------------------------------------
+
+    def get_num_tokens(self, text: str) -> int:
+        """About how many tokens M3 makes of ``text``, worked out offline (see
+        ``minimax_m3.tokens`` for how, and its measured error)."""
+        return estimate_text_tokens(text)
+
+    def get_num_tokens_from_messages(
+        self,
+        messages: list[BaseMessage],
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool] | None = None,
+    ) -> int:
+        """About how many prompt tokens ``messages`` (and ``tools``) come to, with the
+        provider's own preamble; offline and cached, so ``trim_messages(...,
+        token_counter=model)`` can call it often. ``count_tokens`` asks the provider."""
+        specs = [tool_to_spec(tool) for tool in tools or ()]
+        return estimate_request_tokens(messages_to_neutral(messages), specs)
+
+    def get_token_ids(self, text: str) -> list[int]:
+        if self.custom_get_token_ids is not None:
+            return self.custom_get_token_ids(text)
+        raise NotImplementedError(
+            "M3's tokenizer is not available offline, so there are no token ids; "
+            "get_num_tokens and get_num_tokens_from_messages estimate counts, and "
+            "count_tokens asks the provider"
+        )
+
+    def count_tokens(self, messages: LanguageModelInput, **kwargs: Any) -> int:
+        """The exact prompt tokens of ``messages``, counted by the provider (MiniMax's
+        ``/anthropic/v1/messages/count_tokens``); takes a call's options (``tools``,
+        ``model``, ``thinking``). Other providers document no counter: a ValueError says
+        so before anything is sent."""
+        request = self._build_request(self._convert_input(messages).to_messages(), None, kwargs)
+        with langchain_errors():
+            return self._transport.count_tokens(request)
+
+    async def acount_tokens(self, messages: LanguageModelInput, **kwargs: Any) -> int:
+        """``count_tokens``, awaited."""
+        request = self._build_request(self._convert_input(messages).to_messages(), None, kwargs)
+        with langchain_errors():
+            return await self._transport.acount_tokens(request)
 
     # --- tools and structured output ----------------------------------------------
 

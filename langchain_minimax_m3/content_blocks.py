@@ -22,8 +22,8 @@ def translate_content(message: AIMessage) -> list[types.ContentBlock]:
     if not isinstance(message.content, str):
         # Not a shape this package produces: let LangChain parse it generically.
         raise NotImplementedError
-    blocks: list[types.ContentBlock] = []
-    reasoning = _reasoning_text(message.additional_kwargs, details_too=True)
+    blocks: list[types.ContentBlock] = _signed_reasoning_blocks(message.additional_kwargs)
+    reasoning = "" if blocks else _reasoning_text(message.additional_kwargs, details_too=True)
     if reasoning:
         blocks.append(types.ReasoningContentBlock(type="reasoning", reasoning=reasoning))
     if message.content:
@@ -32,6 +32,29 @@ def translate_content(message: AIMessage) -> list[types.ContentBlock]:
         types.ToolCall(type="tool_call", id=call.get("id"), name=call["name"], args=call["args"])
         for call in message.tool_calls
     )
+    return blocks
+
+
+def _signed_reasoning_blocks(additional_kwargs: dict[str, Any]) -> list[types.ContentBlock]:
+    """A reasoning block per thinking block (the Anthropic format's), its signature in
+    ``extras`` as ChatAnthropic writes it, so a v1 history taken to ChatAnthropic, or
+    brought back, replays signed; empty when none is signed."""
+    details = additional_kwargs.get(REASONING_DETAILS)
+    if not isinstance(details, list):
+        return []
+    thinking = [
+        item for item in details if isinstance(item, dict) and item.get("type") == "thinking"
+    ]
+    if not any(item.get("signature") for item in thinking):
+        return []
+    blocks: list[types.ContentBlock] = []
+    for item in thinking:
+        block = types.ReasoningContentBlock(
+            type="reasoning", reasoning=str(item.get("thinking") or "")
+        )
+        if item.get("signature"):
+            block["extras"] = {"signature": item["signature"]}
+        blocks.append(block)
     return blocks
 
 

@@ -135,9 +135,7 @@ def ai_message_to_neutral(message: AIMessage) -> Message:
             if kind == "text":
                 texts.append(str(block.get("text", "")))
             elif kind == "reasoning":
-                text = block.get("reasoning")
-                if isinstance(text, str) and text:
-                    block_reasoning.append(ReasoningSegment(text=text))
+                block_reasoning.extend(_reasoning_block_to_segments(block))
             elif kind in ("thinking", "redacted_thinking"):
                 record = {k: v for k, v in block.items() if k != "index"}
                 block_reasoning.extend(segments_from_records([record]))
@@ -170,6 +168,21 @@ def ai_message_to_neutral(message: AIMessage) -> Message:
         reasoning=tuple(_reasoning_of(message.additional_kwargs) or block_reasoning),
         name=message.name,
     )
+
+
+def _reasoning_block_to_segments(block: Mapping[str, Any]) -> list[ReasoningSegment]:
+    """A standard ``reasoning`` block. ChatAnthropic's, and ours, carry a thinking
+    block's signature in ``extras``: with one it is that thinking block again, so the
+    Anthropic format sends it back signed."""
+    text = block.get("reasoning")
+    text = text if isinstance(text, str) else ""
+    extras = block.get("extras")
+    signature = extras.get("signature") if isinstance(extras, Mapping) else None
+    if isinstance(signature, str) and signature:
+        return segments_from_records(
+            [{"type": "thinking", "thinking": text, "signature": signature}]
+        )
+    return [ReasoningSegment(text=text)] if text else []
 
 
 def _reasoning_of(additional_kwargs: Mapping[str, Any]) -> list[ReasoningSegment]:
@@ -379,8 +392,17 @@ def result_to_response_metadata(result: ChatResult, *, model: str) -> dict[str, 
         if value is not None:
             metadata[key] = value
     for key, value in result.provider_metadata.items():
+        if key == "base_resp" and _is_success_marker(value):
+            # MiniMax marks success in whole bodies but not in stream chunks, so it is
+            # left out of both: invoke and stream then report the same keys, and a
+            # failure is never reported this way (it is raised).
+            continue
         metadata.setdefault(key, value)
     return metadata
+
+
+def _is_success_marker(base_resp: Any) -> bool:
+    return isinstance(base_resp, Mapping) and base_resp.get("status_code") in (0, None)
 
 
 def reasoning_kwargs(result: ChatResult) -> dict[str, Any]:

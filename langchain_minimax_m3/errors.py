@@ -143,8 +143,8 @@ def to_langchain_error(error: transport_errors.MiniMaxM3Error) -> transport_erro
 
     Every attribute (status, provider code, request id, body, ``partial``, ...), the
     message, the cause and the traceback are carried over; ``is_retryable`` follows the
-    transport's verdict for this very error. An error that already is a LangChain error
-    is returned unchanged.
+    transport's verdict for this very error, and is true for an interrupted stream. An
+    error that already is a LangChain error is returned unchanged.
     """
     if isinstance(error, ModelError):
         return error
@@ -155,7 +155,11 @@ def to_langchain_error(error: transport_errors.MiniMaxM3Error) -> transport_erro
     converted = dual.__new__(dual, *error.args)
     converted.args = error.args
     converted.__dict__.update(vars(error))
-    converted.is_retryable = bool(error.retryable)  # type: ignore[attr-defined]
+    # A stream cut after it yielded is never retried by the transport (the caller has
+    # seen part of an answer), but a new call is as sound as after any dropped
+    # connection: LangChain's retry middleware makes one, so it is told it may.
+    retryable = error.retryable or isinstance(error, transport_errors.StreamInterruptedError)
+    converted.is_retryable = bool(retryable)  # type: ignore[attr-defined]
     converted.__cause__ = error.__cause__
     converted.__suppress_context__ = True
     return converted.with_traceback(error.__traceback__)

@@ -29,9 +29,11 @@ def event_to_chunk(event: StreamEvent, *, model: str) -> AIMessageChunk:
     ``reasoning_details``, so merged chunks hold each of them exactly once.
     """
     if isinstance(event, TextDelta):
-        return _copied_chunk(_TEXT_CHUNK, event.text, {})
+        return _copied_chunk(_TEXT_CHUNK, event.text, {}, event.response_id)
     if isinstance(event, ReasoningDelta):
-        return _copied_chunk(_REASONING_CHUNK, "", {REASONING_CONTENT: event.text})
+        return _copied_chunk(
+            _REASONING_CHUNK, "", {REASONING_CONTENT: event.text}, event.response_id
+        )
     if isinstance(event, ToolCallDelta):
         return AIMessageChunk(
             content="",
@@ -41,6 +43,7 @@ def event_to_chunk(event: StreamEvent, *, model: str) -> AIMessageChunk:
                 )
             ],
             response_metadata={"model_provider": PROVIDER},
+            id=event.response_id,
         )
     if isinstance(event, StreamEnd):
         result = event.result
@@ -61,23 +64,37 @@ class GenerationChunks:
 
     LangChain repairs cut-off JSON when it merges chunks (``parse_partial_json`` closes
     what is open), so arguments the model never finished became a valid call, and a
-    tool ran on them; ``invoke`` reports the same answer as an invalid call. The one
-    state kept here is what each chunk index's arguments add up to, so that the last
-    chunk can close cut-off arguments with a bracket that parser refuses: the merged
-    message then holds the call in ``invalid_tool_calls``, as ``invoke`` does.
+    tool ran on them; ``invoke`` reports the same answer as an invalid call. So what each
+    chunk index's arguments add up to is kept, and the last chunk closes cut-off
+    arguments with a bracket that parser refuses: the merged message then holds the call
+    in ``invalid_tool_calls``, as ``invoke`` does.
+
+    Every chunk of one answer carries the first chunk's id: the provider's, which every
+    format names in its first event. UIs and LangGraph's ``messages`` mode merge chunks
+    by id, and an answer split over two ids loses the half that holds what replay needs.
+    A server that names the answer only later gets no id on any chunk, and LangChain then
+    gives them all the run's.
     """
 
-    __slots__ = ("_arguments", "model")
+    __slots__ = ("_arguments", "_id", "_started", "model")
 
     def __init__(self, model: str) -> None:
         self.model = model
         # What each chunk index's arguments add up to, as LangChain's merge will see them.
         self._arguments: dict[int, list[str]] = {}
+        self._id: str | None = None
+        self._started = False
 
     def __call__(self, event: StreamEvent) -> ChatGenerationChunk:
         if isinstance(event, ToolCallDelta):
             self._arguments.setdefault(event.index, []).append(event.arguments)
         generation = event_to_generation_chunk(event, model=self.model)
+        message = generation.message
+        if not self._started:
+            self._started = True
+            self._id = message.id
+        elif message.id != self._id:
+            message.id = self._id
         if isinstance(event, StreamEnd) and self._arguments:
             tails = []
             for index, pieces in self._arguments.items():
@@ -158,10 +175,14 @@ _GENERATION = ChatGenerationChunk(message=_TEXT_CHUNK)
 
 
 def _copied_chunk(
-    prototype: AIMessageChunk, content: str, additional_kwargs: dict[str, Any]
+    prototype: AIMessageChunk,
+    content: str,
+    additional_kwargs: dict[str, Any],
+    response_id: str | None,
 ) -> AIMessageChunk:
     chunk = prototype.__copy__()
     chunk.__dict__.update(
+        id=response_id,
         content=content,
         additional_kwargs=additional_kwargs,
         response_metadata={"model_provider": PROVIDER},

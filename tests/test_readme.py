@@ -44,6 +44,9 @@ def readme_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with MiniMaxEmulator() as emulator:
         emulator.respond_with(forced_tool_calls)
         monkeypatch.setenv("MINIMAX_BASE_URL", emulator.base_url)
+        # ChatAnthropic, in the snippet that moves a history, talks to the same emulator.
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "readme-test-key")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", emulator.base_url + "/anthropic")
         yield
 
 

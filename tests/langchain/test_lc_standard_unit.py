@@ -30,12 +30,13 @@ def trust_our_class_for_loading(monkeypatch: pytest.MonkeyPatch) -> None:
 class TestChatMiniMaxM3Unit(M3Declarations, ChatModelUnitTests):
     @property
     def chat_model_params(self) -> dict[str, Any]:
-        return {"model": "MiniMax-M3", "api_key": "test-key"}
+        # No key: a model is built without one, as at import time, and asks at its call.
+        return {"model": "MiniMax-M3"}
 
     @property
     def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
         return (
-            {"MINIMAX_API_KEY": "env-key"},
+            {"MINIMAX_API_KEY": "env-key", "MINIMAX_BASE_URL": "https://api.minimaxi.com"},
             {},
-            {"api_key": "env-key", "model": "MiniMax-M3"},
+            {"api_key": "env-key", "base_url": "https://api.minimaxi.com", "model": "MiniMax-M3"},
         )

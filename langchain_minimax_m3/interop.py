@@ -1,0 +1,47 @@
+"""Histories for ChatAnthropic: our answers in the shape it writes its own.
+
+ChatAnthropic sends back thinking blocks only from the ``content`` list, as it stores
+them (``{"type": "thinking", "thinking": ..., "signature": ...}``), and drops standard
+``reasoning`` blocks of any message another provider wrote. Our answers keep reasoning in
+``additional_kwargs["reasoning_details"]``, so an agent moved from M3 to ChatAnthropic
+would replay its turns unsigned. ``to_anthropic_message`` gives the same turn in
+ChatAnthropic's shape. The other way needs nothing: ChatMiniMaxM3 reads ChatAnthropic's
+messages as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage
+
+from langchain_minimax_m3.convert import REASONING_DETAILS
+
+__all__ = ["to_anthropic_message", "to_anthropic_messages"]
+
+
+def to_anthropic_message(message: AIMessage) -> AIMessage:
+    """``message`` with its thinking blocks, text and tool calls as ChatAnthropic's
+    content list; a message holding no thinking block is returned unchanged."""
+    details = message.additional_kwargs.get(REASONING_DETAILS)
+    thinking = [
+        dict(item)
+        for item in details or ()
+        if isinstance(item, dict) and item.get("type") in ("thinking", "redacted_thinking")
+    ]
+    if not thinking or not isinstance(message.content, str):
+        return message
+    content: list[str | dict[str, Any]] = [*thinking]
+    if message.content:
+        content.append({"type": "text", "text": message.content})
+    content.extend(
+        {"type": "tool_use", "id": call["id"], "name": call["name"], "input": call["args"]}
+        for call in message.tool_calls
+    )
+    kwargs = {k: v for k, v in message.additional_kwargs.items() if k != REASONING_DETAILS}
+    return message.model_copy(update={"content": content, "additional_kwargs": kwargs})
+
+
+def to_anthropic_messages(messages: list[BaseMessage]) -> list[BaseMessage]:
+    """A whole history, each of our answers through ``to_anthropic_message``."""
+    return [to_anthropic_message(m) if isinstance(m, AIMessage) else m for m in messages]
