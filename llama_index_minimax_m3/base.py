@@ -8,16 +8,11 @@ transport.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import closing
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from llama_index.core.base.llms.generic_utils import (
-    achat_to_completion_decorator,
-    astream_chat_to_completion_decorator,
-    chat_to_completion_decorator,
-    stream_chat_to_completion_decorator,
-)
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
@@ -36,6 +31,7 @@ from pydantic import ConfigDict, model_validator
 
 from llama_index_minimax_m3.convert import (
     chat_messages_to_neutral,
+    chat_response_to_completion_response,
     chat_response_to_tool_selections,
     chat_response_with_first_tool_call,
     result_to_chat_response,
@@ -46,14 +42,18 @@ from llama_index_minimax_m3.stream import (
     ChatStreamState,
     stream_event_to_chat_response,
 )
+from llama_index_minimax_m3.tokens import minimax_m3_tokenizer
 from minimax_m3.adapter import AdapterSettings, unknown_call_options
 from minimax_m3.models import M2, model_info
+from minimax_m3.tokens import estimate_request_tokens
 from minimax_m3.types import ChatRequest, StreamEvent
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
 logger = logging.getLogger("llama_index_minimax_m3")
+
+R = TypeVar("R")
 
 
 class MiniMaxM3(AdapterSettings, FunctionCallingLLM):
@@ -116,7 +116,18 @@ class MiniMaxM3(AdapterSettings, FunctionCallingLLM):
     ``content`` is the reasoning text and whose ``additional_information["reasoning_details"]``
     holds the provider's reasoning objects. Put the message back in the history as it is
     and the reasoning goes back to MiniMax verbatim, tool-call turns included, which M3
-    needs to keep its train of thought across tool calls.
+    needs to keep its train of thought across tool calls. On the Anthropic format the
+    signature is also in ``additional_information["signature"]``, as
+    llama-index-llms-anthropic keeps it, so histories move between the two either way.
+    ``complete()`` has no blocks: its reasoning is in ``additional_kwargs`` (and ``raw``)
+    under ``reasoning_content`` and ``reasoning_details``.
+
+    Token counting::
+
+        Settings.tokenizer = llm.tokenizer       # offline estimate; or minimax_m3_tokenizer
+        memory = ChatMemoryBuffer.from_defaults(token_limit=200_000, tokenizer_fn=llm.tokenizer)
+        llm.estimate_tokens(messages, tools=[...])   # offline, about 10%
+        llm.count_tokens(messages, tools=[...])      # exact, asks MiniMax (acount_tokens too)
 
     Errors are the transport's typed exceptions (``minimax_m3.errors``), carrying the
     HTTP status, MiniMax's code and the request id.
@@ -153,17 +164,61 @@ class MiniMaxM3(AdapterSettings, FunctionCallingLLM):
         """Context window from the model table (1,000,000 for M3, 204,800 for M2.x).
 
         Ids the table does not know (a self-hosted server's own name, say) get the
-        smaller M2.x window. ``num_output`` is ``max_tokens``, or -1 when it is unset.
+        smaller M2.x window. ``num_output`` is the output cap each request goes with:
+        ``max_tokens``, or the default the Anthropic format must send when it is unset;
+        -1 where none is sent (the provider's own limit applies then).
         """
         info = model_info(self.model) or M2
+        sent = self._transport.max_tokens_sent(self.model, self.max_tokens)
         return LLMMetadata(
             context_window=info.context_window,
-            num_output=self.max_tokens if self.max_tokens is not None else -1,
+            num_output=sent if sent is not None else -1,
             is_chat_model=True,
             is_function_calling_model=info.tool_calling,
             model_name=self.model,
             system_role=MessageRole.SYSTEM,
         )
+
+    # Token counts.
+
+    @property
+    def tokenizer(self) -> Callable[[str], list[str]]:
+        """The offline estimate as a LlamaIndex tokenizer (``minimax_m3_tokenizer``), for
+        ``Settings.tokenizer``, ``ChatMemoryBuffer`` and ``TokenCountingHandler``."""
+        return minimax_m3_tokenizer
+
+    def estimate_tokens(
+        self, messages: Sequence[ChatMessage], tools: Sequence[BaseTool] | None = None
+    ) -> int:
+        """About how many input tokens a chat with ``messages`` and ``tools`` comes to,
+        counted offline (see ``minimax_m3.tokens`` for how close it is)."""
+        return estimate_request_tokens(
+            chat_messages_to_neutral(messages), [tool_to_spec(tool) for tool in tools or ()]
+        )
+
+    def count_tokens(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[BaseTool] | None = None,
+        **kwargs: Any,
+    ) -> int:
+        """The input tokens of a chat with ``messages`` and ``tools``, counted by the
+        provider (MiniMax's ``/anthropic/v1/messages/count_tokens``), with the same call
+        options as ``chat()``. Raises ValueError for a provider that documents no counter.
+        """
+        return self._transport.count_tokens(
+            self._build_request(messages, {**kwargs, "tools": tools})
+        )
+
+    async def acount_tokens(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[BaseTool] | None = None,
+        **kwargs: Any,
+    ) -> int:
+        """``count_tokens`` without blocking the event loop."""
+        request = self._build_request(messages, {**kwargs, "tools": tools})
+        return await self._transport.acount_tokens(request)
 
     # Requests.
 
@@ -209,7 +264,10 @@ class MiniMaxM3(AdapterSettings, FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         request = self._build_request(messages, kwargs)
-        return _ChatResponses(self._transport.astream(request))
+        return _Responses(
+            self._transport.astream(request),
+            partial(stream_event_to_chat_response, state=ChatStreamState()),
+        )
 
     # The eight LlamaIndex entry points; completion is chat with one user message.
 
@@ -231,27 +289,43 @@ class MiniMaxM3(AdapterSettings, FunctionCallingLLM):
     ) -> ChatResponseAsyncGen:
         return await self._astream_chat(messages, **kwargs)
 
+    # Completion is chat with one user message; the answer keeps its reasoning (see
+    # chat_response_to_completion_response), which LlamaIndex's generic conversion drops.
+
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        return chat_to_completion_decorator(self._chat)(prompt, **kwargs)
+        return chat_response_to_completion_response(self._chat(_prompt(prompt), **kwargs))
 
     @llm_completion_callback()
     async def acomplete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponse:
-        return await achat_to_completion_decorator(self._achat)(prompt, **kwargs)
+        return chat_response_to_completion_response(await self._achat(_prompt(prompt), **kwargs))
 
     @llm_completion_callback()
     def stream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseGen:
-        return stream_chat_to_completion_decorator(self._stream_chat)(prompt, **kwargs)
+        responses = self._stream_chat(_prompt(prompt), **kwargs)
+
+        def gen() -> CompletionResponseGen:
+            with closing(responses):
+                for response in responses:
+                    yield chat_response_to_completion_response(response)
+
+        return gen()
 
     @llm_completion_callback()
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
-        return await astream_chat_to_completion_decorator(self._astream_chat)(prompt, **kwargs)
+        request = self._build_request(_prompt(prompt), kwargs)
+        state = ChatStreamState()
+
+        def convert(event: StreamEvent) -> CompletionResponse:
+            return chat_response_to_completion_response(stream_event_to_chat_response(event, state))
+
+        return _Responses(self._transport.astream(request), convert)
 
     # FunctionCallingLLM hooks.
 
@@ -313,8 +387,12 @@ class MiniMaxM3(AdapterSettings, FunctionCallingLLM):
         return selections
 
 
-class _ChatResponses(AsyncGenerator[ChatResponse, None]):
-    """The transport's events as ChatResponses, without an async generator of our own.
+def _prompt(prompt: str) -> list[ChatMessage]:
+    return [ChatMessage(role=MessageRole.USER, content=prompt)]
+
+
+class _Responses(AsyncGenerator[R, None]):
+    """The transport's events as responses, without an async generator of our own.
 
     asyncio.run closes every async generator of its loop at once when it ends; with one of
     ours wrapped around the transport's, an abandoned stream had the two closing each
@@ -322,20 +400,22 @@ class _ChatResponses(AsyncGenerator[ChatResponse, None]):
     registered with the loop, so only the transport's stream is closed, once.
     """
 
-    __slots__ = ("_events", "_state")
+    __slots__ = ("_convert", "_events")
 
-    def __init__(self, events: AsyncGenerator[StreamEvent, None]) -> None:
+    def __init__(
+        self, events: AsyncGenerator[StreamEvent, None], convert: Callable[[StreamEvent], R]
+    ) -> None:
         self._events = events
-        self._state = ChatStreamState()
+        self._convert = convert
 
-    async def __anext__(self) -> ChatResponse:
-        return stream_event_to_chat_response(await self._events.__anext__(), self._state)
+    async def __anext__(self) -> R:
+        return self._convert(await self._events.__anext__())
 
-    async def asend(self, value: None) -> ChatResponse:
+    async def asend(self, value: None) -> R:
         return await self.__anext__()
 
-    async def athrow(self, *args: Any) -> ChatResponse:
-        return stream_event_to_chat_response(await self._events.athrow(*args), self._state)
+    async def athrow(self, *args: Any) -> R:
+        return self._convert(await self._events.athrow(*args))
 
     async def aclose(self) -> None:
         await self._events.aclose()

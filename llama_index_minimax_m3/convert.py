@@ -7,6 +7,11 @@ Reasoning travels in a :class:`ThinkingBlock`: ``content`` holds the text and
 ``additional_information["reasoning_details"]`` the provider's own objects (MiniMax's
 ``reasoning_details`` items, or Anthropic thinking blocks with their signatures). When an
 assistant message goes back into the history those objects are sent back verbatim.
+
+A signed Anthropic thinking block gets a ThinkingBlock of its own, with the signature also
+in ``additional_information["signature"]``, where llama-index-llms-anthropic keeps it; a
+ThinkingBlock of theirs (text and signature, no ``reasoning_details``) is read as that
+thinking block. So a history moves between the two integrations, either way, signed.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from llama_index.core.base.llms.types import (
     CachePoint,
     ChatMessage,
     ChatResponse,
+    CompletionResponse,
     ContentBlock,
     ImageBlock,
     MessageRole,
@@ -58,8 +64,16 @@ logger = logging.getLogger("llama_index_minimax_m3")
 REASONING_KEY = "reasoning_details"
 """Key of ``ThinkingBlock.additional_information`` that holds the provider's reasoning."""
 
+SIGNATURE_KEY = "signature"
+"""Key of ``ThinkingBlock.additional_information`` that holds an Anthropic thinking block's
+signature, as llama-index-llms-anthropic writes and reads it."""
+
 THINKING_DELTA_KEY = "thinking_delta"
 """Key of ``ChatResponse.additional_kwargs`` that holds new reasoning text while streaming."""
+
+REASONING_TEXT_KEY = "reasoning_content"
+"""Key of ``CompletionResponse.additional_kwargs`` (and ``raw``) that holds the reasoning
+text; the provider's objects are under ``reasoning_details`` beside it."""
 
 _ROLES: dict[MessageRole, Role] = {
     MessageRole.SYSTEM: "system",
@@ -195,14 +209,21 @@ def _data_url(data: bytes, mimetype: str | None, name: str) -> str:
 
 
 def thinking_blocks_to_segments(blocks: Iterable[ContentBlock]) -> list[ReasoningSegment]:
-    """Reasoning to replay: the provider's objects when a block kept them, else its text."""
+    """Reasoning to replay: the provider's objects when a block kept them, else a thinking
+    block rebuilt from a signature kept beside the text (llama-index-llms-anthropic's
+    ThinkingBlocks), else the text alone."""
     segments: list[ReasoningSegment] = []
     for block in blocks:
         if not isinstance(block, ThinkingBlock):
             continue
         records = block.additional_information.get(REASONING_KEY)
+        signature = block.additional_information.get(SIGNATURE_KEY)
         if isinstance(records, list) and records:
             segments.extend(segments_from_records(records))
+        elif isinstance(signature, str) and signature and block.content:
+            # Signed over exactly this text, so it goes back as the block it came as.
+            record = {"type": "thinking", "thinking": block.content, "signature": signature}
+            segments.extend(segments_from_records([record]))
         elif block.content:
             segments.append(ReasoningSegment(text=block.content))
     return segments
@@ -395,15 +416,49 @@ def tool_call_to_block(call: ToolCall) -> ToolCallBlock:
     return ToolCallBlock(tool_call_id=call.id, tool_name=call.name, tool_kwargs=arguments)
 
 
-def result_to_chat_message(result: ChatResult) -> ChatMessage:
-    """The assistant message: ThinkingBlock, then TextBlock, then ToolCallBlocks."""
-    blocks: list[ContentBlock] = []
-    if result.reasoning:
+def segments_to_thinking_blocks(
+    segments: Sequence[ReasoningSegment], *, reasoning_tokens: int | None = None
+) -> list[ThinkingBlock]:
+    """The reasoning as ThinkingBlocks: one for all of it, or one per signed segment.
+
+    A signature is over one thinking block's text, and llama-index-llms-anthropic sends
+    each ThinkingBlock as one thinking block with ``content`` as its text, so signed
+    segments are not run together. ``reasoning_tokens`` (the answer's total) goes on the
+    block only when there is one.
+    """
+    records = segments_to_records(segments)
+    signatures = [record.get(SIGNATURE_KEY) for record in records]
+    if not any(isinstance(signature, str) and signature for signature in signatures):
+        return [
+            ThinkingBlock(
+                content="".join(segment.text for segment in segments),
+                num_tokens=reasoning_tokens,
+                additional_information={REASONING_KEY: records},
+            )
+        ]
+    blocks = []
+    for segment, record, signature in zip(segments, records, signatures, strict=True):
+        information: dict[str, Any] = {REASONING_KEY: [record]}
+        if isinstance(signature, str) and signature:
+            information[SIGNATURE_KEY] = signature
         blocks.append(
             ThinkingBlock(
-                content=result.reasoning_text,
-                num_tokens=result.usage.reasoning_tokens if result.usage else None,
-                additional_information={REASONING_KEY: segments_to_records(result.reasoning)},
+                content=segment.text,
+                num_tokens=reasoning_tokens if len(segments) == 1 else None,
+                additional_information=information,
+            )
+        )
+    return blocks
+
+
+def result_to_chat_message(result: ChatResult) -> ChatMessage:
+    """The assistant message: ThinkingBlock(s), then TextBlock, then ToolCallBlocks."""
+    blocks: list[ContentBlock] = []
+    if result.reasoning:
+        blocks.extend(
+            segments_to_thinking_blocks(
+                result.reasoning,
+                reasoning_tokens=result.usage.reasoning_tokens if result.usage else None,
             )
         )
     blocks.append(TextBlock(text=result.text))
@@ -423,6 +478,38 @@ def result_to_chat_response(result: ChatResult, *, delta: str | None = None) -> 
         raw=result_to_raw(result),
         delta=delta,
         additional_kwargs=usage_to_dict(result.usage),
+    )
+
+
+def chat_response_to_completion_response(response: ChatResponse) -> CompletionResponse:
+    """A chat response (or a chunk of a stream) as what ``complete()`` returns.
+
+    As LlamaIndex's own conversion, the message's and the response's ``additional_kwargs``
+    merged (tool calls, usage, ``thinking_delta``), without changing either; and the
+    reasoning, which a completion has no blocks to hold: its text so far under
+    ``reasoning_content`` and, once the answer is whole, the provider's objects under
+    ``reasoning_details``, in ``additional_kwargs`` and in ``raw``.
+    """
+    message = response.message
+    additional = {**message.additional_kwargs, **response.additional_kwargs}
+    raw = response.raw
+    thinking = [block for block in message.blocks if isinstance(block, ThinkingBlock)]
+    if thinking:
+        reasoning: dict[str, Any] = {
+            REASONING_TEXT_KEY: "".join(block.content or "" for block in thinking)
+        }
+        records = [
+            record
+            for block in thinking
+            for record in block.additional_information.get(REASONING_KEY) or ()
+        ]
+        if records:
+            reasoning[REASONING_KEY] = records
+        additional.update(reasoning)
+        if isinstance(raw, Mapping):
+            raw = {**raw, **reasoning}
+    return CompletionResponse(
+        text=message.content or "", additional_kwargs=additional, raw=raw, delta=response.delta
     )
 
 

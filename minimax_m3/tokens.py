@@ -36,10 +36,11 @@ IMAGE_TOKENS = {"low": 600, "high": 6000}
 DEFAULT_IMAGE_TOKENS = 2000
 VIDEO_TOKENS = 8 * DEFAULT_IMAGE_TOKENS
 
-# ASCII only: other characters match nothing here and are counted apart.
-_PIECES = re.compile(r" ?[A-Za-z]+| ?[0-9]{1,3}| ?[!-/:-@\[-`{-~]+|\s+")
-_LONG_WORDS = re.compile(r"[A-Za-z]{10,}")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# ASCII only: other characters match nothing here and are counted apart. Public so that
+# a counter of suffixes (llama_index_minimax_m3.tokens) cuts exactly the same way.
+PIECES = re.compile(r" ?[A-Za-z]+| ?[0-9]{1,3}| ?[!-/:-@\[-`{-~]+|\s+")
+LONG_WORDS = re.compile(r"[A-Za-z]{10,}")
+NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def estimate_text_tokens(text: str) -> int:
@@ -52,22 +53,26 @@ def estimate_text_tokens(text: str) -> int:
 # trim_messages counts the same messages many times over; each text is cut once.
 @lru_cache(maxsize=8192)
 def _text_tokens(text: str) -> int:
-    count = len(_PIECES.findall(text)) + len(_LONG_WORDS.findall(text))
+    count = len(PIECES.findall(text)) + len(LONG_WORDS.findall(text))
     if not text.isascii():
-        # CJK runs near 0.8 tokens a character in byte-pair vocabularies of M3's size.
-        count += (len(_NON_ASCII.findall(text)) * 4 + 4) // 5
+        count += non_ascii_tokens(len(NON_ASCII.findall(text)))
     return count
+
+
+def non_ascii_tokens(characters: int) -> int:
+    """What ``characters`` non-ASCII characters count for: CJK runs near 0.8 tokens a
+    character in byte-pair vocabularies of M3's size."""
+    return (characters * 4 + 4) // 5 if characters else 0
 
 
 def text_to_token_pieces(text: str) -> list[str]:
     """``text`` cut into as many pieces as ``estimate_text_tokens`` counts, for counters
     that take the length of a tokenizer's list (LlamaIndex's ``Settings.tokenizer``)."""
-    pieces: list[str] = _PIECES.findall(text)
-    pieces.extend(_LONG_WORDS.findall(text))
+    pieces: list[str] = PIECES.findall(text)
+    pieces.extend(LONG_WORDS.findall(text))
     if not text.isascii():
-        characters = _NON_ASCII.findall(text)
-        wanted = (len(characters) * 4 + 4) // 5
-        pieces.extend(characters[:wanted])
+        characters = NON_ASCII.findall(text)
+        pieces.extend(characters[: non_ascii_tokens(len(characters))])
     return pieces
 
 

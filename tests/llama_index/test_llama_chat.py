@@ -153,6 +153,40 @@ async def test_stream_complete_yields_text_deltas(
     assert "".join(c.additional_kwargs.get("thinking_delta") or "" for c in chunks) == "A poem."
 
 
+async def test_complete_keeps_the_reasoning(
+    mode: Mode, emulator: MiniMaxEmulator, llm: MiniMaxM3
+) -> None:
+    emulator.queue(Reply(text="Roses are red.", reasoning="A poem.", usage=USAGE))
+    response = await mode.complete(llm, "Write a poem")
+    # A completion has no blocks: the reasoning is beside the text, as chat's is in its
+    # ThinkingBlock, the provider's objects included.
+    assert response.additional_kwargs["reasoning_content"] == "A poem."
+    [record] = response.additional_kwargs["reasoning_details"]
+    assert record["text"] == "A poem."
+    assert response.raw["reasoning_content"] == "A poem."
+    assert response.raw["reasoning_details"] == [record]
+    assert response.additional_kwargs["prompt_tokens"] == 120
+
+
+async def test_stream_complete_keeps_the_reasoning(
+    mode: Mode, emulator: MiniMaxEmulator, llm: MiniMaxM3
+) -> None:
+    emulator.queue(
+        Reply(text="Roses are red.", reasoning="A short poem.", stream=StreamShape(chunk_size=3))
+    )
+    chunks = await mode.stream_complete(llm, "Write a poem")
+    # Like text, each chunk has the reasoning so far; the last has the provider's objects.
+    so_far = [c.additional_kwargs["reasoning_content"] for c in chunks]
+    assert len(so_far[0]) < len(so_far[-1])
+    assert all("A short poem.".startswith(part) for part in so_far)
+    assert so_far[-1] == "A short poem."
+    assert "reasoning_details" not in chunks[0].additional_kwargs
+    [record] = chunks[-1].additional_kwargs["reasoning_details"]
+    assert record["text"] == "A short poem."
+    assert chunks[-1].raw["reasoning_content"] == "A short poem."
+    assert chunks[-1].raw["usage"]["completion_tokens"] > 0
+
+
 async def test_token_counting_handler_reads_the_reported_usage(
     mode: Mode, emulator: MiniMaxEmulator, make_llm: Callable[..., MiniMaxM3]
 ) -> None:

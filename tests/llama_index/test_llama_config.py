@@ -47,6 +47,34 @@ def test_num_output_is_max_tokens() -> None:
 
 
 @pytest.mark.parametrize(
+    ("kwargs", "num_output"),
+    [
+        ({"api": "anthropic_messages"}, 131_072),
+        ({"api": "anthropic_messages", "model": "MiniMax-M2.7"}, 65_536),
+        ({"api": "anthropic_messages", "max_tokens": 1000}, 1000),
+        ({"max_tokens": 1000}, 1000),
+    ],
+)
+async def test_num_output_is_the_cap_sent(
+    emulator: MiniMaxEmulator, kwargs: dict[str, object], num_output: int
+) -> None:
+    # What PromptHelper reserves for the answer is what each request goes out with.
+    llm = MiniMaxM3(api_key=SECRET, base_url=emulator.base_url, **kwargs)
+    assert llm.metadata.num_output == num_output
+    await llm.achat(user("Hi"))
+    sent = emulator.requests[0].json
+    assert sent.get("max_tokens", sent.get("max_completion_tokens")) == num_output
+
+
+async def test_num_output_is_unknown_when_no_cap_is_sent(emulator: MiniMaxEmulator) -> None:
+    # Chat Completions sends none unless asked; the provider's own limit applies.
+    llm = MiniMaxM3(api_key=SECRET, base_url=emulator.base_url)
+    assert llm.metadata.num_output == -1
+    await llm.achat(user("Hi"))
+    assert not {"max_tokens", "max_completion_tokens"} & set(emulator.requests[0].json)
+
+
+@pytest.mark.parametrize(
     ("provider", "extra", "model"),
     [
         ("minimax", {}, "MiniMax-M3"),
@@ -71,7 +99,6 @@ def test_key_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
 @pytest.mark.parametrize(
     ("kwargs", "named"),
     [
-        ({}, "api_key"),
         ({"api_key": SECRET, "temperature": 3.0}, "temperature"),
         ({"api_key": SECRET, "top_p": 1.5}, "top_p"),
         ({"api_key": SECRET, "max_tokens": 0}, "max_tokens"),
@@ -107,6 +134,33 @@ def test_the_key_never_shows() -> None:
     # The key is still there to use.
     assert llm.api_key is not None
     assert llm.api_key.get_secret_value() == SECRET
+
+
+async def test_built_without_a_key_it_asks_for_one_on_the_first_call(
+    mode: Mode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As llama-index-llms-openai and -anthropic: objects built at import time, from a
+    # saved dict or before secrets are injected construct; the call names what to set.
+    with MiniMaxEmulator(api_key=SECRET) as emulator:
+        saved = MiniMaxM3(api_key=SECRET, base_url=emulator.base_url, temperature=0.4).to_dict()
+        restored = MiniMaxM3.from_dict(saved)
+        assert restored.api_key is None
+        assert MiniMaxM3().model == "MiniMax-M3"
+
+        with pytest.raises(ValueError, match="MINIMAX_API_KEY"):
+            await mode.chat(restored, user("Hi"))
+        with pytest.raises(ValueError, match="MINIMAX_API_KEY"):
+            await mode.call(
+                lambda: restored.count_tokens(user("Hi")),
+                lambda: restored.acount_tokens(user("Hi")),
+            )
+        assert emulator.requests == []
+
+        monkeypatch.setenv("MINIMAX_API_KEY", SECRET)
+        emulator.queue(Reply(text="Now with a key."))
+        response = await mode.chat(restored, user("Hi"))
+        assert response.message.content == "Now with a key."
+        assert emulator.requests[0].json["temperature"] == 0.4
 
 
 def test_round_trip_through_to_dict() -> None:

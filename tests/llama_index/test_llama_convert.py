@@ -23,6 +23,7 @@ from llama_index.core.base.llms.types import (
 
 from llama_index_minimax_m3.convert import (
     chat_message_to_neutral,
+    chat_response_to_completion_response,
     chat_response_to_tool_selections,
     result_to_chat_message,
     result_to_chat_response,
@@ -90,12 +91,80 @@ def test_answer_round_trips_through_a_chat_message() -> None:
 def test_anthropic_thinking_blocks_keep_their_signature() -> None:
     segment = ReasoningSegment(text="Hmm.", wire="anthropic_messages", data=ANTHROPIC_THINKING)
     message = result_to_chat_message(answer(reasoning=[segment], tool_calls=[]))
+    # The signature also where llama-index-llms-anthropic reads it.
     assert message.blocks[0].additional_information == {  # type: ignore[union-attr]
-        "reasoning_details": [ANTHROPIC_THINKING]
+        "reasoning_details": [ANTHROPIC_THINKING],
+        "signature": "sig-123",
     }
     [back] = chat_message_to_neutral(message).reasoning
     assert back.wire == "anthropic_messages"
     assert back.data == ANTHROPIC_THINKING
+
+
+def test_a_thinking_block_from_llms_anthropic_goes_back_signed() -> None:
+    # What llama-index-llms-anthropic makes of a thinking block: the text, and the rest of
+    # the block (its signature and type) beside it.
+    message = ChatMessage(
+        role="assistant",
+        blocks=[
+            ThinkingBlock(
+                content="Hmm.", additional_information={"signature": "sig-123", "type": "thinking"}
+            ),
+            ToolCallBlock(tool_call_id="toolu_1", tool_name="lookup", tool_kwargs={"q": "x"}),
+        ],
+    )
+    [segment] = chat_message_to_neutral(message).reasoning
+    assert segment.wire == "anthropic_messages"
+    assert segment.data == ANTHROPIC_THINKING
+    assert segment.text == "Hmm."
+
+
+def test_an_empty_signature_is_no_signature() -> None:
+    # llms-anthropic starts a streamed block with signature ""; unsigned text stays text.
+    message = ChatMessage(
+        role="assistant",
+        blocks=[ThinkingBlock(content="Hmm.", additional_information={"signature": ""})],
+    )
+    [segment] = chat_message_to_neutral(message).reasoning
+    assert (segment.text, segment.wire, segment.data) == ("Hmm.", None, None)
+
+
+def test_each_signed_thinking_block_gets_a_thinking_block_of_its_own() -> None:
+    # A signature is over its own block's text, and llms-anthropic sends one thinking block
+    # per ThinkingBlock: run together, neither signature would hold.
+    second = {"type": "thinking", "thinking": " Then more.", "signature": "sig-456"}
+    segments = [
+        ReasoningSegment(text="Hmm.", wire="anthropic_messages", data=ANTHROPIC_THINKING),
+        ReasoningSegment(text=" Then more.", wire="anthropic_messages", data=second),
+    ]
+    message = result_to_chat_message(answer(reasoning=segments, tool_calls=[]))
+    first_block, second_block, _text = message.blocks
+    assert isinstance(first_block, ThinkingBlock)
+    assert isinstance(second_block, ThinkingBlock)
+    assert (first_block.content, second_block.content) == ("Hmm.", " Then more.")
+    assert first_block.additional_information["signature"] == "sig-123"
+    assert second_block.additional_information["signature"] == "sig-456"
+    # The answer's reasoning count is for both together: on neither alone.
+    assert first_block.num_tokens is None
+    assert [s.data for s in chat_message_to_neutral(message).reasoning] == [
+        ANTHROPIC_THINKING,
+        second,
+    ]
+
+
+def test_completion_response_keeps_the_reasoning_and_leaves_the_chat_response_alone() -> None:
+    response = result_to_chat_response(answer())
+    before = response.model_copy(deep=True)
+    completion = chat_response_to_completion_response(response)
+    assert completion.text == "Done."
+    assert completion.additional_kwargs["reasoning_content"] == "Think first."
+    assert completion.additional_kwargs["reasoning_details"] == [DETAIL]
+    assert completion.additional_kwargs["prompt_tokens"] == 10
+    assert completion.additional_kwargs["tool_calls"][0]["id"] == "call_1"
+    assert completion.raw["reasoning_details"] == [DETAIL]
+    assert completion.raw["usage"]["total_tokens"] == 15
+    # LlamaIndex's own conversion writes the usage into the message's additional_kwargs.
+    assert response == before
 
 
 def test_edited_tool_arguments_are_sent_as_edited() -> None:
