@@ -76,13 +76,8 @@ def error_item(
     return item
 
 
-def errors_plan(
-    status: int,
-    items: Iterable[dict[str, Any]],
-    headers: Mapping[str, str] | None = None,
-    delay: float = 0.0,
-) -> ResponsePlan:
-    return plan.json_plan(status, {"errors": list(items)}, headers, delay)
+def errors_plan(status: int, items: Iterable[dict[str, Any]]) -> ResponsePlan:
+    return plan.json_plan(status, {"errors": list(items)})
 
 
 def default_code(status: int) -> str:
@@ -113,13 +108,10 @@ def fault_code_and_message(
 
 def fault_plan(fault: Fault, task_uuid: str | None, task_type: str | None) -> ResponsePlan:
     """A plain Fault in Runware's envelope, at its status (200 included)."""
-    verbatim = plan.passthrough(fault, fault.headers)
-    if verbatim is not None:
-        return verbatim
     status = 200 if fault.base_resp_code is not None else fault.status
     code, message = fault_code_and_message(fault, "providerInternalError")
     item = error_item(code, message, task_type=task_type, task_uuid=task_uuid)
-    return errors_plan(status, [item], fault.headers, fault.delay)
+    return plan.plain_fault_plan(fault, fault.headers, status, {"errors": [item]})
 
 
 def _invalid(problem: checks.Problem, task_uuid: str | None, task_type: str) -> ResponsePlan:
@@ -265,15 +257,12 @@ def _submit_async(
 def _async_fault_plan(fault: Fault, task_uuid: str) -> ResponsePlan:
     """The final poll of a failed async task: an error item, or (error_shape "error") an
     ``errors`` array, on HTTP 200."""
-    verbatim = plan.passthrough(fault, fault.headers)
-    if verbatim is not None:
-        return verbatim
     code, message = fault_code_and_message(fault, "providerInternalError")
     if fault.error_shape == "error":
         item = error_item(code, message, task_type=TEXT_TASK, task_uuid=task_uuid)
-        return errors_plan(200, [item], fault.headers, fault.delay)
+        return plan.plain_fault_plan(fault, fault.headers, 200, {"errors": [item]})
     failed = {"taskUUID": task_uuid, "status": "error", "error": {"code": code, "message": message}}
-    return plan.json_plan(200, {"data": [failed]}, fault.headers, fault.delay)
+    return plan.plain_fault_plan(fault, fault.headers, 200, {"data": [failed]})
 
 
 def _poll(task: Mapping[str, Any], state: ScriptState) -> ResponsePlan:
