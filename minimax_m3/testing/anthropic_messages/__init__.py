@@ -92,10 +92,9 @@ def answer(
     body: dict[str, Any], state: ScriptState, request_id: str, flavour: Flavour
 ) -> ResponsePlan:
     """Consume the next scripted item for a valid request and render it."""
-    item = state.take(body)
-    if isinstance(item, Fault) and not item.breaks_reply:
-        return flavour.fault_plan(item, request_id, flavour.default_model or str(body["model"]))
-    reply, fault = split_item(item, body["messages"])
+    reply, fault = split_item(state.take(body), body["messages"])
+    if fault is not None and not fault.breaks_reply:
+        return flavour.fault_plan(fault, request_id, flavour.default_model or str(body["model"]))
     message = render.Message.build(reply, body, flavour.default_model)
     if message.tool_calls:
         signature = message.signature if message.thinking else None

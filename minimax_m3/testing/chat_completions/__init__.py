@@ -123,10 +123,9 @@ def answer(
 ) -> ResponsePlan:
     """Consume the next scripted item for a valid request and render it; ``server`` is
     the self-hosted server kind of the path, for replies that name none."""
-    item = state.take(body)
-    if isinstance(item, Fault) and not item.breaks_reply:
-        return (dialect.fault_plan or _fault_plan)(item, request_id, str(body["model"]))
-    reply, fault = split_item(item, body["messages"])
+    reply, fault = split_item(state.take(body), body["messages"])
+    if fault is not None and not fault.breaks_reply:
+        return (dialect.fault_plan or _fault_plan)(fault, request_id, str(body["model"]))
     if server is not None and reply.provider.server == "minimax":
         reply = replace(reply, provider=replace(reply.provider, server=server))
     if reply.provider.server != "minimax":
