@@ -19,19 +19,49 @@ __all__ = ["translate_content", "translate_content_chunk"]
 
 def translate_content(message: AIMessage) -> list[types.ContentBlock]:
     """Standard blocks for a finished message."""
+    blocks = _reasoning_and_text(message, details_too=True)
+    blocks.extend(_tool_call_blocks(message))
+    return blocks
+
+
+def translate_content_chunk(chunk: AIMessageChunk) -> list[types.ContentBlock]:
+    """Standard blocks for a streamed chunk, or for chunks merged so far.
+
+    Only ``reasoning_content`` counts here: the last chunk's ``reasoning_details`` repeat
+    the deltas already streamed. Tool-call fragments get a string ``index`` of their own
+    ("lc_tc_<n>"), so merging v1 content never folds a tool call into the reasoning or
+    text block that LangChain numbers 0, 1, ...
+    """
+    blocks = _reasoning_and_text(chunk, details_too=False)
+    if chunk.chunk_position == "last":
+        blocks.extend(_tool_call_blocks(chunk))
+    else:
+        for fragment in chunk.tool_call_chunks:
+            block = types.ToolCallChunk(
+                type="tool_call_chunk",
+                id=fragment.get("id"),
+                name=fragment.get("name"),
+                args=fragment.get("args"),
+            )
+            index = fragment.get("index")
+            if index is not None:
+                block["index"] = f"lc_tc_{index}"
+            blocks.append(block)
+    return blocks
+
+
+def _reasoning_and_text(message: AIMessage, *, details_too: bool) -> list[types.ContentBlock]:
+    """The reasoning block, when there is reasoning, then the text block, when there is text."""
     if not isinstance(message.content, str):
         # Not a shape this package produces: let LangChain parse it generically.
         raise NotImplementedError
-    blocks: list[types.ContentBlock] = _signed_reasoning_blocks(message.additional_kwargs)
-    reasoning = "" if blocks else _reasoning_text(message.additional_kwargs, details_too=True)
+    kwargs = message.additional_kwargs
+    blocks = _signed_reasoning_blocks(kwargs) if details_too else []
+    reasoning = "" if blocks else _reasoning_text(kwargs, details_too=details_too)
     if reasoning:
         blocks.append(types.ReasoningContentBlock(type="reasoning", reasoning=reasoning))
     if message.content:
         blocks.append(types.TextContentBlock(type="text", text=message.content))
-    blocks.extend(
-        types.ToolCall(type="tool_call", id=call.get("id"), name=call["name"], args=call["args"])
-        for call in message.tool_calls
-    )
     return blocks
 
 
@@ -58,42 +88,11 @@ def _signed_reasoning_blocks(additional_kwargs: dict[str, Any]) -> list[types.Co
     return blocks
 
 
-def translate_content_chunk(chunk: AIMessageChunk) -> list[types.ContentBlock]:
-    """Standard blocks for a streamed chunk, or for chunks merged so far.
-
-    Only ``reasoning_content`` counts here: the last chunk's ``reasoning_details`` repeat
-    the deltas already streamed. Tool-call fragments get a string ``index`` of their own
-    ("lc_tc_<n>"), so merging v1 content never folds a tool call into the reasoning or
-    text block that LangChain numbers 0, 1, ...
-    """
-    if not isinstance(chunk.content, str):
-        raise NotImplementedError
-    blocks: list[types.ContentBlock] = []
-    reasoning = _reasoning_text(chunk.additional_kwargs, details_too=False)
-    if reasoning:
-        blocks.append(types.ReasoningContentBlock(type="reasoning", reasoning=reasoning))
-    if chunk.content:
-        blocks.append(types.TextContentBlock(type="text", text=chunk.content))
-    if chunk.chunk_position == "last":
-        blocks.extend(
-            types.ToolCall(
-                type="tool_call", id=call.get("id"), name=call["name"], args=call["args"]
-            )
-            for call in chunk.tool_calls
-        )
-    else:
-        for fragment in chunk.tool_call_chunks:
-            block = types.ToolCallChunk(
-                type="tool_call_chunk",
-                id=fragment.get("id"),
-                name=fragment.get("name"),
-                args=fragment.get("args"),
-            )
-            index = fragment.get("index")
-            if index is not None:
-                block["index"] = f"lc_tc_{index}"
-            blocks.append(block)
-    return blocks
+def _tool_call_blocks(message: AIMessage) -> list[types.ContentBlock]:
+    return [
+        types.ToolCall(type="tool_call", id=call.get("id"), name=call["name"], args=call["args"])
+        for call in message.tool_calls
+    ]
 
 
 def _reasoning_text(additional_kwargs: dict[str, Any], *, details_too: bool) -> str:

@@ -261,10 +261,8 @@ def _media_url(block: Mapping[str, Any], default_mime: str) -> str | None:
         return str(block["url"])
     if _str(block.get("base64")):
         return f"data:{mime};base64,{block['base64']}"
-    source_type = block.get("source_type")
-    if source_type == "url" and _str(block.get("url")):
-        return str(block["url"])
-    if source_type == "base64" and _str(block.get("data")):
+    # The older form: "url" as above, or its data under "data".
+    if block.get("source_type") == "base64" and _str(block.get("data")):
         return f"data:{mime};base64,{block['data']}"
     return None
 

@@ -95,9 +95,7 @@ class SSEDecoder:
                     self._data_size += len(value)
                     self._check_size(0)
             elif line or not data:
-                event = self._take_line(line)
-                if event is not None:
-                    events.append(event)
+                self._take_line(line)
             else:
                 events.append(SSEEvent("\n".join(data), self._event or "message", self._id))
                 data = self._data = []
@@ -124,16 +122,11 @@ class SSEDecoder:
         """End of body: dispatch an event the server left without its blank line."""
         if self._pending:
             self._take_pending()
-        events: list[SSEEvent] = []
         tail, self._buffer = self._buffer.rstrip(b"\r"), b""
         if tail:
-            event = self._take_line(tail)
-            if event is not None:
-                events.append(event)
+            self._take_line(tail)
         event = self._take_line(b"")
-        if event is not None:
-            events.append(event)
-        return events
+        return [] if event is None else [event]
 
     def _take_line(self, raw: bytes) -> SSEEvent | None:
         if not raw:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from minimax_m3.models import ModelInfo, model_info
 from minimax_m3.providers import ApiName, ProviderProfile
@@ -238,20 +238,21 @@ def _check_tools(request: ChatRequest, profile: ProviderProfile) -> None:
         )
 
 
-def _check_media(messages: Sequence[Message], model: str, info: ModelInfo) -> None:
-    # MiniMax answers M2.x requests with images as if there were none; say so instead.
+def _media_parts(messages: Sequence[Message]) -> Iterator[tuple[int, str, ImagePart | VideoPart]]:
+    """Each image and video part, with its message's position and its kind, image or video."""
     for position, message in enumerate(messages):
         if isinstance(message.content, str):
             continue
         for part in message.content:
-            if isinstance(part, ImagePart) and not info.image_input:
-                raise ValueError(
-                    f"messages[{position}]: {model} takes no image input; use MiniMax-M3"
-                )
-            if isinstance(part, VideoPart) and not info.video_input:
-                raise ValueError(
-                    f"messages[{position}]: {model} takes no video input; use MiniMax-M3"
-                )
+            if isinstance(part, ImagePart | VideoPart):
+                yield position, "image" if isinstance(part, ImagePart) else "video", part
+
+
+def _check_media(messages: Sequence[Message], model: str, info: ModelInfo) -> None:
+    # MiniMax answers M2.x requests with images as if there were none; say so instead.
+    for position, kind, _ in _media_parts(messages):
+        if not (info.image_input if kind == "image" else info.video_input):
+            raise ValueError(f"messages[{position}]: {model} takes no {kind} input; use MiniMax-M3")
 
 
 _MB = 1024 * 1024
@@ -274,24 +275,16 @@ def data_url_size(url: str) -> int | None:
 
 
 def _check_media_sizes(messages: Sequence[Message], profile: ProviderProfile) -> None:
-    for position, message in enumerate(messages):
-        if isinstance(message.content, str):
+    for position, kind, part in _media_parts(messages):
+        limit = profile.max_image_bytes if kind == "image" else profile.max_video_bytes
+        if limit is None:
             continue
-        for part in message.content:
-            if isinstance(part, ImagePart):
-                kind, limit = "image", profile.max_image_bytes
-            elif isinstance(part, VideoPart):
-                kind, limit = "video", profile.max_video_bytes
-            else:
-                continue
-            if limit is None:
-                continue
-            size = data_url_size(part.url)
-            if size is not None and size > limit:
-                raise ValueError(
-                    f"messages[{position}]: an inline {kind} must be at most "
-                    f"{limit / _MB:g} MB on provider {profile.name!r}; got {size / _MB:.1f} MB"
-                )
+        size = data_url_size(part.url)
+        if size is not None and size > limit:
+            raise ValueError(
+                f"messages[{position}]: an inline {kind} must be at most "
+                f"{limit / _MB:g} MB on provider {profile.name!r}; got {size / _MB:.1f} MB"
+            )
 
 
 def check_request_size(size: int, profile: ProviderProfile) -> None:

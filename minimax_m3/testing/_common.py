@@ -146,11 +146,8 @@ def finish_reason(reply: Reply, structured: Sequence[Call]) -> str:
 def tool_input(arguments: str) -> Any:
     """A call's ``input`` object: the parsed arguments, or their raw text when they are
     not a JSON object."""
-    try:
-        parsed = json.loads(arguments)
-    except ValueError:
-        return arguments
-    return parsed if isinstance(parsed, dict) else arguments
+    parsed = xml_tools.json_object(arguments)
+    return arguments if parsed is None else parsed
 
 
 def pieces(text: str, size: int, cumulative: bool = False) -> list[str]:

@@ -22,7 +22,7 @@ from minimax_m3.testing import anthropic_messages, chat_completions
 from minimax_m3.testing._common import bearer_ok, is_number, status_phrase
 from minimax_m3.testing.anthropic_messages.checks import Rules
 from minimax_m3.testing.chat_completions import ChatDialect
-from minimax_m3.testing.plan import ResponsePlan, json_plan, passthrough
+from minimax_m3.testing.plan import ResponsePlan, json_plan, plain_fault_plan
 from minimax_m3.testing.script import Fault
 from minimax_m3.testing.state import RecordedRequest, ScriptState
 
@@ -73,14 +73,8 @@ def envelope(code: int | str, message: str) -> dict[str, Any]:
     }
 
 
-def error_plan(
-    status: int,
-    code: int | str,
-    message: str,
-    headers: Mapping[str, str] | None = None,
-    delay: float = 0.0,
-) -> ResponsePlan:
-    return json_plan(status, envelope(code, message), headers, delay)
+def error_plan(status: int, code: int | str, message: str) -> ResponsePlan:
+    return json_plan(status, envelope(code, message))
 
 
 def route_error(path: str) -> ResponsePlan:
@@ -107,9 +101,6 @@ def default_message(status: int, code: int | str) -> str:
 def fault_plan(fault: Fault, request_id: str) -> ResponsePlan:
     """A plain Fault in Cloudflare's envelope; ``status`` 200 gives ``success: false`` on 200."""
     headers = {"cf-ray": request_id[:16], **fault.headers}
-    verbatim = passthrough(fault, headers)
-    if verbatim is not None:
-        return verbatim
     status = 200 if fault.base_resp_code is not None else fault.status
     code: int | str
     if fault.base_resp_code is not None:
@@ -119,7 +110,7 @@ def fault_plan(fault: Fault, request_id: str) -> ResponsePlan:
     else:
         code = default_code(status)
     message = fault.message or default_message(status, code)
-    return error_plan(status, code, message, headers, fault.delay)
+    return plain_fault_plan(fault, headers, status, envelope(code, message))
 
 
 def handle(request: RecordedRequest, state: ScriptState) -> ResponsePlan:

@@ -94,14 +94,16 @@ def json_plan(
     )
 
 
-def passthrough(fault: Fault, headers: Mapping[str, str]) -> ResponsePlan | None:
-    """What a plain fault sends in every format before any envelope: a reset, or its own
-    body verbatim; None when it wants the format's error envelope."""
+def plain_fault_plan(
+    fault: Fault, headers: Mapping[str, str], status: int, envelope: Any
+) -> ResponsePlan:
+    """What a plain fault sends, after its delay: a reset, or its own body verbatim, or
+    else the format's error ``envelope`` at ``status``."""
     if fault.reset_before_response:
         return ResponsePlan(fault.status, delay=fault.delay, reset=True)
     if fault.body is not None:
         return json_plan(fault.status, fault.body, headers, fault.delay)
-    return None
+    return json_plan(status, envelope, headers, fault.delay)
 
 
 # An answer no fault damages: every damage field is unset.

@@ -40,7 +40,7 @@ def render_invoke(name: str, arguments: str) -> str:
     Arguments that are not a JSON object (scripted malformed JSON) go inside the element
     verbatim, so a test can still see them.
     """
-    parsed = _object(arguments)
+    parsed = json_object(arguments)
     lines = [f'<invoke name="{name}">']
     if parsed is not None:
         lines += [
@@ -87,7 +87,7 @@ def render_m3_value(name: str, value: Any) -> str:
 
 
 def render_m3_invoke(name: str, arguments: str) -> str:
-    parsed = _object(arguments)
+    parsed = json_object(arguments)
     if parsed is not None:
         inner = "".join(render_m3_value(key, value) for key, value in parsed.items())
     else:
@@ -101,7 +101,8 @@ def render_m3_tool_calls(calls: Iterable[tuple[str, str]]) -> str:
     return "\n".join([f"{MARKER}<tool_call>", *invokes, f"{MARKER}</tool_call>"])
 
 
-def _object(arguments: str) -> dict[str, Any] | None:
+def json_object(arguments: str) -> dict[str, Any] | None:
+    """The arguments as a dict, or None when they are not a JSON object."""
     try:
         parsed = json.loads(arguments)
     except ValueError:

@@ -106,10 +106,9 @@ def answer(
     body: dict[str, Any], state: ScriptState, request_id: str, flavour: Flavour
 ) -> ResponsePlan:
     """Consume the next scripted item for a valid request and render it."""
-    item = state.take(body)
-    if isinstance(item, Fault) and not item.breaks_reply:
-        return flavour.fault_plan(item, request_id, flavour.default_model or str(body["model"]))
-    reply, fault = split_item(item, body["messages"])
+    reply, fault = split_item(state.take(body), body["messages"])
+    if fault is not None and not fault.breaks_reply:
+        return flavour.fault_plan(fault, request_id, flavour.default_model or str(body["model"]))
     message = render.Message.build(reply, body, flavour.default_model)
     if message.tool_calls:
         signature = message.signature if message.thinking else None
@@ -148,15 +147,9 @@ def error_envelope(status: int, message: str, request_id: str) -> dict[str, Any]
     }
 
 
-def error_plan(
-    status: int,
-    message: str,
-    request_id: str,
-    headers: Mapping[str, str] | None = None,
-    delay: float = 0.0,
-) -> ResponsePlan:
-    extra = dict(plan.merge_headers((("request-id", request_id),), headers or {}))
-    return plan.json_plan(status, error_envelope(status, message, request_id), extra, delay)
+def error_plan(status: int, message: str, request_id: str) -> ResponsePlan:
+    envelope = error_envelope(status, message, request_id)
+    return plan.json_plan(status, envelope, {"request-id": request_id})
 
 
 def default_message(status: int, code: int | str | None) -> str:
@@ -177,14 +170,12 @@ def _reject(problem: str, request_id: str) -> ResponsePlan:
 
 def _minimax_fault_plan(fault: Fault, request_id: str, model: str) -> ResponsePlan:
     headers = dict(plan.merge_headers((("request-id", request_id),), fault.headers))
-    verbatim = plan.passthrough(fault, headers)
-    if verbatim is not None:
-        return verbatim
     if fault.base_resp_code is not None:
         message = fault.message or default_message(200, fault.base_resp_code)
         body = failed_message(request_id, model, fault.base_resp_code, message)
-        return plan.json_plan(200, body, headers, fault.delay)
-    return error_plan(fault.status, _fault_message(fault), request_id, fault.headers, fault.delay)
+        return plan.plain_fault_plan(fault, headers, 200, body)
+    envelope = error_envelope(fault.status, _fault_message(fault), request_id)
+    return plan.plain_fault_plan(fault, headers, fault.status, envelope)
 
 
 def failed_message(request_id: str, model: str, code: int | str, message: str) -> dict[str, Any]:

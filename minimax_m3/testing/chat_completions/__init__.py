@@ -123,10 +123,9 @@ def answer(
 ) -> ResponsePlan:
     """Consume the next scripted item for a valid request and render it; ``server`` is
     the self-hosted server kind of the path, for replies that name none."""
-    item = state.take(body)
-    if isinstance(item, Fault) and not item.breaks_reply:
-        return (dialect.fault_plan or _fault_plan)(item, request_id, str(body["model"]))
-    reply, fault = split_item(item, body["messages"])
+    reply, fault = split_item(state.take(body), body["messages"])
+    if fault is not None and not fault.breaks_reply:
+        return (dialect.fault_plan or _fault_plan)(fault, request_id, str(body["model"]))
     if server is not None and reply.provider.server == "minimax":
         reply = replace(reply, provider=replace(reply.provider, server=server))
     if reply.provider.server != "minimax":
@@ -211,30 +210,18 @@ def error_envelope(
     }
 
 
-def error_plan(
-    status: int,
-    message: str,
-    code: int | str | None,
-    request_id: str,
-    headers: Mapping[str, str] | None = None,
-    delay: float = 0.0,
-) -> ResponsePlan:
+def error_plan(status: int, message: str, code: int | str | None, request_id: str) -> ResponsePlan:
     envelope = error_envelope(status, message, code, request_id)
-    extra = dict(plan.merge_headers((("trace-id", request_id),), headers or {}))
-    return plan.json_plan(status, envelope, extra, delay)
+    return plan.json_plan(status, envelope, {"trace-id": request_id})
 
 
 def _fault_plan(fault: Fault, request_id: str, model: str) -> ResponsePlan:
     headers = dict(plan.merge_headers((("trace-id", request_id),), fault.headers))
-    verbatim = plan.passthrough(fault, headers)
-    if verbatim is not None:
-        return verbatim
     if fault.base_resp_code is not None:
         message = fault.message or minimax_message(200, fault.base_resp_code)
         kind = "chat.completion"
         body = render.base_resp_body(request_id, model, fault.base_resp_code, message, kind)
-        return plan.json_plan(200, body, headers, fault.delay)
+        return plan.plain_fault_plan(fault, headers, 200, body)
     message = fault.message or minimax_message(fault.status, fault.provider_code)
-    return error_plan(
-        fault.status, message, fault.provider_code, request_id, fault.headers, fault.delay
-    )
+    envelope = error_envelope(fault.status, message, fault.provider_code, request_id)
+    return plan.plain_fault_plan(fault, headers, fault.status, envelope)

@@ -25,7 +25,7 @@ from minimax_m3.testing.chat_completions import ChatDialect
 from minimax_m3.testing.plan import ResponsePlan, SseStream
 from minimax_m3.testing.runware_tasks import checks, render
 from minimax_m3.testing.runware_tasks.render import TEXT_TASK
-from minimax_m3.testing.script import Fault, ProviderOptions, Reply
+from minimax_m3.testing.script import Fault, Reply
 from minimax_m3.testing.state import RecordedRequest, ScriptState
 
 PREFIX = "/runware/v1"
@@ -76,13 +76,8 @@ def error_item(
     return item
 
 
-def errors_plan(
-    status: int,
-    items: Iterable[dict[str, Any]],
-    headers: Mapping[str, str] | None = None,
-    delay: float = 0.0,
-) -> ResponsePlan:
-    return plan.json_plan(status, {"errors": list(items)}, headers, delay)
+def errors_plan(status: int, items: Iterable[dict[str, Any]]) -> ResponsePlan:
+    return plan.json_plan(status, {"errors": list(items)})
 
 
 def default_code(status: int) -> str:
@@ -113,13 +108,10 @@ def fault_code_and_message(
 
 def fault_plan(fault: Fault, task_uuid: str | None, task_type: str | None) -> ResponsePlan:
     """A plain Fault in Runware's envelope, at its status (200 included)."""
-    verbatim = plan.passthrough(fault, fault.headers)
-    if verbatim is not None:
-        return verbatim
     status = 200 if fault.base_resp_code is not None else fault.status
     code, message = fault_code_and_message(fault, "providerInternalError")
     item = error_item(code, message, task_type=task_type, task_uuid=task_uuid)
-    return errors_plan(status, [item], fault.headers, fault.delay)
+    return plan.plain_fault_plan(fault, fault.headers, status, {"errors": [item]})
 
 
 def _invalid(problem: checks.Problem, task_uuid: str | None, task_type: str) -> ResponsePlan:
@@ -196,12 +188,11 @@ def _built(reply: Reply, task: Mapping[str, Any], state: ScriptState) -> render.
 
 def _answer(task: dict[str, Any], state: ScriptState) -> ResponsePlan:
     method = task.get("deliveryMethod", "sync")
-    item = state.take(task)
+    reply, fault = split_item(state.take(task), task["messages"])
     if method == "async":
-        return _submit_async(task, state, item)
-    if isinstance(item, Fault) and not item.breaks_reply:
-        return fault_plan(item, str(task["taskUUID"]), TEXT_TASK)
-    reply, fault = split_item(item, task["messages"])
+        return _submit_async(task, state, reply, fault)
+    if fault is not None and not fault.breaks_reply:
+        return fault_plan(fault, str(task["taskUUID"]), TEXT_TASK)
     result = _built(reply, task, state)
     if method == "stream":
         return _stream_plan(result, task, reply, fault)
@@ -246,18 +237,16 @@ def _stream_plan(
 
 
 def _submit_async(
-    task: dict[str, Any], state: ScriptState, item: Reply | Fault | None
+    task: dict[str, Any], state: ScriptState, reply: Reply, fault: Fault | None
 ) -> ResponsePlan:
     """Acknowledge now; park the final poll's answer, decided by the scripted item."""
     task_uuid = str(task["taskUUID"])
-    if isinstance(item, Fault) and not item.breaks_reply:
-        final = _async_fault_plan(item, task_uuid)
-        pending = ProviderOptions().poll_pending
+    if fault is not None and not fault.breaks_reply:
+        final = _async_fault_plan(fault, task_uuid)
     else:
-        reply, fault = split_item(item, task["messages"])
         final = _sync_plan(_built(reply, task, state), task, reply, fault, status="success")
-        pending = reply.provider.poll_pending
-    state.park_task(task_uuid, final, pending)
+    # A plain fault comes with the default reply, whose options are the defaults.
+    state.park_task(task_uuid, final, reply.provider.poll_pending)
     ack = {"taskType": TEXT_TASK, "taskUUID": task_uuid, "status": "processing"}
     return plan.json_plan(200, {"data": [ack]})
 
@@ -265,15 +254,12 @@ def _submit_async(
 def _async_fault_plan(fault: Fault, task_uuid: str) -> ResponsePlan:
     """The final poll of a failed async task: an error item, or (error_shape "error") an
     ``errors`` array, on HTTP 200."""
-    verbatim = plan.passthrough(fault, fault.headers)
-    if verbatim is not None:
-        return verbatim
     code, message = fault_code_and_message(fault, "providerInternalError")
     if fault.error_shape == "error":
         item = error_item(code, message, task_type=TEXT_TASK, task_uuid=task_uuid)
-        return errors_plan(200, [item], fault.headers, fault.delay)
+        return plan.plain_fault_plan(fault, fault.headers, 200, {"errors": [item]})
     failed = {"taskUUID": task_uuid, "status": "error", "error": {"code": code, "message": message}}
-    return plan.json_plan(200, {"data": [failed]}, fault.headers, fault.delay)
+    return plan.plain_fault_plan(fault, fault.headers, 200, {"data": [failed]})
 
 
 def _poll(task: Mapping[str, Any], state: ScriptState) -> ResponsePlan:
