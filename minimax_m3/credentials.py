@@ -82,11 +82,8 @@ def redact_secret(error: MiniMaxM3Error, *secrets: str) -> MiniMaxM3Error:
     if pattern is None:
         return error
     error.args = tuple(_masked(arg, pattern, 0) for arg in error.args)
-    error.message = _masked(error.message, pattern, 0)
-    error.body = _masked(error.body, pattern, 0)
-    error.request_id = _masked(error.request_id, pattern, 0)
-    error.provider_code = _masked(error.provider_code, pattern, 0)
-    error.retry_after = _masked(error.retry_after, pattern, 0)
+    for name in ("message", "body", "request_id", "provider_code", "retry_after"):
+        setattr(error, name, _masked(getattr(error, name), pattern, 0))
     return error
 
 
