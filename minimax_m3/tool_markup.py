@@ -245,19 +245,16 @@ def parse_m2_invokes(block: str, schemas: ToolSchemas) -> list[ToolCall]:
         schema = schemas.get(name)
         arguments: dict[str, Any] = {}
         for key, raw in _m2_parameters(body):
+            key_schema = property_schema(schema, key)
+            declared = schema is not None and key_schema is not None
             # M2 writes each value on its own line inside the element.
-            value = convert_text(
-                raw.strip("\n"),
-                property_schema(schema, key),
-                declared=schema is not None and property_schema(schema, key) is not None,
-            )
-            if key in arguments:
-                previous = arguments[key]
-                arguments[key] = [*previous, value] if isinstance(previous, list) else [previous]
-                if not isinstance(previous, list):
-                    arguments[key].append(value)
-            else:
+            value = convert_text(raw.strip("\n"), key_schema, declared=declared)
+            if key not in arguments:
                 arguments[key] = value
+            elif isinstance(arguments[key], list):
+                arguments[key].append(value)
+            else:
+                arguments[key] = [arguments[key], value]
         calls.append(ToolCall(new_call_id(), name, json.dumps(arguments, ensure_ascii=False)))
     return calls
 
