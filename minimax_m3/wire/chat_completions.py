@@ -186,8 +186,9 @@ def message_to_dict(
     role = message.role
     if role == "tool":
         return {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.text}
+    out: dict[str, Any]
     if role == "assistant":
-        out: dict[str, Any] = {"role": "assistant", "content": message.text}
+        out = {"role": "assistant", "content": message.text}
         if message.tool_calls:
             out["tool_calls"] = [tool_call_to_dict(call) for call in message.tool_calls]
         if message.reasoning and replay == "inline":
@@ -202,15 +203,10 @@ def message_to_dict(
             out["reasoning_details"] = reasoning_to_details(message.reasoning)
             if replay == "details_and_content":
                 out["reasoning_content"] = "".join(s.text for s in message.reasoning)
-        if message.name:
-            out["name"] = message.name
-        return out
-    content: str | list[dict[str, Any]]
-    if isinstance(message.content, str) or role == "system":
-        content = message.text
+    elif isinstance(message.content, str) or role == "system":
+        out = {"role": role, "content": message.text}
     else:
-        content = [content_part_to_dict(part) for part in message.content]
-    out = {"role": role, "content": content}
+        out = {"role": role, "content": [content_part_to_dict(part) for part in message.content]}
     if message.name:
         out["name"] = message.name
     return out
