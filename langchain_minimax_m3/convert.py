@@ -152,14 +152,13 @@ def ai_message_to_neutral(message: AIMessage) -> Message:
         )
         for index, call in enumerate(message.tool_calls)
     ]
-    offset = len(calls)
     calls += [
         NeutralToolCall(
-            id=call.get("id") or f"call_{offset + index}",
+            id=call.get("id") or f"call_{index}",
             name=call.get("name") or "",
             arguments=call.get("args") or "",
         )
-        for index, call in enumerate(message.invalid_tool_calls)
+        for index, call in enumerate(message.invalid_tool_calls, start=len(calls))
     ]
     return Message(
         role="assistant",
