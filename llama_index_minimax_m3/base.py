@@ -31,12 +31,14 @@ from pydantic import ConfigDict, model_validator
 
 from llama_index_minimax_m3.convert import (
     chat_messages_to_neutral,
+    tool_choice_to_neutral,
+    tool_to_spec,
+)
+from llama_index_minimax_m3.results import (
     chat_response_to_completion_response,
     chat_response_to_tool_selections,
     chat_response_with_first_tool_call,
     result_to_chat_response,
-    tool_choice_to_neutral,
-    tool_to_spec,
 )
 from llama_index_minimax_m3.stream import (
     ChatStreamState,

@@ -23,6 +23,8 @@ from pydantic_core import from_json
 
 from llama_index_minimax_m3.convert import (
     THINKING_DELTA_KEY,
+)
+from llama_index_minimax_m3.results import (
     result_to_chat_response,
     tool_call_to_dict,
 )

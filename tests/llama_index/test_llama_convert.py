@@ -23,11 +23,13 @@ from llama_index.core.base.llms.types import (
 
 from llama_index_minimax_m3.convert import (
     chat_message_to_neutral,
+    tool_choice_to_neutral,
+)
+from llama_index_minimax_m3.results import (
     chat_response_to_completion_response,
     chat_response_to_tool_selections,
     result_to_chat_message,
     result_to_chat_response,
-    tool_choice_to_neutral,
     usage_to_dict,
 )
 from llama_index_minimax_m3.stream import (
