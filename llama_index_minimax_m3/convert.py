@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 from collections.abc import Iterable, Mapping, Sequence
 from io import IOBase
 from typing import TYPE_CHECKING, Any
@@ -54,8 +53,6 @@ from minimax_m3.validation import arguments_json
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
-
-logger = logging.getLogger("llama_index_minimax_m3")
 
 REASONING_KEY = "reasoning_details"
 """Key of ``ThinkingBlock.additional_information`` that holds the provider's reasoning."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -25,17 +25,6 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.llms.llm import ToolSelection
 
-from minimax_m3.reasoning import segments_to_records
-from minimax_m3.types import (
-    ChatResult,
-    ReasoningSegment,
-    ToolCall,
-    Usage,
-)
-
-if TYPE_CHECKING:
-    pass
-
 from llama_index_minimax_m3.convert import (
     REASONING_KEY,
     REASONING_TEXT_KEY,
@@ -43,6 +32,8 @@ from llama_index_minimax_m3.convert import (
     tool_call_dicts,
     tool_calls_from_chat_message,
 )
+from minimax_m3.reasoning import segments_to_records
+from minimax_m3.types import ChatResult, ReasoningSegment, ToolCall, Usage
 
 logger = logging.getLogger("llama_index_minimax_m3")
 
