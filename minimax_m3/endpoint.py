@@ -209,14 +209,9 @@ class Endpoint:
         return http_request
 
     def result_from_response(
-        self,
-        request: ChatRequest,
-        exchange: Exchange,
-        status_code: int,
-        body: bytes,
-        headers: httpx.Headers,
+        self, request: ChatRequest, exchange: Exchange, response: httpx.Response
     ) -> ChatResult | Poll:
-        outcome = self.whole_events(request, exchange, status_code, body, headers)
+        outcome = self.whole_events(request, exchange, response)
         if isinstance(outcome, Poll):
             return outcome
         end = outcome[-1]
@@ -224,17 +219,11 @@ class Endpoint:
         return end.result
 
     def whole_events(
-        self,
-        request: ChatRequest,
-        exchange: Exchange,
-        status_code: int,
-        body: bytes,
-        headers: httpx.Headers,
+        self, request: ChatRequest, exchange: Exchange, response: httpx.Response
     ) -> list[StreamEvent] | Poll:
         """A whole response body as the events it makes, ``StreamEnd`` last; raises the
         provider's error, or says the task is queued."""
-        request_id = request_id_from(headers)
-        payload = self.payload_from_response(status_code, body, headers, request_id)
+        request_id, payload = self.json_from_response(response)
         # Each format checks the body for its provider's in-band errors (HTTP 200 ones).
         outcome = exchange.parse_response(payload, request_id=request_id)
         if isinstance(outcome, Poll):
@@ -242,14 +231,17 @@ class Endpoint:
         # The whole answer goes through the same normaliser as a stream's deltas.
         return whole_answer(self.new_state(request, exchange, request_id), outcome)
 
-    def payload_from_response(
-        self, status_code: int, body: bytes, headers: httpx.Headers, request_id: str | None
-    ) -> Any:
-        """A successful body's JSON; raises the provider's error for any other status."""
+    def json_from_response(self, response: httpx.Response) -> tuple[str | None, Any]:
+        """The request id and a successful body's JSON; raises the provider's error for
+        any other status."""
+        request_id = request_id_from(response.headers)
+        status_code, body = response.status_code, response.content
         if not 200 <= status_code < 300:
-            raise error_from_response(status_code, body, headers, provider=self.profile.name)
+            raise error_from_response(
+                status_code, body, response.headers, provider=self.profile.name
+            )
         try:
-            return jsonio.loads(body)
+            return request_id, jsonio.loads(body)
         except ValueError:
             raise ProtocolError(
                 f"response body is not JSON: {body[:200]!r}",
@@ -273,13 +265,10 @@ class Endpoint:
         body = count_tokens_body(request)
         return self.http_request(body, FORMAT_HEADERS, stream=False, url=self._count_url)
 
-    def input_tokens_from_response(
-        self, status_code: int, body: bytes, headers: httpx.Headers
-    ) -> int:
+    def input_tokens_from_response(self, response: httpx.Response) -> int:
         from minimax_m3.wire.anthropic_messages import input_tokens_from
 
-        request_id = request_id_from(headers)
-        payload = self.payload_from_response(status_code, body, headers, request_id)
+        request_id, payload = self.json_from_response(response)
         return input_tokens_from(payload, request_id=request_id, provider=self.profile.name)
 
     def new_state(

@@ -49,8 +49,8 @@ __all__ = [
 logger = logging.getLogger("minimax_m3")
 
 T = TypeVar("T")
-# What a whole response means: its status, body and headers read into one outcome.
-ReadResponse: TypeAlias = Callable[[int, bytes, httpx.Headers], T]
+# What a whole response means: a result, a queued task or a token count.
+ReadResponse: TypeAlias = Callable[[httpx.Response], T]
 
 
 async def _asleep(seconds: float) -> None:
@@ -93,7 +93,7 @@ class Transport(Endpoint):
         while True:
             try:
                 response = self._post(http_request, stream=False)
-                return read(response.status_code, response.content, response.headers)
+                return read(response)
             except MiniMaxM3Error as error:
                 time.sleep(self.delay_or_raise(error, retries))
                 retries += 1
@@ -170,9 +170,7 @@ class Transport(Endpoint):
         self, request: ChatRequest, exchange: Exchange, response: httpx.Response
     ) -> list[StreamEvent]:
         """Errors, and servers that ignore ``stream: true``, answer with one JSON body."""
-        outcome = self.whole_events(
-            request, exchange, response.status_code, response.content, response.headers
-        )
+        outcome = self.whole_events(request, exchange, response)
         if isinstance(outcome, Poll):
             raise ProtocolError("a streamed request was answered with a queued task")
         return outcome
@@ -207,7 +205,7 @@ class Transport(Endpoint):
         while True:
             try:
                 response = await self._apost(http_request, stream=False)
-                return read(response.status_code, response.content, response.headers)
+                return read(response)
             except MiniMaxM3Error as error:
                 await _asleep(self.delay_or_raise(error, retries))
                 retries += 1

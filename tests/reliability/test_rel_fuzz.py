@@ -247,7 +247,9 @@ def test_whole_responses(name: str, payload: Any) -> None:
     for status in (200, 201):
         only_typed_errors(
             lambda status=status: transport.result_from_response(
-                REQUEST, exchange, status, body, httpx.Headers({"trace-id": "t"})
+                REQUEST,
+                exchange,
+                httpx.Response(status, content=body, headers={"trace-id": "t"}),
             )
         )
 
@@ -337,7 +339,7 @@ def test_json_nested_beyond_the_stack_is_malformed_not_a_crash(name: str, text: 
     with pytest.raises(MiniMaxM3Error, match="not valid JSON"):
         exchange.decode_stream_event(SSEEvent(text))
     with pytest.raises(MiniMaxM3Error, match="not JSON"):
-        transport.result_from_response(REQUEST, exchange, 200, text.encode(), httpx.Headers())
+        transport.result_from_response(REQUEST, exchange, httpx.Response(200, content=text))
 
 
 def test_tool_arguments_nested_beyond_the_stack_are_invalid_not_a_crash() -> None:

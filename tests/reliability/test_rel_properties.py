@@ -401,7 +401,7 @@ def whole_answer_of(provider: str, script: str) -> tuple[str, str, list[Any], st
     raw = json.dumps(exchange.body).encode()
     plan = dispatch(RecordedRequest.build("POST", path, [], raw), state)
     body = b"".join(action.data for action in plan.actions if isinstance(action, Send))
-    result = transport.result_from_response(request, exchange, 200, body, httpx.Headers())
+    result = transport.result_from_response(request, exchange, httpx.Response(200, content=body))
     assert not isinstance(result, Poll)
     calls = [
         (MADE_UP if re.fullmatch(r"call_[0-9a-f]{24}", c.id) else c.id, c.name, c.arguments)
