@@ -57,7 +57,9 @@ class StreamState:
         self._text: list[str] = []
         # White space with nothing else shown yet: beside tool calls it is no answer, so
         # it waits for text (or the end) before it is shown.
-        self._blank = ""
+        # Pieces, not one string: an attribute's += copies the whole string every time, so
+        # a model stuck emitting newlines cost time growing with the square of its answer.
+        self._blank: list[str] = []
         self._shown_text = False
         self._reasoning: dict[int, ReasoningTrack] = {}
         # Reasoning may come both as structured fields and inline as tags; the first
@@ -152,7 +154,7 @@ class StreamState:
         self._release_reasoning(events)
         self._take_tag_pieces(self._tags.finish(), events)
         self._take_markup_pieces(self._markup.finish(), events)
-        blank, self._blank = self._blank, ""
+        blank, self._blank = "".join(self._blank), []
         if blank and not self._tools:
             self._show(blank, events)
         if self._stop is not None:
@@ -252,11 +254,13 @@ class StreamState:
     def _take_text(self, text: str, events: list[StreamEvent]) -> None:
         if not self._shown_text:
             if text.isspace():
-                self._blank += text
+                self._blank.append(text)
                 return
             # The answer has begun (even while a stop cutter still holds it back).
             self._shown_text = True
-            text, self._blank = self._blank + text, ""
+            if self._blank:
+                text = "".join((*self._blank, text))
+                self._blank = []
         self._show(text, events)
 
     def _show(self, text: str, events: list[StreamEvent]) -> None:

@@ -10,6 +10,8 @@ OPEN_TAGS = ("<think>", "<mm:think>")
 CLOSE_TAGS = ("</think>", "</mm:think>")
 
 _UNKNOWN, _START, _THINK_START, _THINK, _AFTER_THINK, _TEXT = range(6)
+# Where the answer has shown nothing yet: leading white space decides nothing there.
+_STARTS = (_UNKNOWN, _START, _THINK_START)
 # A closing tag is searched for in each new piece plus this much of what came before.
 _TAG_OVERLAP = max(len(tag) for tag in CLOSE_TAGS) - 1
 
@@ -35,12 +37,25 @@ class ReasoningTagReader:
     begun, a further closing tag is markup, never the answer's text, and is dropped.
     """
 
-    __slots__ = ("_close", "_held", "_opener_ruled_out", "_parts", "_state", "_tail", "saw_tags")
+    __slots__ = (
+        "_close",
+        "_held",
+        "_opener_ruled_out",
+        "_parts",
+        "_space",
+        "_state",
+        "_tail",
+        "saw_tags",
+    )
 
     def __init__(self, start: ReasoningStart = "outside") -> None:
         self._state = {"outside": _START, "inside": _THINK_START, "unknown": _UNKNOWN}[start]
         self._close: tuple[str, ...] = CLOSE_TAGS
         self._held = ""
+        # White space before anything else, held in pieces until the first other text
+        # decides what it is: scanning it again with each new piece made a model stuck
+        # writing newlines cost time growing with the square of its answer.
+        self._space: list[str] = []
         # The undecided start, in parts joined only when a closing tag may be among them.
         self._parts: list[str] = []
         self._tail = ""
@@ -55,6 +70,13 @@ class ReasoningTagReader:
     def feed(self, piece: str) -> list[tuple[str, str]]:
         if self._state == _TEXT and not self._held and "<" not in piece:
             return [("text", piece)]
+        if self._state in _STARTS and not (self._held or self._parts or self._opener_ruled_out):
+            if piece.isspace():
+                self._space.append(piece)
+                return []
+            if self._space:
+                piece = "".join((*self._space, piece))
+                self._space = []
         if self._state == _UNKNOWN:
             return self._feed_unknown(piece)
         out: list[tuple[str, str]] = []
@@ -68,18 +90,19 @@ class ReasoningTagReader:
         if self._state != _UNKNOWN:
             return []
         self._state = _START
-        held = "".join(self._parts)
-        self._parts, self._tail = [], ""
+        held = "".join((*self._space, *self._parts))
+        self._space, self._parts, self._tail = [], [], ""
         return self.feed(held) if held else []
 
     def finish(self) -> list[tuple[str, str]]:
         """End of content: what was held back for a tag, as what it turned out to be."""
         if self._state == _UNKNOWN:
-            held = "".join(self._parts)
-            self._parts = []
+            held = "".join((*self._space, *self._parts))
+            self._space, self._parts = [], []
             self._state = _TEXT
             return [("text", held)] if held else []
-        held, self._held = self._held, ""
+        held = "".join((*self._space, self._held))
+        self._space, self._held = [], ""
         if not held or self._state == _AFTER_THINK:
             return []
         inside = self._state in (_THINK, _THINK_START)
