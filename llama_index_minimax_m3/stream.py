@@ -35,7 +35,19 @@ from minimax_m3.types import ReasoningDelta, StreamEnd, StreamEvent, TextDelta, 
 class _PartialCall:
     id: str | None = None
     name: str = ""
-    arguments: str = ""
+    pieces: list[str] = field(default_factory=list)
+    # What responses show of the call, made again only when one of its fragments arrives:
+    # a text or reasoning token, or another call's fragment, hands them on unparsed.
+    block: ToolCallBlock | None = None
+    raw: dict[str, Any] | None = None
+
+    def update(self) -> None:
+        arguments = "".join(self.pieces)
+        self.pieces = [arguments] if arguments else []
+        self.block = ToolCallBlock(
+            tool_call_id=self.id, tool_name=self.name, tool_kwargs=partial_arguments(arguments)
+        )
+        self.raw = tool_call_to_dict(self.id, self.name, arguments)
 
 
 @dataclass
@@ -75,7 +87,9 @@ def stream_event_to_chat_response(event: StreamEvent, state: ChatStreamState) ->
             call.id = event.id
         if event.name:
             call.name += event.name
-        call.arguments += event.arguments
+        if event.arguments:
+            call.pieces.append(event.arguments)
+        call.update()
     return ChatResponse(message=_partial_message(state), delta=delta, additional_kwargs=additional)
 
 
@@ -93,17 +107,8 @@ def _partial_message(state: ChatStreamState) -> ChatMessage:
     additional: dict[str, Any] = {}
     if state.calls:
         calls = [state.calls[index] for index in sorted(state.calls)]
-        blocks.extend(
-            ToolCallBlock(
-                tool_call_id=call.id,
-                tool_name=call.name,
-                tool_kwargs=partial_arguments(call.arguments),
-            )
-            for call in calls
-        )
-        additional["tool_calls"] = [
-            tool_call_to_dict(call.id, call.name, call.arguments) for call in calls
-        ]
+        blocks.extend(call.block for call in calls if call.block is not None)
+        additional["tool_calls"] = [call.raw for call in calls if call.raw is not None]
     # Made per token: a copy of a message validated once, given this one's own values
     # (validating the message again would check every block it holds).
     message = _PARTIAL_MESSAGE.__copy__()

@@ -1,0 +1,59 @@
+"""Work per stream event in LlamaIndex's responses (issue 17): an event re-parses only
+the tool call it adds to, never every call the answer holds."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import llama_index_minimax_m3.stream as stream_module
+from llama_index_minimax_m3.stream import ChatStreamState, stream_event_to_chat_response
+from minimax_m3.types import TextDelta, ToolCallDelta
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The arguments each partial parse was given."""
+    seen: list[str] = []
+    real = stream_module.partial_arguments
+
+    def counting(text: str) -> dict[str, object]:
+        seen.append(text)
+        return real(text)
+
+    monkeypatch.setattr(stream_module, "partial_arguments", counting)
+    return seen
+
+
+def test_text_after_tool_calls_parses_no_arguments(parses: list[str]) -> None:
+    state = ChatStreamState()
+    arguments = json.dumps({"city": "Paris", "days": 3})
+    for index in range(3):
+        stream_event_to_chat_response(
+            ToolCallDelta(index=index, id=f"c{index}", name="get_weather", arguments=arguments),
+            state,
+        )
+    parses.clear()
+    for _ in range(1_000):
+        response = stream_event_to_chat_response(TextDelta("x"), state)
+    assert parses == []
+    assert [block.tool_kwargs for block in response.message.blocks[1:]] == [
+        {"city": "Paris", "days": 3}
+    ] * 3
+
+
+def test_a_fragment_reparses_its_own_call_only(parses: list[str]) -> None:
+    state = ChatStreamState()
+    stream_event_to_chat_response(
+        ToolCallDelta(index=0, id="a", name="first", arguments='{"x": 1}'), state
+    )
+    stream_event_to_chat_response(ToolCallDelta(index=1, id="b", name="second"), state)
+    parses.clear()
+    for piece in ['{"q": "', "long ", "text", '"}']:
+        response = stream_event_to_chat_response(ToolCallDelta(index=1, arguments=piece), state)
+    assert parses == ['{"q": "', '{"q": "long ', '{"q": "long text', '{"q": "long text"}']
+    first, second = response.message.blocks[1:]
+    assert (first.tool_kwargs, second.tool_kwargs) == ({"x": 1}, {"q": "long text"})
+    raw = response.message.additional_kwargs["tool_calls"]
+    assert [call["function"]["arguments"] for call in raw] == ['{"x": 1}', '{"q": "long text"}']
