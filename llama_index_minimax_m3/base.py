@@ -208,9 +208,8 @@ class MiniMaxM3(AdapterSettings, FunctionCallingLLM):
         provider (MiniMax's ``/anthropic/v1/messages/count_tokens``), with the same call
         options as ``chat()``. Raises ValueError for a provider that documents no counter.
         """
-        return self._transport.count_tokens(
-            self._build_request(messages, {**kwargs, "tools": tools})
-        )
+        request = self._build_request(messages, {**kwargs, "tools": tools})
+        return self._transport.count_tokens(request)
 
     async def acount_tokens(
         self,

@@ -143,9 +143,7 @@ class Transport(Endpoint):
                     quiet_since = time.monotonic()
                     try:
                         for chunk in response.iter_bytes():
-                            events = reader.feed(chunk)
-                            if events:
-                                yield from events
+                            yield from reader.feed(chunk)
                             if reader.progressed:
                                 quiet_since = time.monotonic()
                             elif time.monotonic() - quiet_since > self.stream_idle_limit:
@@ -249,8 +247,7 @@ class Transport(Endpoint):
                     quiet_since = time.monotonic()
                     try:
                         async for chunk in response.aiter_bytes():
-                            events = reader.feed(chunk)
-                            for event in events:
+                            for event in reader.feed(chunk):
                                 yield event
                             if reader.progressed:
                                 quiet_since = time.monotonic()

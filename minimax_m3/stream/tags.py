@@ -37,16 +37,7 @@ class ReasoningTagReader:
     begun, a further closing tag is markup, never the answer's text, and is dropped.
     """
 
-    __slots__ = (
-        "_close",
-        "_held",
-        "_opener_ruled_out",
-        "_parts",
-        "_space",
-        "_state",
-        "_tail",
-        "saw_tags",
-    )
+    __slots__ = ("_close", "_held", "_opener_ruled_out", "_parts", "_space", "_state", "_tail")
 
     def __init__(self, start: ReasoningStart = "outside") -> None:
         self._state = {"outside": _START, "inside": _THINK_START, "unknown": _UNKNOWN}[start]
@@ -60,7 +51,6 @@ class ReasoningTagReader:
         self._parts: list[str] = []
         self._tail = ""
         self._opener_ruled_out = False
-        self.saw_tags = False
 
     @property
     def passes_text(self) -> bool:
@@ -132,7 +122,6 @@ class ReasoningTagReader:
         if at < 0:
             return []
         self._parts, self._tail = [], ""
-        self.saw_tags = True
         self._state = _AFTER_THINK
         out: list[tuple[str, str]] = [("reasoning", held[:at])] if at else []
         rest = held[at + len(closer) :]
@@ -141,7 +130,6 @@ class ReasoningTagReader:
     def _open(self, closer: str) -> None:
         self._state = _THINK
         self._close = (closer,)
-        self.saw_tags = True
 
     def _step(self, buffer: str, out: list[tuple[str, str]]) -> str:
         state = self._state
@@ -153,7 +141,6 @@ class ReasoningTagReader:
                     return lead[len(opener) :]
             for closer in CLOSE_TAGS:
                 if lead.startswith(closer):
-                    self.saw_tags = True
                     self._state = _AFTER_THINK
                     return lead[len(closer) :]
             if not lead or any(tag.startswith(lead) for tag in (*OPEN_TAGS, *CLOSE_TAGS)):
@@ -196,7 +183,6 @@ class ReasoningTagReader:
         if at >= 0:
             if at:
                 out.append(("text", buffer[:at]))
-            self.saw_tags = True
             return buffer[at + len(closer) :]
         keep = _partial_suffix(buffer, CLOSE_TAGS)
         if len(buffer) > keep:

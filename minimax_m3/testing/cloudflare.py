@@ -46,7 +46,7 @@ _CODE_BY_STATUS = {
     429: 3040,
 }
 _UPSTREAM_UNAVAILABLE = 7009
-_CODE_MESSAGES = {
+_CODE_MESSAGES: dict[int | str, str] = {
     BAD_INPUT: "AiError: Bad input",
     AUTH_ERROR: "Authentication error",
     2021: "Insufficient balance; add money to your gateway or use BYOK",
@@ -86,20 +86,9 @@ def bad_input(problem: str) -> ResponsePlan:
     return error_plan(400, BAD_INPUT, f"AiError: Bad input: {problem}")
 
 
-def default_code(status: int) -> int:
-    if status in _CODE_BY_STATUS:
-        return _CODE_BY_STATUS[status]
-    return _UPSTREAM_UNAVAILABLE if status >= 500 else BAD_INPUT
-
-
-def default_message(status: int, code: int | str) -> str:
-    if isinstance(code, int) and code in _CODE_MESSAGES:
-        return _CODE_MESSAGES[code]
-    return status_phrase(status)
-
-
-def fault_plan(fault: Fault, request_id: str) -> ResponsePlan:
-    """A plain Fault in Cloudflare's envelope; ``status`` 200 gives ``success: false`` on 200."""
+def fault_plan(fault: Fault, request_id: str, model: str) -> ResponsePlan:
+    """A plain Fault in Cloudflare's envelope; ``status`` 200 gives ``success: false`` on 200.
+    The envelope names no model, whichever format the fault came in."""
     headers = {"cf-ray": request_id[:16], **fault.headers}
     status = 200 if fault.base_resp_code is not None else fault.status
     code: int | str
@@ -108,8 +97,8 @@ def fault_plan(fault: Fault, request_id: str) -> ResponsePlan:
     elif fault.provider_code is not None:
         code = fault.provider_code
     else:
-        code = default_code(status)
-    message = fault.message or default_message(status, code)
+        code = _CODE_BY_STATUS.get(status, _UPSTREAM_UNAVAILABLE if status >= 500 else BAD_INPUT)
+    message = fault.message or _CODE_MESSAGES.get(code) or status_phrase(status)
     return plain_fault_plan(fault, headers, status, envelope(code, message))
 
 
@@ -163,17 +152,12 @@ def validate_chat(body: Mapping[str, Any], state: ScriptState) -> str | None:
     return chat_completions.checks.validate_request(body, state)
 
 
-def _fault_plan(fault: Fault, request_id: str, model: str) -> ResponsePlan:
-    # Cloudflare's envelope names no model, whichever format the fault came in.
-    return fault_plan(fault, request_id)
-
-
 CHAT = ChatDialect(
     always_split=True,
     default_model=UPSTREAM_MODEL,
     extra_fields=GATEWAY_METADATA,
     wrap_result=True,
-    fault_plan=_fault_plan,
+    fault_plan=fault_plan,
 )
 
 
@@ -181,5 +165,5 @@ MESSAGES = anthropic_messages.Flavour(
     rules=Rules(temperature_max=1.0, system_blocks=False, check_top_k=True),
     base_resp=False,
     default_model=UPSTREAM_MODEL,
-    fault_plan=_fault_plan,
+    fault_plan=fault_plan,
 )

@@ -12,7 +12,7 @@ import secrets
 import socket
 import struct
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -435,13 +435,11 @@ class _Connection:
             await self._send(h11.EndOfMessage())
 
 
-def dispatch(
-    request: RecordedRequest, state: ScriptState, formats: Iterable[WireFormat] = _FORMATS
-) -> ResponsePlan:
+def dispatch(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
     """Record ``request`` and route it to the first wire format that owns its path."""
     state.record(request)
     request_id = secrets.token_hex(16)
-    for wire_format in formats:
+    for wire_format in _FORMATS:
         if wire_format.matches(request.path):
             try:
                 return wire_format.handle(request, state)

@@ -134,9 +134,8 @@ def answer(
 
 def error_kind(status: int) -> str:
     """Anthropic's ``error.type`` for an HTTP status."""
-    if status in _KIND_BY_STATUS:
-        return _KIND_BY_STATUS[status]
-    return "api_error" if status >= 500 or status < 400 else "invalid_request_error"
+    by_class = "api_error" if status >= 500 or status < 400 else "invalid_request_error"
+    return _KIND_BY_STATUS.get(status, by_class)
 
 
 def error_envelope(status: int, message: str, request_id: str) -> dict[str, Any]:

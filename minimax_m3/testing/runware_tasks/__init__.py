@@ -80,12 +80,6 @@ def errors_plan(status: int, items: Iterable[dict[str, Any]]) -> ResponsePlan:
     return plan.json_plan(status, {"errors": list(items)})
 
 
-def default_code(status: int) -> str:
-    if status in _CODE_BY_STATUS:
-        return _CODE_BY_STATUS[status]
-    return "providerInternalError" if status >= 500 else "invalidParameter"
-
-
 def fault_code_and_message(
     fault: Fault | None, fallback: str, *, by_status: bool = True
 ) -> tuple[int | str, str]:
@@ -99,7 +93,8 @@ def fault_code_and_message(
     elif fault.base_resp_code is not None:
         code = fault.base_resp_code
     elif by_status and fault.status != 200:
-        code = default_code(fault.status)
+        by_class = "providerInternalError" if fault.status >= 500 else "invalidParameter"
+        code = _CODE_BY_STATUS.get(fault.status, by_class)
     else:
         code = fallback
     message = fault.message or _CODE_MESSAGES.get(str(code), "The task failed.")
