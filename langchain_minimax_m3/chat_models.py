@@ -43,7 +43,7 @@ from langchain_minimax_m3.stream import GenerationChunks
 from minimax_m3.adapter import AdapterSettings, unknown_call_options
 from minimax_m3.credentials import without_credentials
 from minimax_m3.providers import get_provider
-from minimax_m3.tokens import estimate_request_tokens, estimate_text_tokens
+from minimax_m3.tokens import estimate_messages_tokens, estimate_text_tokens
 from minimax_m3.types import ChatRequest
 
 __all__ = ["ChatMiniMaxM3"]
@@ -331,11 +331,13 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
         messages: list[BaseMessage],
         tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool] | None = None,
     ) -> int:
-        """About how many prompt tokens ``messages`` (and ``tools``) come to, with the
-        provider's own preamble; offline and cached, so ``trim_messages(...,
-        token_counter=model)`` can call it often. ``count_tokens`` asks the provider."""
+        """About how many tokens ``messages`` (and ``tools``) come to, offline and cached, so
+        ``trim_messages(..., token_counter=model)`` can call it often. Counts add up: parts
+        of a history counted apart sum to the whole. A request costs the provider's own
+        preamble on top (``minimax_m3.tokens.REQUEST_OVERHEAD``, about 170 tokens);
+        ``count_tokens`` asks the provider for the whole figure."""
         specs = [tool_to_spec(tool) for tool in tools or ()]
-        return estimate_request_tokens(messages_to_neutral(messages), specs)
+        return estimate_messages_tokens(messages_to_neutral(messages), specs)
 
     def get_token_ids(self, text: str) -> list[int]:
         if self.custom_get_token_ids is not None:

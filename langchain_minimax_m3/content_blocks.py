@@ -66,19 +66,21 @@ def _reasoning_and_text(message: AIMessage, *, details_too: bool) -> list[types.
 
 
 def _signed_reasoning_blocks(additional_kwargs: dict[str, Any]) -> list[types.ContentBlock]:
-    """A reasoning block per thinking block (the Anthropic format's), its signature in
-    ``extras`` as ChatAnthropic writes it, so a v1 history taken to ChatAnthropic, or
-    brought back, replays signed; empty when none is signed."""
+    """The Anthropic format's thinking blocks as ChatAnthropic's v1 content has them: a
+    reasoning block each, its signature in ``extras``, and redacted thinking as a
+    ``non_standard`` block, so a v1 history taken to ChatAnthropic, or brought back,
+    replays signed and whole; empty when none is signed or redacted."""
     details = additional_kwargs.get(REASONING_DETAILS)
     if not isinstance(details, list):
         return []
-    thinking = [
-        item for item in details if isinstance(item, dict) and item.get("type") == "thinking"
-    ]
-    if not any(item.get("signature") for item in thinking):
+    thinking = [item for item in details if isinstance(item, dict) and _is_thinking(item)]
+    if not any(item.get("signature") or item["type"] != "thinking" for item in thinking):
         return []
     blocks: list[types.ContentBlock] = []
     for item in thinking:
+        if item["type"] != "thinking":
+            blocks.append(types.NonStandardContentBlock(type="non_standard", value=dict(item)))
+            continue
         block = types.ReasoningContentBlock(
             type="reasoning", reasoning=str(item.get("thinking") or "")
         )
@@ -86,6 +88,10 @@ def _signed_reasoning_blocks(additional_kwargs: dict[str, Any]) -> list[types.Co
             block["extras"] = {"signature": item["signature"]}
         blocks.append(block)
     return blocks
+
+
+def _is_thinking(item: dict[str, Any]) -> bool:
+    return item.get("type") in ("thinking", "redacted_thinking")
 
 
 def _tool_call_blocks(message: AIMessage) -> list[types.ContentBlock]:

@@ -139,6 +139,9 @@ def ai_message_to_neutral(message: AIMessage) -> Message:
             elif kind in ("thinking", "redacted_thinking"):
                 record = {k: v for k, v in block.items() if k != "index"}
                 block_reasoning.extend(segments_from_records([record]))
+            elif kind == "non_standard" and _is_thinking_record(block.get("value")):
+                # ChatAnthropic's v1 content carries redacted thinking this way.
+                block_reasoning.extend(segments_from_records([block["value"]]))
             elif kind not in _TOOL_BLOCKS:
                 raise ValueError(
                     f"AIMessage content block {position} has type {kind!r}; an assistant "
@@ -167,6 +170,10 @@ def ai_message_to_neutral(message: AIMessage) -> Message:
         reasoning=tuple(_reasoning_of(message.additional_kwargs) or block_reasoning),
         name=message.name,
     )
+
+
+def _is_thinking_record(value: Any) -> bool:
+    return isinstance(value, Mapping) and value.get("type") in ("thinking", "redacted_thinking")
 
 
 def _reasoning_block_to_segments(block: Mapping[str, Any]) -> list[ReasoningSegment]:

@@ -29,17 +29,22 @@ def to_anthropic_message(message: AIMessage) -> AIMessage:
         for item in details or ()
         if isinstance(item, dict) and item.get("type") in ("thinking", "redacted_thinking")
     ]
-    if not thinking or not isinstance(message.content, str):
+    if not thinking:
         return message
     content: list[str | dict[str, Any]] = [*thinking]
-    if message.content:
-        content.append({"type": "text", "text": message.content})
+    # .text reads a plain string and output_version="v1" content blocks alike.
+    if message.text:
+        content.append({"type": "text", "text": message.text})
     content.extend(
         {"type": "tool_use", "id": call["id"], "name": call["name"], "input": call["args"]}
         for call in message.tool_calls
     )
     kwargs = {k: v for k, v in message.additional_kwargs.items() if k != REASONING_DETAILS}
-    return message.model_copy(update={"content": content, "additional_kwargs": kwargs})
+    # Content in ChatAnthropic's own shape, not v1 blocks for it to translate again.
+    metadata = {k: v for k, v in message.response_metadata.items() if k != "output_version"}
+    return message.model_copy(
+        update={"content": content, "additional_kwargs": kwargs, "response_metadata": metadata}
+    )
 
 
 def to_anthropic_messages(messages: list[BaseMessage]) -> list[BaseMessage]:

@@ -105,8 +105,12 @@ class _Cut:
         characters: list[str] = []
         positions = array("q")
         if not text.isascii():
+            # One object per distinct character, as for pieces: a CJK text would otherwise
+            # hold a string object (about 80 bytes) for each of its characters.
+            distinct: dict[str, str] = {}
             for match in NON_ASCII.finditer(text):
-                characters.append(match.group())
+                character = match.group()
+                characters.append(distinct.setdefault(character, character))
                 positions.append(match.start())
         return cls(
             text, _Matches.of(PIECES, text), _Matches.of(LONG_WORDS, text), characters, positions
@@ -140,9 +144,9 @@ def minimax_m3_tokenizer(text: str) -> list[str]:
 
     Only the length means anything (it always equals
     ``minimax_m3.tokens.estimate_text_tokens(text)``); the pieces are not M3's tokens.
-    The last long text is kept (about 20 bytes a token once a suffix of it is counted)
-    so that its suffixes are counted quickly. ``MiniMaxM3.count_tokens`` asks MiniMax
-    for an exact count instead.
+    The last long text is kept (about 20 bytes a token, 30 a character of CJK text, once
+    a suffix of it is counted) so that its suffixes are counted quickly.
+    ``MiniMaxM3.count_tokens`` asks MiniMax for an exact count instead.
     """
     global _last
     if len(text) < _KEPT_FROM:

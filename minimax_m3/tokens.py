@@ -47,11 +47,21 @@ def estimate_text_tokens(text: str) -> int:
     """About how many tokens M3 makes of ``text``."""
     if not text:
         return 0
+    if len(text) <= _CACHED_UP_TO:
+        return _cached_text_tokens(text)
     return _text_tokens(text)
 
 
-# trim_messages counts the same messages many times over; each text is cut once.
-@lru_cache(maxsize=8192)
+# trim_messages counts the same messages many times over, so short texts are cut once;
+# a cache of long ones would keep whole documents alive after their caller let go.
+_CACHED_UP_TO = 4096
+
+
+@lru_cache(maxsize=4096)
+def _cached_text_tokens(text: str) -> int:
+    return _text_tokens(text)
+
+
 def _text_tokens(text: str) -> int:
     count = len(PIECES.findall(text)) + len(LONG_WORDS.findall(text))
     if not text.isascii():
@@ -98,13 +108,20 @@ def estimate_message_tokens(message: Message) -> int:
     return count
 
 
-def estimate_request_tokens(messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> int:
-    """The prompt tokens a request of ``messages`` and ``tools`` comes to, about."""
-    count = REQUEST_OVERHEAD
-    if not any(message.role == "system" for message in messages):
-        count += DEFAULT_SYSTEM_PROMPT
-    count += sum(estimate_message_tokens(message) for message in messages)
+def estimate_messages_tokens(messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> int:
+    """What ``messages`` and ``tools`` themselves come to, about: additive, so the
+    parts of a history counted apart add up to the whole (trim_messages relies on it)."""
+    count = sum(estimate_message_tokens(message) for message in messages)
     for tool in tools:
         schema = json.dumps(dict(tool.parameters), separators=(",", ":"), default=str)
         count += TOOL_OVERHEAD + estimate_text_tokens(f"{tool.name} {tool.description} {schema}")
+    return count
+
+
+def estimate_request_tokens(messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> int:
+    """The prompt tokens a request of ``messages`` and ``tools`` comes to, about: theirs
+    and the provider's preamble (its default system prompt where none is given)."""
+    count = REQUEST_OVERHEAD + estimate_messages_tokens(messages, tools)
+    if not any(message.role == "system" for message in messages):
+        count += DEFAULT_SYSTEM_PROMPT
     return count

@@ -116,7 +116,7 @@ class Transport(Endpoint):
             )
         except httpx.HTTPError as exc:
             raise self.connection_error(exc) from exc
-        logger.debug("POST %s -> HTTP %d", self.url, response.status_code)
+        logger.debug("POST %s -> HTTP %d", http_request.url, response.status_code)
         if not stream or _is_event_stream(response):
             return response
         try:
@@ -219,7 +219,7 @@ class Transport(Endpoint):
             )
         except httpx.HTTPError as exc:
             raise self.connection_error(exc) from exc
-        logger.debug("POST %s -> HTTP %d", self.url, response.status_code)
+        logger.debug("POST %s -> HTTP %d", http_request.url, response.status_code)
         if not stream or _is_event_stream(response):
             return response
         try:

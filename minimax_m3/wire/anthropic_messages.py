@@ -148,16 +148,15 @@ def build_request_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
     return body
 
 
-# Only what bears on the prompt: count_tokens refuses what only a reply needs.
-_NOT_COUNTED = ("max_tokens", "stream", "temperature", "top_p", "stop_sequences")
+# What count_tokens takes, as Anthropic's does: the prompt alone. It refuses what only a
+# reply needs, and extra_body fields meant for a chat call (top_k, mask_sensitive_info).
+_COUNTED = ("model", "messages", "system", "tools", "tool_choice", "thinking")
 
 
 def count_tokens_body(request: ChatRequest) -> dict[str, Any]:
     """The body of ``/v1/messages/count_tokens``: the request's prompt, tools and thinking."""
     body = build_request_body(request, stream=False)
-    for key in _NOT_COUNTED:
-        body.pop(key, None)
-    return body
+    return {key: body[key] for key in _COUNTED if key in body}
 
 
 def input_tokens_from(payload: Any, *, request_id: str | None, provider: str) -> int:
@@ -166,7 +165,9 @@ def input_tokens_from(payload: Any, *, request_id: str | None, provider: str) ->
     count = answer.get("input_tokens")
     if not isinstance(count, int) or isinstance(count, bool) or count < 0:
         raise ProtocolError(
-            "token count answer has no input_tokens", request_id=request_id, body=answer
+            "token count answer has no input_tokens that is a whole number of 0 or more",
+            request_id=request_id,
+            body=answer,
         )
     return count
 

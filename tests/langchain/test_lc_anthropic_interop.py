@@ -86,8 +86,11 @@ def test_a_chatanthropic_history_replays_signed_through_chatminimaxm3(
     assert signature, "sent signed, as ChatAnthropic had it"
 
 
-def test_our_history_replays_signed_through_chatanthropic(strict: MiniMaxEmulator) -> None:
-    history = a_turn_with_a_tool_call(ours(strict), strict)
+@pytest.mark.parametrize("output_version", ["v0", "v1"])
+def test_our_history_replays_signed_through_chatanthropic(
+    strict: MiniMaxEmulator, output_version: str
+) -> None:
+    history = a_turn_with_a_tool_call(ours(strict, output_version=output_version), strict)
     turn = history[1]
     assert isinstance(turn, AIMessage)
     [issued] = [d["signature"] for d in turn.additional_kwargs["reasoning_details"]]

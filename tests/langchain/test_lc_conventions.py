@@ -22,8 +22,9 @@ from langchain_core.tools import tool
 from lc_helpers import Driver, merge
 
 from langchain_minimax_m3 import ChatMiniMaxM3
+from langchain_minimax_m3.convert import messages_to_neutral
 from minimax_m3.testing import Fault, MiniMaxEmulator, Reply, StreamShape, ToolCallReply
-from minimax_m3.tokens import REQUEST_OVERHEAD
+from minimax_m3.tokens import DEFAULT_SYSTEM_PROMPT, REQUEST_OVERHEAD, estimate_request_tokens
 
 MakeModel = Callable[..., ChatMiniMaxM3]
 
@@ -70,8 +71,31 @@ def test_the_estimate_meets_what_m3_reported_for_the_seed_prompts(
     messages: list[Any], reported: int
 ) -> None:
     model = ChatMiniMaxM3()  # no key needed, nothing is sent
-    estimate = model.get_num_tokens_from_messages(messages)
+    # The messages themselves, and what the provider adds to every request.
+    preamble = REQUEST_OVERHEAD
+    if not any(isinstance(message, SystemMessage) for message in messages):
+        preamble += DEFAULT_SYSTEM_PROMPT
+    estimate = model.get_num_tokens_from_messages(messages) + preamble
     assert abs(estimate - reported) <= reported * 0.05
+    assert estimate_request_tokens(messages_to_neutral(messages)) == estimate
+
+
+def test_counts_add_up_so_trimming_to_a_historys_own_size_keeps_it_whole() -> None:
+    # trim_messages counts the system message and the rest apart and adds them.
+    model = ChatMiniMaxM3()
+    history = [
+        SystemMessage("You are terse."),
+        HumanMessage("What is the capital of France?"),
+        AIMessage("Paris."),
+        HumanMessage("And of Spain?"),
+    ]
+    whole = model.get_num_tokens_from_messages(history)
+    assert whole == sum(model.get_num_tokens_from_messages([m]) for m in history)
+    kept = trim_messages(
+        history, max_tokens=whole, token_counter=model, strategy="last", include_system=True
+    )
+    assert kept == history
+    assert model.get_num_tokens_from_messages([]) == 0
 
 
 def test_counting_needs_no_extra_package_and_tools_count(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -307,8 +331,7 @@ def test_a_model_without_a_key_round_trips_through_its_own_dump(
 ) -> None:
     monkeypatch.delenv("MINIMAX_API_KEY", raising=False)
     model = ChatMiniMaxM3(model="MiniMax-M3", temperature=0.3)
-    # An empty prompt still costs the provider's preamble.
-    assert model.get_num_tokens_from_messages([]) > REQUEST_OVERHEAD
+    assert model.get_num_tokens_from_messages([HumanMessage("hi")]) > 0
     restored = ChatMiniMaxM3(**model.model_dump(exclude_none=True))
     assert (restored.model, restored.temperature) == ("MiniMax-M3", 0.3)
 
@@ -321,3 +344,42 @@ def test_tool_messages_count_like_any_other() -> None:
         [HumanMessage("Oslo?"), call, ToolMessage("Sunny in Oslo, 21 C.", tool_call_id="c")]
     )
     assert more > base
+
+
+# --- redacted thinking in standard (v1) content -----------------------------------------------
+
+
+def test_redacted_thinking_survives_v1_content_both_ways() -> None:
+    from langchain_minimax_m3.convert import ai_message_to_neutral
+
+    details = [
+        {"type": "thinking", "thinking": "t", "signature": "SIG"},
+        {"type": "redacted_thinking", "data": "REDACTED=="},
+    ]
+    ours = AIMessage(
+        "hi",
+        additional_kwargs={"reasoning_details": details},
+        response_metadata={"model_provider": "minimax"},
+    )
+    blocks = ours.content_blocks
+    # As ChatAnthropic writes redacted thinking in v1 content.
+    assert blocks[1] == {"type": "non_standard", "value": details[1]}
+    assert blocks[0]["extras"] == {"signature": "SIG"}
+    replayed = ai_message_to_neutral(AIMessage(content=blocks))  # type: ignore[arg-type]
+    assert [segment.data for segment in replayed.reasoning] == details
+
+
+def test_count_tokens_leaves_out_what_only_a_chat_call_takes(
+    emulator: MiniMaxEmulator, make_model: MakeModel
+) -> None:
+    model = make_model(extra_body={"top_k": 40, "mask_sensitive_info": False})
+    assert model.count_tokens("hi") > 0
+    assert set(emulator.requests[0].json) == {"model", "messages", "thinking"}
+
+
+def test_long_texts_are_counted_without_being_kept() -> None:
+    from minimax_m3 import tokens
+
+    before = tokens._cached_text_tokens.cache_info().currsize
+    ChatMiniMaxM3().get_num_tokens("word " * 100_000)
+    assert tokens._cached_text_tokens.cache_info().currsize == before
