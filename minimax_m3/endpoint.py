@@ -126,7 +126,8 @@ class Endpoint:
         return self
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Self:
-        # Shared, like a connection pool: nothing in it changes after construction.
+        # Shared, like a connection pool: nothing in it changes after construction but
+        # a key read from the environment at the first call, the same for every copy.
         return self
 
     def __repr__(self) -> str:
