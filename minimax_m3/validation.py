@@ -80,11 +80,16 @@ def request_body_bytes(body: object) -> bytes:
         ) from None
 
 
+# One encoder for every call: json.dumps with any keyword builds a new one each time,
+# which was half the cost of re-serialising a long history's tool calls on each invoke.
+_ARGUMENTS_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def arguments_json(arguments: object, tool: str) -> str:
     """A tool call's arguments as JSON text; raises ValueError naming the tool and the
     value JSON has no form for (a date, a set, an object), rather than a bare TypeError."""
     try:
-        return json.dumps(arguments, ensure_ascii=False)
+        return _ARGUMENTS_ENCODER.encode(arguments)
     except (TypeError, ValueError) as exc:
         where, value = _first_unsendable(arguments, "arguments") or ("arguments", None)
         raise ValueError(
