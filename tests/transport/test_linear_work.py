@@ -7,13 +7,16 @@ copies or rescans what came before allocates in proportion to it.
 
 from __future__ import annotations
 
+import json
 import tracemalloc
 from collections.abc import Callable
 
+import httpx
 import pytest
 
+from minimax_m3 import ChatRequest, Message, Transport
 from minimax_m3.stream import StreamState
-from minimax_m3.types import ReasoningStart, WireDelta
+from minimax_m3.types import ReasoningDelta, ReasoningStart, StreamEnd, TextDelta, WireDelta
 
 LONG = 100_000
 
@@ -70,3 +73,37 @@ def test_white_space_before_an_opening_tag_is_no_answer(opener: str) -> None:
     state.flush()
     result = state.result()
     assert (result.reasoning_text, result.text) == ("plan", "Hi")
+
+
+def frames(pieces: int) -> list[bytes]:
+    """A Chat Completions stream as MiniMax sends it: reasoning deltas, then content."""
+    chunks: list[dict[str, object]] = []
+    for index in range(pieces):
+        field = "reasoning_content" if index < pieces // 2 else "content"
+        chunks.append({"id": "r1", "choices": [{"index": 0, "delta": {field: f"w{index} "}}]})
+    chunks.append({"id": "r1", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    return [f"data: {json.dumps(chunk)}\n\n".encode() for chunk in chunks] + [b"data: [DONE]\n\n"]
+
+
+def test_events_that_arrive_in_one_read_come_out_joined() -> None:
+    # A client behind its server reads many events at once. One chunk per event there
+    # cost every framework a chunk each, and LangChain's end-of-stream merge grows the
+    # reasoning string in a dict once per chunk: quadratic in the answer.
+    transport = Transport(api_key="k", base_url="http://127.0.0.1:9")
+    request = ChatRequest(model="MiniMax-M3", messages=[Message("user", "hi")])
+    _, exchange = transport.build_http_request(request, stream=True)
+    reader = transport.new_stream_reader(request, exchange, httpx.Headers())
+    events = reader.feed(b"".join(frames(2_000))) + reader.close()
+    assert [type(event) for event in events] == [ReasoningDelta, TextDelta, StreamEnd]
+    end = events[-1]
+    assert isinstance(end, StreamEnd)
+    assert events[0] == ReasoningDelta(end.result.reasoning_text)
+    assert events[1] == TextDelta(end.result.text)
+    assert events[1].response_id == "r1"  # type: ignore[union-attr]
+
+    # Read an event at a time, the same answer comes out event by event.
+    one_by_one = transport.new_stream_reader(request, exchange, httpx.Headers())
+    single = [event for frame in frames(2_000) for event in one_by_one.feed(frame)]
+    single += one_by_one.close()
+    assert len(single) > 1_900
+    assert single[-1] == end
