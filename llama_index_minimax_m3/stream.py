@@ -30,6 +30,8 @@ from llama_index_minimax_m3.results import (
 )
 from minimax_m3.types import ReasoningDelta, StreamEnd, StreamEvent, TextDelta, ToolCallDelta
 
+_ALWAYS_PARSED = 4096
+
 
 @dataclass
 class _PartialCall:
@@ -41,13 +43,29 @@ class _PartialCall:
     block: ToolCallBlock | None = None
     raw: dict[str, Any] | None = None
 
-    def update(self) -> None:
-        arguments = "".join(self.pieces)
-        self.pieces = [arguments] if arguments else []
+    # Arguments parsed so far, and how long they were then.
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    parsed_length: int = 0
+    length: int = 0
+
+    def update(self, arguments: str) -> None:
+        if arguments:
+            self.pieces.append(arguments)
+            self.length += len(arguments)
+        # Parsing the whole arguments on every fragment made a long call quadratic: past
+        # 4,096 characters they are parsed again once they have grown by an eighth, so
+        # the partial kwargs shown lag by at most that and parsing stays linear. Short
+        # ones, the raw arguments and the last response's kwargs are always whole.
+        joined = "".join(self.pieces)
+        self.pieces = [joined] if joined else []
+        grown = self.length - self.parsed_length
+        if self.length < _ALWAYS_PARSED or grown >= self.parsed_length // 8:
+            self.kwargs = partial_arguments(joined)
+            self.parsed_length = self.length
         self.block = ToolCallBlock(
-            tool_call_id=self.id, tool_name=self.name, tool_kwargs=partial_arguments(arguments)
+            tool_call_id=self.id, tool_name=self.name, tool_kwargs=self.kwargs
         )
-        self.raw = tool_call_to_dict(self.id, self.name, arguments)
+        self.raw = tool_call_to_dict(self.id, self.name, joined)
 
 
 @dataclass
@@ -87,9 +105,7 @@ def stream_event_to_chat_response(event: StreamEvent, state: ChatStreamState) ->
             call.id = event.id
         if event.name:
             call.name += event.name
-        if event.arguments:
-            call.pieces.append(event.arguments)
-        call.update()
+        call.update(event.arguments)
     return ChatResponse(message=_partial_message(state), delta=delta, additional_kwargs=additional)
 
 

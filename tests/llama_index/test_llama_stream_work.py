@@ -57,3 +57,22 @@ def test_a_fragment_reparses_its_own_call_only(parses: list[str]) -> None:
     assert (first.tool_kwargs, second.tool_kwargs) == ({"x": 1}, {"q": "long text"})
     raw = response.message.additional_kwargs["tool_calls"]
     assert [call["function"]["arguments"] for call in raw] == ['{"x": 1}', '{"q": "long text"}']
+
+
+def test_a_long_calls_arguments_are_parsed_a_bounded_number_of_times_over(
+    parses: list[str],
+) -> None:
+    # A 400 KB argument (a file written by a coding agent) in 20-character fragments.
+    arguments = json.dumps({"path": "notes.md", "text": "x" * 400_000})
+    state = ChatStreamState()
+    stream_event_to_chat_response(ToolCallDelta(index=0, id="w", name="write_file"), state)
+    for start in range(0, len(arguments), 20):
+        piece = arguments[start : start + 20]
+        response = stream_event_to_chat_response(ToolCallDelta(index=0, arguments=piece), state)
+    # Parsed whole on every fragment this would be about 20,000 times its length.
+    assert sum(map(len, parses)) <= 12 * len(arguments)
+    block = response.message.blocks[-1]
+    assert block.tool_kwargs["path"] == "notes.md"
+    assert len(block.tool_kwargs["text"]) >= 400_000 * 7 // 8
+    raw = response.message.additional_kwargs["tool_calls"][0]["function"]["arguments"]
+    assert raw == arguments, "the raw arguments are always whole"
