@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,6 +34,15 @@ class _ToolTrack:
         self.id = ""
         self.name = ""
         self.arguments: list[str] = []
+
+    def has_whole_arguments(self) -> bool:
+        """Whether the arguments so far are a whole JSON value (asked only when a fragment
+        with a new id and the same name arrives, which is rare)."""
+        try:
+            json.loads("".join(self.arguments))
+        except (ValueError, RecursionError):
+            return False
+        return True
 
 
 class StreamState:
@@ -134,8 +144,14 @@ class StreamState:
                     # Another id and a name at an index in use: the server began a new
                     # call there (merging made "get_weatherdelete_all" of two). A new id
                     # alone is no new call: some servers (Poolside, older mlx) send a
-                    # fresh id on every fragment of one call.
-                    if held.id and held.id != fragment.id and held.name:
+                    # fresh id on every fragment of one call, and some repeat the name
+                    # too, so the same name starts a new call only after a whole one.
+                    if (
+                        held.id
+                        and held.id != fragment.id
+                        and held.name
+                        and (fragment.name != held.name or held.has_whole_arguments())
+                    ):
                         index = None
                 if index is None:
                     # The server's own index where it is free, so calls keep its order.

@@ -246,12 +246,19 @@ def test_sse_events_come_out_the_same_however_the_bytes_are_split(
             ("call_2", None, '{"city": '),
             ("call_3", None, '"Paris"}'),
         ],
+        # A fresh id and the whole name again on every delta (found by a second review).
+        [
+            ("call_1", "get_weather", '{"city": '),
+            ("call_2", "get_weather", '"Paris"}'),
+        ],
     ],
-    ids=["poolside", "mlx"],
+    ids=["poolside", "mlx", "name-repeated"],
 )
 def test_a_fresh_id_without_a_name_continues_the_call(
     fragments: list[tuple[str, str | None, str]],
 ) -> None:
+    # The test's name predates the third case: a repeated name after a cut-off JSON
+    # object continues the call too.
     deltas = [
         WireDelta(tool_calls=[ToolCallFragment(index=0, id=i, name=n, arguments=a)])
         for i, n, a in fragments
@@ -373,3 +380,19 @@ def test_real_arguments_cut_in_half_are_invalid_streamed_and_invoked(
         whole = chunk if whole is None else whole + chunk
     assert [call["args"] for call in whole.tool_calls] == [arguments]
     survived()
+
+
+def test_the_same_tool_again_at_a_used_index_after_a_whole_call_is_a_new_call() -> None:
+    fragments = [
+        ("call_1", "get_weather", '{"city": "Paris"}'),
+        ("call_2", "get_weather", '{"city": "Oslo"}'),
+    ]
+    deltas = [
+        WireDelta(tool_calls=[ToolCallFragment(index=0, id=i, name=n, arguments=a)])
+        for i, n, a in fragments
+    ]
+    calls = result_from_deltas(deltas).tool_calls
+    assert [(c.id, c.arguments) for c in calls] == [
+        ("call_1", '{"city": "Paris"}'),
+        ("call_2", '{"city": "Oslo"}'),
+    ]
