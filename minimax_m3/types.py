@@ -268,3 +268,9 @@ class WireDelta:
     request_id: str | None = None
     # The stream's explicit end marker ([DONE], message_stop) was seen.
     done: bool = False
+
+
+# What a format's keep-alive event (Anthropic's ``event: ping``) decodes to. The stream
+# reader tells it apart by identity: it is no progress, so pings alone still stall a
+# stream at its timeout. Never changed; nothing in it is read.
+KEEP_ALIVE = WireDelta()

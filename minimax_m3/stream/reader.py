@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from minimax_m3.errors import MiniMaxM3Error, StreamInterruptedError
 from minimax_m3.sse import SSEDecoder
 from minimax_m3.stream.state import StreamState
-from minimax_m3.types import ReasoningDelta, StreamEnd, StreamEvent, TextDelta
+from minimax_m3.types import KEEP_ALIVE, ReasoningDelta, StreamEnd, StreamEvent, TextDelta
 
 if TYPE_CHECKING:
     from minimax_m3.wire import Exchange
@@ -26,20 +26,26 @@ class StreamReader:
         self.state = state
         self.emitted = 0
         # Whether the last piece held a whole event: progress, even when what it said is
-        # held back (tool markup is shown only once its call closes). Pings are no event.
+        # held back (tool markup is shown only once its call closes). Pings, as SSE
+        # comments or as a format's keep-alive event, are none.
         self.progressed = False
 
     def feed(self, chunk: bytes) -> list[StreamEvent]:
         state = self.state
         try:
             sse_events = self._decoder.feed(chunk)
-            self.progressed = bool(sse_events)
             if len(sse_events) == 1:  # what nearly every piece of a stream holds
-                events = state.handle(self._decode(sse_events[0]))
+                delta = self._decode(sse_events[0])
+                self.progressed = delta is not KEEP_ALIVE
+                events = state.handle(delta)
             else:
+                self.progressed = False
                 events = []
                 for sse_event in sse_events:
-                    events.extend(state.handle(self._decode(sse_event)))
+                    delta = self._decode(sse_event)
+                    if delta is not KEEP_ALIVE:
+                        self.progressed = True
+                    events.extend(state.handle(delta))
                     if state.stopped:
                         break
                 if len(events) > 1:

@@ -17,6 +17,7 @@ from minimax_m3.models import default_max_tokens, takes_thinking_switch
 from minimax_m3.providers import ProviderProfile
 from minimax_m3.sse import SSEEvent
 from minimax_m3.types import (
+    KEEP_ALIVE,
     ChatRequest,
     ContentPart,
     ImagePart,
@@ -98,6 +99,8 @@ class AnthropicMessagesExchange:
             )
         if kind == "message_stop":
             return WireDelta(done=True)
+        if kind == "ping":
+            return KEEP_ALIVE
         # ping, content_block_stop and event types added later carry nothing we need.
         return WireDelta()
 

@@ -139,20 +139,34 @@ async def test_a_dripping_body_is_cut_off_at_the_timeout(
     survived()
 
 
+# An SSE comment, as Chat Completions servers ping; and the Anthropic format's own ping
+# event, which a first version counted as progress, so pings kept a stream open for ever.
+PINGS = {
+    "sse-comment": ({}, b": ping\n\n"),
+    "anthropic-ping-event": (
+        {"api": "anthropic_messages"},
+        b'event: ping\ndata: {"type": "ping"}\n\n',
+    ),
+}
+
+
+@pytest.mark.parametrize("ping_shape", list(PINGS))
 @pytest.mark.parametrize("mode", ["stream", "astream"])
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 async def test_a_stream_of_pings_alone_stalls_at_the_timeout(
-    framework: str, mode: str, serve: Callable[[Script], RawServer]
+    framework: str, mode: str, ping_shape: str, serve: Callable[[Script], RawServer]
 ) -> None:
+    settings, frame = PINGS[ping_shape]
+
     def ping(conn: socket.socket) -> None:
         conn.sendall(_head("text/event-stream"))
         for _ in range(60):  # 6 s of pings, then the server gives up
-            conn.sendall(b": ping\n\n")
+            conn.sendall(frame)
             time.sleep(0.1)
 
     server = serve(ping)
     with pytest.raises(StreamInterruptedError, match="keep-alive pings do not count"):
-        await _ask(framework, mode, server.base_url, timeout=1)
+        await _ask(framework, mode, server.base_url, timeout=1, **settings)
     survived()
 
 
