@@ -8,6 +8,7 @@ between two pieces is never broken.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from minimax_m3.errors import ResponseTooLargeError
@@ -46,7 +47,8 @@ class SSEDecoder:
         self._data_size = 0
         self._event = ""
         self._id: str | None = None
-        self._limit = max_event_bytes
+        # No limit is an infinite one, so the checks below need no test for None.
+        self._limit: float = math.inf if max_event_bytes is None else max_event_bytes
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         """Decode the events completed by ``chunk``."""
@@ -68,6 +70,9 @@ class SSEDecoder:
         ):
             # What servers flush for nearly every token: one whole one-line event per
             # piece. It decodes as the general loop below would, without splitting lines.
+            if len(chunk) - 8 > self._limit:
+                self._data_size = len(chunk) - 8
+                self._check_size(0)
             whole = SSEEvent(
                 chunk[6:-2].decode("utf-8", "replace"), self._event or "message", self._id
             )
@@ -91,8 +96,8 @@ class SSEDecoder:
             if line[:5] == b"data:":
                 value = line[6:] if line[5:6] == b" " else line[5:]
                 data.append(value.decode("utf-8", "replace"))
-                if self._limit is not None:
-                    self._data_size += len(value)
+                self._data_size += len(value)
+                if self._data_size > self._limit:
                     self._check_size(0)
             elif line or not data:
                 self._take_line(line)
@@ -101,7 +106,7 @@ class SSEDecoder:
                 data = self._data = []
                 self._data_size = 0
                 self._event = ""
-        if self._limit is not None:
+        if self._data_size + len(self._buffer) > self._limit:
             self._check_size(len(self._buffer))
         return events
 
@@ -112,7 +117,7 @@ class SSEDecoder:
 
     def _check_size(self, unfinished: int) -> None:
         limit = self._limit
-        if limit is not None and self._data_size + unfinished > limit:
+        if self._data_size + unfinished > limit:
             raise ResponseTooLargeError(
                 f"a stream event is larger than max_response_bytes={limit:,}; no event of "
                 "an answer is that large, so the stream was cut off"

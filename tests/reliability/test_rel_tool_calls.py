@@ -396,3 +396,23 @@ def test_the_same_tool_again_at_a_used_index_after_a_whole_call_is_a_new_call() 
         ("call_1", '{"city": "Paris"}'),
         ("call_2", '{"city": "Oslo"}'),
     ]
+
+
+@pytest.mark.parametrize("cut", [None, 3, 50, 105])
+def test_an_event_over_the_limit_is_refused_however_it_arrives(cut: int | None) -> None:
+    # One whole one-line event per read went by a fast path that skipped the size check,
+    # so the same bytes passed whole and were refused when split (found by a review).
+    from minimax_m3.errors import ResponseTooLargeError
+
+    body = b"data: " + b"x" * 100 + b"\n\n"
+    decoder = SSEDecoder(max_event_bytes=10)
+    pieces = [body] if cut is None else [body[:cut], body[cut:]]
+
+    def feed_all() -> None:
+        for piece in pieces:
+            decoder.feed(piece)
+
+    with pytest.raises(ResponseTooLargeError, match="max_response_bytes=10"):
+        feed_all()
+    fits = SSEDecoder(max_event_bytes=100)
+    assert [event.data for event in fits.feed(body)] == ["x" * 100]
