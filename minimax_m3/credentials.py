@@ -66,7 +66,7 @@ class Key:
         return "Key('**********')"
 
 
-_MASK = "**********"
+MASK = "**********"
 _MASK_DEPTH = 64
 
 
@@ -90,7 +90,7 @@ def redact_secret(error: MiniMaxM3Error, *secrets: str) -> MiniMaxM3Error:
 def mask_secrets(text: str, *secrets: str) -> str:
     """``text`` with each of ``secrets`` masked as :func:`redact_secret` masks them."""
     pattern = _secret_pattern(secrets)
-    return text if pattern is None else pattern.sub(_MASK, text)
+    return text if pattern is None else pattern.sub(MASK, text)
 
 
 # The start of a secret long enough to be its own; what follows it up to a quote, a space
@@ -114,9 +114,9 @@ def _secret_pattern(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
 
 def _masked(value: Any, pattern: re.Pattern[str], depth: int) -> Any:
     if isinstance(value, str):
-        return pattern.sub(_MASK, value)
+        return pattern.sub(MASK, value)
     if isinstance(value, bytes):
-        return pattern.sub(_MASK, value.decode("utf-8", "surrogateescape")).encode(
+        return pattern.sub(MASK, value.decode("utf-8", "surrogateescape")).encode(
             "utf-8", "surrogateescape"
         )
     if not isinstance(value, (dict, list, tuple)):

@@ -29,7 +29,6 @@ from minimax_m3.errors import (
     request_id_from,
 )
 from minimax_m3.failures import connection_error
-from minimax_m3.models import default_max_tokens
 from minimax_m3.pools import environment_proxy, resolve_timeout
 from minimax_m3.providers import ApiName, ProviderProfile, get_provider
 from minimax_m3.retry import RetryPolicy
@@ -152,9 +151,11 @@ class Endpoint:
     def max_tokens_sent(self, model: str, max_tokens: int | None) -> int | None:
         """The output cap a request for ``model`` goes with: its own, or the default the
         Anthropic format must send (it requires one); None where none is sent."""
-        if max_tokens is not None or self.api != "anthropic_messages":
+        if self.api != "anthropic_messages":
             return max_tokens
-        return default_max_tokens(model)
+        from minimax_m3.wire.anthropic_messages import max_tokens_sent
+
+        return max_tokens_sent(model, max_tokens)
 
     def check_api_key(self) -> None:
         """Refuse a call that needs a key and has none, before anything is sent.

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import httpx
 
-from minimax_m3.credentials import is_credential_header, mask_secrets
+from minimax_m3.credentials import MASK, is_credential_header, mask_secrets
 from minimax_m3.errors import APIConnectionError, APITimeoutError
 
 # Failures of the request itself, not of the network: trying again cannot help.
 _REQUEST_FAULTS = (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL)
-_MASK = "**********"
 
 
 def connection_error(exc: httpx.HTTPError, secrets: tuple[str, ...]) -> APIConnectionError:
@@ -37,7 +36,7 @@ def scrub(exc: httpx.HTTPError, secrets: tuple[str, ...]) -> None:
         request = None
     if request is not None:
         headers = {
-            name: _MASK if is_credential_header(name) else value
+            name: MASK if is_credential_header(name) else value
             for name, value in request.headers.items()
         }
         exc.request = httpx.Request(request.method, request.url, headers=headers)

@@ -67,22 +67,22 @@ def _check_response_format(response_format: object) -> None:
         )
 
 
+# One encoder for every call: json.dumps with any keyword builds a new one each time.
+_BODY_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_ARGUMENTS_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def request_body_bytes(body: object) -> bytes:
     """The body as compact UTF-8 JSON; raises ValueError naming the part that cannot be
     sent (a value JSON has no form for, text with a lone surrogate)."""
     try:
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        return _BODY_ENCODER.encode(body).encode()
     except (TypeError, ValueError, UnicodeEncodeError) as exc:
         where, value = _first_unsendable(body, "body") or ("body", None)
         raise ValueError(
             f"the request cannot be sent as JSON: {where} holds {_describe(value)} "
             f"({type(exc).__name__}: {exc})"
         ) from None
-
-
-# One encoder for every call: json.dumps with any keyword builds a new one each time,
-# which was half the cost of re-serialising a long history's tool calls on each invoke.
-_ARGUMENTS_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def arguments_json(arguments: object, tool: str) -> str:

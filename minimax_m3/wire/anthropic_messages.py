@@ -108,12 +108,18 @@ class AnthropicMessagesExchange:
 # Request
 
 
+def max_tokens_sent(model: str, max_tokens: int | None) -> int:
+    """The output cap a request goes with: its own, or the model's default (the format
+    requires one, unlike Chat Completions)."""
+    return max_tokens if max_tokens is not None else default_max_tokens(model)
+
+
 def build_request_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
     system, messages = messages_to_anthropic(request.messages)
     body: dict[str, Any] = {
         "model": request.model,
         # Messages requires max_tokens.
-        "max_tokens": request.max_tokens or default_max_tokens(request.model),
+        "max_tokens": max_tokens_sent(request.model, request.max_tokens),
         "messages": messages,
     }
     if system:
