@@ -37,35 +37,29 @@ _ALWAYS_PARSED = 4096
 class _PartialCall:
     id: str | None = None
     name: str = ""
-    pieces: list[str] = field(default_factory=list)
+    arguments: str = ""
     # What responses show of the call, made again only when one of its fragments arrives:
     # a text or reasoning token, or another call's fragment, hands them on unparsed.
     block: ToolCallBlock | None = None
     raw: dict[str, Any] | None = None
-
-    # Arguments parsed so far, and how long they were then.
+    # The arguments parsed so far, and their length then.
     kwargs: dict[str, Any] = field(default_factory=dict)
     parsed_length: int = 0
-    length: int = 0
 
     def update(self, arguments: str) -> None:
-        if arguments:
-            self.pieces.append(arguments)
-            self.length += len(arguments)
+        self.arguments += arguments
         # Parsing the whole arguments on every fragment made a long call quadratic: past
         # 4,096 characters they are parsed again once they have grown by an eighth, so
         # the partial kwargs shown lag by at most that and parsing stays linear. Short
         # ones, the raw arguments and the last response's kwargs are always whole.
-        joined = "".join(self.pieces)
-        self.pieces = [joined] if joined else []
-        grown = self.length - self.parsed_length
-        if self.length < _ALWAYS_PARSED or grown >= self.parsed_length // 8:
-            self.kwargs = partial_arguments(joined)
-            self.parsed_length = self.length
+        length = len(self.arguments)
+        if length < _ALWAYS_PARSED or length - self.parsed_length >= self.parsed_length // 8:
+            self.kwargs = partial_arguments(self.arguments)
+            self.parsed_length = length
         self.block = ToolCallBlock(
             tool_call_id=self.id, tool_name=self.name, tool_kwargs=self.kwargs
         )
-        self.raw = tool_call_to_dict(self.id, self.name, joined)
+        self.raw = tool_call_to_dict(self.id, self.name, self.arguments)
 
 
 @dataclass

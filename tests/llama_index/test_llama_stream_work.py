@@ -76,3 +76,16 @@ def test_a_long_calls_arguments_are_parsed_a_bounded_number_of_times_over(
     assert len(block.tool_kwargs["text"]) >= 400_000 * 7 // 8
     raw = response.message.additional_kwargs["tool_calls"][0]["function"]["arguments"]
     assert raw == arguments, "the raw arguments are always whole"
+
+
+def test_partial_responses_show_a_streamed_tool_name_whole() -> None:
+    # Servers split a name over fragments; each response holds the name so far.
+    state = ChatStreamState()
+    stream_event_to_chat_response(ToolCallDelta(index=0, id="c", name="get_"), state)
+    response = stream_event_to_chat_response(
+        ToolCallDelta(index=0, name="weather", arguments='{"city": "Oslo"}'), state
+    )
+    [block] = response.message.blocks[1:]
+    assert (block.tool_name, block.tool_kwargs) == ("get_weather", {"city": "Oslo"})
+    [raw] = response.message.additional_kwargs["tool_calls"]
+    assert raw["function"]["name"] == "get_weather"

