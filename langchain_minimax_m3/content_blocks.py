@@ -13,6 +13,7 @@ from langchain_core.messages import content as types
 from langchain_core.messages.block_translators import register_translator
 
 from langchain_minimax_m3.convert import PROVIDER, REASONING_CONTENT, REASONING_DETAILS
+from minimax_m3.reasoning import is_thinking_record
 
 __all__ = ["translate_content", "translate_content_chunk"]
 
@@ -73,7 +74,7 @@ def _signed_reasoning_blocks(additional_kwargs: dict[str, Any]) -> list[types.Co
     details = additional_kwargs.get(REASONING_DETAILS)
     if not isinstance(details, list):
         return []
-    thinking = [item for item in details if isinstance(item, dict) and _is_thinking(item)]
+    thinking = [item for item in details if isinstance(item, dict) and is_thinking_record(item)]
     if not any(item.get("signature") or item["type"] != "thinking" for item in thinking):
         return []
     blocks: list[types.ContentBlock] = []
@@ -88,10 +89,6 @@ def _signed_reasoning_blocks(additional_kwargs: dict[str, Any]) -> list[types.Co
             block["extras"] = {"signature": item["signature"]}
         blocks.append(block)
     return blocks
-
-
-def _is_thinking(item: dict[str, Any]) -> bool:
-    return item.get("type") in ("thinking", "redacted_thinking")
 
 
 def _tool_call_blocks(message: AIMessage) -> list[types.ContentBlock]:

@@ -27,7 +27,12 @@ from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, Us
 from langchain_core.messages.tool import invalid_tool_call, tool_call
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from minimax_m3.reasoning import segments_from_records, segments_to_records
+from minimax_m3.reasoning import (
+    is_thinking_record,
+    segments_from_records,
+    segments_to_records,
+    signed_thinking,
+)
 from minimax_m3.types import (
     ChatResult,
     ContentPart,
@@ -136,10 +141,10 @@ def ai_message_to_neutral(message: AIMessage) -> Message:
                 texts.append(str(block.get("text", "")))
             elif kind == "reasoning":
                 block_reasoning.extend(_reasoning_block_to_segments(block))
-            elif kind in ("thinking", "redacted_thinking"):
+            elif is_thinking_record(block):
                 record = {k: v for k, v in block.items() if k != "index"}
                 block_reasoning.extend(segments_from_records([record]))
-            elif kind == "non_standard" and _is_thinking_record(block.get("value")):
+            elif kind == "non_standard" and is_thinking_record(block.get("value")):
                 # ChatAnthropic's v1 content carries redacted thinking this way.
                 block_reasoning.extend(segments_from_records([block["value"]]))
             elif kind not in _TOOL_BLOCKS:
@@ -172,10 +177,6 @@ def ai_message_to_neutral(message: AIMessage) -> Message:
     )
 
 
-def _is_thinking_record(value: Any) -> bool:
-    return isinstance(value, Mapping) and value.get("type") in ("thinking", "redacted_thinking")
-
-
 def _reasoning_block_to_segments(block: Mapping[str, Any]) -> list[ReasoningSegment]:
     """A standard ``reasoning`` block. ChatAnthropic's, and ours, carry a thinking
     block's signature in ``extras``: with one it is that thinking block again, so the
@@ -185,9 +186,7 @@ def _reasoning_block_to_segments(block: Mapping[str, Any]) -> list[ReasoningSegm
     extras = block.get("extras")
     signature = extras.get("signature") if isinstance(extras, Mapping) else None
     if isinstance(signature, str) and signature:
-        return segments_from_records(
-            [{"type": "thinking", "thinking": text, "signature": signature}]
-        )
+        return [signed_thinking(text, signature)]
     return [ReasoningSegment(text=text)] if text else []
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage
 
 from langchain_minimax_m3.convert import REASONING_DETAILS
+from minimax_m3.reasoning import is_thinking_record
 
 __all__ = ["to_anthropic_message", "to_anthropic_messages"]
 
@@ -24,11 +25,7 @@ def to_anthropic_message(message: AIMessage) -> AIMessage:
     """``message`` with its thinking blocks, text and tool calls as ChatAnthropic's
     content list; a message holding no thinking block is returned unchanged."""
     details = message.additional_kwargs.get(REASONING_DETAILS)
-    thinking = [
-        dict(item)
-        for item in details or ()
-        if isinstance(item, dict) and item.get("type") in ("thinking", "redacted_thinking")
-    ]
+    thinking = [dict(item) for item in details or () if is_thinking_record(item)]
     if not thinking:
         return message
     content: list[str | dict[str, Any]] = [*thinking]

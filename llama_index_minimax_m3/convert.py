@@ -35,7 +35,7 @@ from llama_index.core.base.llms.types import (
     VideoBlock,
 )
 
-from minimax_m3.reasoning import segments_from_records
+from minimax_m3.reasoning import segments_from_records, signed_thinking
 from minimax_m3.types import (
     ContentPart,
     ImagePart,
@@ -215,8 +215,7 @@ def thinking_blocks_to_segments(blocks: Iterable[ContentBlock]) -> list[Reasonin
             segments.extend(segments_from_records(records))
         elif isinstance(signature, str) and signature and block.content:
             # Signed over exactly this text, so it goes back as the block it came as.
-            record = {"type": "thinking", "thinking": block.content, "signature": signature}
-            segments.extend(segments_from_records([record]))
+            segments.append(signed_thinking(block.content, signature))
         elif block.content:
             segments.append(ReasoningSegment(text=block.content))
     return segments

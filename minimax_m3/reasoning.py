@@ -30,6 +30,18 @@ def minimax_reasoning_item(text: str, index: int) -> dict[str, Any]:
     }
 
 
+def is_thinking_record(record: object) -> bool:
+    """Whether ``record`` is an Anthropic-format thinking block (signed or redacted)."""
+    return isinstance(record, Mapping) and record.get("type") in _ANTHROPIC_TYPES
+
+
+def signed_thinking(text: str, signature: str) -> ReasoningSegment:
+    """A thinking block rebuilt from its text and the signature kept beside it (as other
+    integrations keep them), to go back on the Anthropic format as it came."""
+    record = {"type": "thinking", "thinking": text, "signature": signature}
+    return ReasoningSegment(text=text, wire=_ANTHROPIC_WIRE, data=record)
+
+
 def segments_to_records(segments: Iterable[ReasoningSegment]) -> list[dict[str, Any]]:
     """The provider's objects as received; plain-text reasoning as a MiniMax item."""
     records: list[dict[str, Any]] = []
