@@ -17,6 +17,7 @@ from langchain_minimax_m3.convert import (
     result_to_response_metadata,
     usage_to_metadata,
 )
+from langchain_minimax_m3.merge import BatchMergedChunk
 from minimax_m3.reasoning import segments_to_records
 from minimax_m3.types import ReasoningDelta, StreamEnd, StreamEvent, TextDelta, ToolCallDelta
 
@@ -171,7 +172,7 @@ _REASONING_CHUNK = AIMessageChunk(
     additional_kwargs={REASONING_CONTENT: ""},
     response_metadata={"model_provider": PROVIDER},
 )
-_GENERATION = ChatGenerationChunk(message=_TEXT_CHUNK)
+_GENERATION = BatchMergedChunk(message=_TEXT_CHUNK)
 
 
 def _copied_chunk(

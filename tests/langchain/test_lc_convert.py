@@ -28,6 +28,7 @@ from langchain_minimax_m3.convert import (
     tool_to_spec,
     usage_to_metadata,
 )
+from langchain_minimax_m3.merge import BatchMergedChunk
 from langchain_minimax_m3.stream import event_to_chunk, event_to_generation_chunk
 from minimax_m3.reasoning import segments_to_records
 from minimax_m3.types import (
@@ -366,8 +367,11 @@ def test_stream_chunks_equal_what_langchain_validation_builds(
     """Text and reasoning chunks are copied from a prototype rather than validated one by
     one (they are made per token); they must be the chunks validation would make."""
     generation = event_to_generation_chunk(event, model="MiniMax-M3")
-    expected = ChatGenerationChunk(message=validated)
+    # Of the class that merges a long stream in batches (langchain_minimax_m3.merge), and
+    # serialised as langchain-core's own.
+    expected = BatchMergedChunk(message=validated)
     assert generation == expected
+    assert dumpd(generation) == dumpd(ChatGenerationChunk(message=validated))
     assert generation.message.model_dump() == validated.model_dump()
     assert generation.message.model_fields_set == validated.model_fields_set
     assert generation.model_fields_set == expected.model_fields_set
