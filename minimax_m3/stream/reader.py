@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, TypeGuard
 
 from minimax_m3.errors import MiniMaxM3Error, StreamInterruptedError
 from minimax_m3.sse import SSEDecoder
 from minimax_m3.stream.state import StreamState
-from minimax_m3.types import KEEP_ALIVE, ReasoningDelta, StreamEnd, StreamEvent, TextDelta
+from minimax_m3.types import (
+    KEEP_ALIVE,
+    ReasoningDelta,
+    StreamEnd,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+)
 
 if TYPE_CHECKING:
     from minimax_m3.wire import Exchange
@@ -99,38 +107,56 @@ class StreamReader:
 
 
 def coalesced(events: list[StreamEvent]) -> list[StreamEvent]:
-    """Events that arrived in one network read, text and reasoning runs joined.
+    """Events that arrived in one network read, runs of one kind joined: text, reasoning,
+    and the argument fragments of one tool call (the first may name it, the rest only
+    add arguments).
 
     Joining adds no wait (they came together) and leaves what the events add up to as it
     was. It saves every consumer a chunk per joined event, and frameworks that merge
     chunks by growing a string held in a dict (LangChain's merge_dicts, for the
-    reasoning) copy what came before once per chunk: a server faster than its reader
+    reasoning and the arguments), or that keep the whole answer so far on every chunk
+    (LlamaIndex), copy what came before once per chunk: a server faster than its reader
     made that quadratic in the answer's length.
     """
     out: list[StreamEvent] = []
-    run: list[str] = []
-    run_kind: type[TextDelta] | type[ReasoningDelta] | None = None
-    response_id: str | None = None
+    run: list[JoinedDelta] = []
     for event in events:
-        if isinstance(event, (TextDelta, ReasoningDelta)):
-            if type(event) is not run_kind:
-                _end_run(out, run, run_kind, response_id)
-                run, run_kind = [], type(event)
-            run.append(event.text)
-            response_id = event.response_id
+        if run and _continues(event, run[0]):
+            run.append(event)
+            continue
+        _end_run(out, run)
+        if isinstance(event, (TextDelta, ReasoningDelta, ToolCallDelta)):
+            run = [event]
         else:
-            _end_run(out, run, run_kind, response_id)
-            run, run_kind = [], None
+            run = []
             out.append(event)
-    _end_run(out, run, run_kind, response_id)
+    _end_run(out, run)
     return out
 
 
-def _end_run(
-    out: list[StreamEvent],
-    run: list[str],
-    kind: type[TextDelta] | type[ReasoningDelta] | None,
-    response_id: str | None,
-) -> None:
-    if kind is not None and run:
-        out.append(kind("".join(run), response_id))
+JoinedDelta = TextDelta | ReasoningDelta | ToolCallDelta
+
+
+def _continues(event: StreamEvent, head: JoinedDelta) -> TypeGuard[JoinedDelta]:
+    if isinstance(event, ToolCallDelta):
+        return (
+            isinstance(head, ToolCallDelta)
+            and event.index == head.index
+            and event.id is None
+            and event.name is None
+        )
+    return type(event) is type(head) and isinstance(event, (TextDelta, ReasoningDelta))
+
+
+def _end_run(out: list[StreamEvent], run: list[JoinedDelta]) -> None:
+    if len(run) == 1:
+        out.append(run[0])
+    elif run:
+        # The last event's id: a server may name its answer only after it has begun.
+        head, response_id = run[0], run[-1].response_id
+        if isinstance(head, ToolCallDelta):
+            joined = "".join([e.arguments for e in run if isinstance(e, ToolCallDelta)])
+            out.append(replace(head, arguments=joined, response_id=response_id))
+        else:
+            joined = "".join([e.text for e in run if not isinstance(e, ToolCallDelta)])
+            out.append(type(head)(joined, response_id))

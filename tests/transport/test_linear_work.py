@@ -16,7 +16,14 @@ import pytest
 
 from minimax_m3 import ChatRequest, Message, Transport
 from minimax_m3.stream import StreamState
-from minimax_m3.types import ReasoningDelta, ReasoningStart, StreamEnd, TextDelta, WireDelta
+from minimax_m3.types import (
+    ReasoningDelta,
+    ReasoningStart,
+    StreamEnd,
+    TextDelta,
+    ToolCallDelta,
+    WireDelta,
+)
 
 LONG = 100_000
 
@@ -107,3 +114,67 @@ def test_events_that_arrive_in_one_read_come_out_joined() -> None:
     single += one_by_one.close()
     assert len(single) > 1_900
     assert single[-1] == end
+
+
+def tool_frames(fragments: int, *, interleave: bool) -> list[bytes]:
+    """Two calls whose arguments come in ``fragments`` pieces each, one after the other
+    or alternating, as OpenAI-shaped servers stream parallel calls."""
+
+    def chunk(call: dict[str, object]) -> dict[str, object]:
+        return {"id": "r1", "choices": [{"index": 0, "delta": {"tool_calls": [call]}}]}
+
+    def fragment(index: int, at: int) -> dict[str, object]:
+        text = '{"city": "' if at == 0 else ("x" if at < fragments - 1 else '"}')
+        return chunk({"index": index, "function": {"arguments": text}})
+
+    heads = [
+        chunk({"index": i, "id": f"call_{i}", "type": "function", "function": {"name": "f"}})
+        for i in (0, 1)
+    ]
+    if interleave:
+        body = [fragment(i, at) for at in range(fragments) for i in (0, 1)]
+        chunks = [*heads, *body]
+    else:
+        chunks = [heads[0], *(fragment(0, at) for at in range(fragments))]
+        chunks += [heads[1], *(fragment(1, at) for at in range(fragments))]
+    end = {"id": "r1", "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}
+    chunks.append(end)
+    return [f"data: {json.dumps(c)}\n\n".encode() for c in chunks] + [b"data: [DONE]\n\n"]
+
+
+@pytest.mark.parametrize("interleave", [False, True])
+def test_a_calls_argument_fragments_in_one_read_come_out_joined(interleave: bool) -> None:
+    # One LangChain chunk per fragment made langchain-core's merge grow the arguments in a
+    # dict once per fragment, and LlamaIndex copy them onto every response.
+    transport = Transport(api_key="k", base_url="http://127.0.0.1:9")
+    request = ChatRequest(model="MiniMax-M3", messages=[Message("user", "hi")])
+    _, exchange = transport.build_http_request(request, stream=True)
+    pieces = tool_frames(1_000, interleave=interleave)
+
+    reader = transport.new_stream_reader(request, exchange, httpx.Headers())
+    events = reader.feed(b"".join(pieces)) + reader.close()
+    one_by_one = transport.new_stream_reader(request, exchange, httpx.Headers())
+    single = [event for piece in pieces for event in one_by_one.feed(piece)]
+    single += one_by_one.close()
+
+    whole = '{"city": "' + "x" * 998 + '"}'
+    end = events[-1]
+    assert isinstance(end, StreamEnd)
+    assert [(call.id, call.arguments) for call in end.result.tool_calls] == [
+        ("call_0", whole),
+        ("call_1", whole),
+    ]
+    assert single[-1] == end
+    calls = [event for event in events if isinstance(event, ToolCallDelta)]
+    if interleave:
+        # Only neighbours join: fragments of two calls in turn stay apart, in order.
+        assert len(calls) == 2 + 2 * 1_000
+    else:
+        assert [(c.index, c.id, c.name, c.arguments) for c in calls] == [
+            (0, "call_0", "f", whole),
+            (1, "call_1", "f", whole),
+        ]
+    assert len([e for e in single if isinstance(e, ToolCallDelta)]) == 2 + 2 * 1_000
+    for index in (0, 1):
+        joined = "".join(c.arguments for c in calls if c.index == index)
+        assert joined == whole
