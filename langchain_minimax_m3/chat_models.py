@@ -40,6 +40,7 @@ from langchain_minimax_m3.convert import (
 from langchain_minimax_m3.errors import langchain_errors
 from langchain_minimax_m3.profile import model_profile
 from langchain_minimax_m3.stream import GenerationChunks
+from langchain_minimax_m3.tool_schemas import to_openai_tool
 from minimax_m3.adapter import AdapterSettings, unknown_call_options
 from minimax_m3.credentials import without_credentials
 from minimax_m3.providers import get_provider
@@ -387,7 +388,7 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
             strict: Passed to the schema conversion (``additionalProperties: false``).
             kwargs: Other call arguments to bind.
         """
-        formatted = [convert_to_openai_tool(tool, strict=strict) for tool in tools]
+        formatted = [to_openai_tool(tool, strict=strict) for tool in tools]
         if tool_choice is not None:
             # Checked now, so a bad choice fails where it was written.
             tool_choice_to_neutral(tool_choice, [t["function"]["name"] for t in formatted])

@@ -25,8 +25,8 @@ from langchain_core.messages import (
 )
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
 from langchain_core.messages.tool import invalid_tool_call, tool_call
-from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from langchain_minimax_m3.tool_schemas import to_openai_tool
 from minimax_m3.reasoning import (
     is_thinking_record,
     segments_from_records,
@@ -300,7 +300,7 @@ def _plain_text(content: str | list[str | dict[Any, Any]], role: str) -> str:
 def tool_to_spec(tool: Any, *, strict: bool | None = None) -> ToolSpec:
     """Any tool LangChain can describe (BaseTool, function, pydantic model, TypedDict,
     OpenAI or Anthropic dict) as a neutral tool spec."""
-    function = convert_to_openai_tool(tool, strict=strict)["function"]
+    function = to_openai_tool(tool, strict=strict)["function"]
     parameters = function.get("parameters") or {"type": "object", "properties": {}}
     return ToolSpec(
         name=function["name"],

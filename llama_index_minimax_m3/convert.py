@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from io import IOBase
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
     VideoBlock,
 )
+from llama_index.core.tools.types import ToolMetadata
 
 from minimax_m3.reasoning import segments_from_records, signed_thinking
 from minimax_m3.types import (
@@ -309,8 +311,26 @@ def tool_to_spec(tool: BaseTool | ToolSpec) -> ToolSpec:
     return ToolSpec(
         name=metadata.get_name(),
         description=metadata.description,
-        parameters=metadata.get_parameters_dict(),
+        parameters=_parameters(metadata),
     )
+
+
+# LlamaIndex builds a tool's JSON Schema afresh (pydantic's model_json_schema) each time it
+# is asked, about 0.4 ms a tool, and an agent asks for every tool on every step: 500 tools
+# cost 200 ms a step before anything was sent. A schema class does not change, so what it
+# gives is kept, by class. A ToolMetadata subclass may compute it another way, and is
+# asked every time.
+_PARAMETERS: weakref.WeakKeyDictionary[type, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _parameters(metadata: ToolMetadata) -> dict[str, Any]:
+    schema = metadata.fn_schema
+    if type(metadata) is not ToolMetadata or not isinstance(schema, type):
+        return metadata.get_parameters_dict()
+    parameters = _PARAMETERS.get(schema)
+    if parameters is None:
+        parameters = _PARAMETERS[schema] = metadata.get_parameters_dict()
+    return parameters
 
 
 def tool_choice_to_neutral(

@@ -411,3 +411,99 @@ async def test_langgraph_streamed_agent_replays_merged_reasoning(
     assert all(r.json["stream"] is True for r in emulator.requests), "the graph streamed"
     replayed = emulator.requests[-1].json["messages"][1]
     assert replayed["reasoning_details"][0]["text"] == "Need the weather in Lima."
+
+
+def _lookup_tool() -> Any:
+    from langchain_core.tools import StructuredTool
+
+    class LookupArgs(BaseModel):
+        record: str = Field(description="The record's id.")
+        limit: int = Field(10, ge=1, le=100)
+
+    return StructuredTool.from_function(
+        func=lambda record, limit=10: record,
+        name="lookup",
+        description="Look a record up.",
+        args_schema=LookupArgs,
+    )
+
+
+def test_a_tool_is_converted_once_however_often_it_is_bound(
+    emulator: MiniMaxEmulator, make_model: MakeModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # langchain-core builds a tool's call schema as a new pydantic model on every read
+    # (about 1.5 ms a tool), and create_agent binds every tool on every model call.
+    from langchain_core.tools import BaseTool
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+
+    lookup = _lookup_tool()
+    expected = convert_to_openai_tool(lookup)
+    reads: list[str] = []
+    schema = BaseTool.tool_call_schema
+
+    def counted(self: BaseTool) -> Any:
+        reads.append(self.name)
+        return schema.fget(self)  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(BaseTool, "tool_call_schema", property(counted))
+    model = make_model()
+    read_after = []
+    for _ in range(3):
+        emulator.queue(Reply(text="ok"))
+        model.bind_tools([lookup, get_weather]).invoke("Find record 7.")
+        read_after.append(len(reads))
+
+    # The first bind converts each tool (langchain-core reads the schema a few times).
+    assert {"lookup", "get_weather"} <= set(reads)
+    assert read_after[0] == read_after[1] == read_after[2]
+    for request in emulator.requests[-3:]:
+        assert request.json["tools"][0] == expected
+
+
+def test_a_tool_changed_after_binding_is_converted_again(
+    emulator: MiniMaxEmulator, make_model: MakeModel
+) -> None:
+    lookup = _lookup_tool()
+    model = make_model()
+    emulator.queue(Reply(text="ok"), Reply(text="ok"), Reply(text="ok"))
+    bound = model.bind_tools([lookup])
+    bound.invoke("a")
+    lookup.description = "Look a record up, by id."
+    model.bind_tools([lookup]).invoke("b")
+    # What a caller does to what it bound stays its own.
+    bound.kwargs["tools"][0]["function"]["name"] = "renamed"  # type: ignore[attr-defined]
+    model.bind_tools([lookup]).invoke("c")
+
+    sent = [request.json["tools"][0]["function"] for request in emulator.requests[-3:]]
+    assert [function["description"] for function in sent] == [
+        "Look a record up.",
+        "Look a record up, by id.",
+        "Look a record up, by id.",
+    ]
+    assert sent[2]["name"] == "lookup"
+
+
+def test_a_tool_with_a_dict_schema_edited_in_place_is_converted_again(
+    emulator: MiniMaxEmulator, make_model: MakeModel
+) -> None:
+    from langchain_core.tools import StructuredTool
+
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    }
+    forecast = StructuredTool.from_function(
+        func=lambda **kw: "", name="forecast", description="Forecast.", args_schema=schema
+    )
+    model = make_model()
+    emulator.queue(Reply(text="ok"), Reply(text="ok"))
+    model.bind_tools([forecast]).invoke("a")
+    schema["properties"]["days"] = {"type": "integer"}
+    model.bind_tools([forecast]).invoke("b")
+
+    sent = [request.json["tools"][0]["function"]["parameters"] for request in emulator.requests]
+    assert [list(parameters["properties"]) for parameters in sent[-2:]] == [
+        ["city"],
+        ["city", "days"],
+    ]

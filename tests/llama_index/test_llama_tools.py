@@ -273,3 +273,58 @@ async def test_history_with_openai_style_tool_calls_is_accepted(
     await mode.chat(llm, history)
     assistant = emulator.requests[0].json["messages"][1]
     assert assistant["tool_calls"] == [call]
+
+
+async def test_a_tools_schema_is_built_once_not_on_every_step(
+    mode: Mode, emulator: MiniMaxEmulator, llm: MiniMaxM3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # LlamaIndex rebuilds a tool's JSON Schema (pydantic's model_json_schema, ~0.4 ms) each
+    # time it is asked; an agent asks for every tool on every step.
+    from pydantic import BaseModel, Field
+
+    class LookupArgs(BaseModel):
+        record: str = Field(description="The record's id.")
+        limit: int = Field(10, ge=1, le=100)
+
+    built: list[type] = []
+    original = LookupArgs.model_json_schema
+
+    def counted(cls: type[BaseModel], *args: object, **kwargs: object) -> dict[str, object]:
+        built.append(cls)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LookupArgs, "model_json_schema", classmethod(counted))
+    lookup = FunctionTool.from_defaults(
+        fn=lambda record, limit=10: record, name="lookup", fn_schema=LookupArgs
+    )
+    expected = lookup.metadata.get_parameters_dict()
+    built.clear()
+
+    for _ in range(3):
+        emulator.queue(Reply(text="ok"))
+        await mode.chat_with_tools(llm, [lookup], user_msg="Find record 7.")
+
+    assert len(built) == 1
+    sent = [request.json["tools"][0]["function"] for request in emulator.requests[-3:]]
+    assert all(function["parameters"] == expected for function in sent)
+    assert expected["properties"]["limit"]["maximum"] == 100
+
+
+async def test_a_new_schema_class_for_a_tool_name_is_read_afresh(
+    mode: Mode, emulator: MiniMaxEmulator, llm: MiniMaxM3
+) -> None:
+    from pydantic import BaseModel
+
+    class First(BaseModel):
+        city: str
+
+    class Second(BaseModel):
+        city: str
+        days: int
+
+    for schema, fields in ((First, ["city"]), (Second, ["city", "days"])):
+        tool = FunctionTool.from_defaults(fn=lambda **kw: "", name="forecast", fn_schema=schema)
+        emulator.queue(Reply(text="ok"))
+        await mode.chat_with_tools(llm, [tool], user_msg="Weather?")
+        parameters = emulator.requests[-1].json["tools"][0]["function"]["parameters"]
+        assert list(parameters["properties"]) == fields
