@@ -216,6 +216,14 @@ class Reply:
             value = getattr(self, name)
             if not isinstance(value, kind):
                 raise TypeError(f"Reply.{name} must be a {kind.__name__}, got {value!r}")
+        # Checked here: a wrong entry failed only while answering, as a 500 that the
+        # client retried into the next reply (the default echo), which hid the mistake.
+        for call in self.tool_calls:
+            if not isinstance(call, ToolCallReply):
+                raise TypeError(
+                    f"Reply.tool_calls must hold ToolCallReply objects, got {call!r}; "
+                    'write ToolCallReply("name", {"arg": ...})'
+                )
 
 
 @dataclass(frozen=True)

@@ -901,6 +901,12 @@ def test_reply_groups_must_be_their_own_classes() -> None:
         Reply(provider=Layout())  # type: ignore[arg-type]
 
 
+def test_a_tool_call_written_as_a_dict_is_refused_when_the_reply_is_made() -> None:
+    # Refused only while answering, it was a 500 the client retried into the echo reply.
+    with pytest.raises(TypeError, match=r"Reply\.tool_calls must hold ToolCallReply"):
+        Reply(tool_calls=[{"name": "get_weather", "arguments": {}}])  # type: ignore[list-item]
+
+
 def test_responder_answers_when_the_queue_is_empty(emulator: MiniMaxEmulator) -> None:
     seen: list[dict[str, Any]] = []
 
