@@ -70,6 +70,27 @@ def _check_response_format(response_format: object) -> None:
 # One encoder for every call: json.dumps with any keyword builds a new one each time.
 _BODY_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _ARGUMENTS_ENCODER = json.JSONEncoder(ensure_ascii=False)
+# JSONEncoder.encode still builds a C encoder on every call, which was half the cost of
+# encoding a small dict, and a replayed agent turn has two. This is that C encoder with
+# the same settings, made once: the text is the same. Its circular-reference markers are
+# cleared after a failure, which can leave some behind.
+_ARGUMENT_MARKERS: dict[int, object] = {}
+_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_ENCODE_ARGUMENTS = (
+    _make_encoder(
+        _ARGUMENT_MARKERS,
+        _ARGUMENTS_ENCODER.default,
+        json.encoder.encode_basestring,
+        None,
+        _ARGUMENTS_ENCODER.key_separator,
+        _ARGUMENTS_ENCODER.item_separator,
+        False,
+        False,
+        True,
+    )
+    if _make_encoder is not None
+    else None
+)
 
 
 def request_body_bytes(body: object) -> bytes:
@@ -89,8 +110,11 @@ def arguments_json(arguments: object, tool: str) -> str:
     """A tool call's arguments as JSON text; raises ValueError naming the tool and the
     value JSON has no form for (a date, a set, an object), rather than a bare TypeError."""
     try:
+        if _ENCODE_ARGUMENTS is not None and type(arguments) is dict:
+            return "".join(_ENCODE_ARGUMENTS(arguments, 0))
         return _ARGUMENTS_ENCODER.encode(arguments)
     except (TypeError, ValueError) as exc:
+        _ARGUMENT_MARKERS.clear()
         where, value = _first_unsendable(arguments, "arguments") or ("arguments", None)
         raise ValueError(
             f"tool call {tool!r}: {where} holds {_describe(value)}; pass arguments JSON "
@@ -98,20 +122,26 @@ def arguments_json(arguments: object, tool: str) -> str:
         ) from None
 
 
-def _first_unsendable(value: object, path: str) -> tuple[str, object] | None:
+def _first_unsendable(
+    value: object, path: str, inside: frozenset[int] = frozenset()
+) -> tuple[str, object] | None:
     if isinstance(value, str):
         return (path, value) if not _encodable(value) else None
+    if isinstance(value, (Mapping, list, tuple)):
+        if id(value) in inside:
+            return (path, value)  # a container that holds itself: JSON has no form for it
+        inside = inside | {id(value)}
     if isinstance(value, Mapping):
         for key, item in value.items():
-            found = _first_unsendable(key, f"{path} key") or _first_unsendable(
-                item, f"{path}[{key!r}]"
+            found = _first_unsendable(key, f"{path} key", inside) or _first_unsendable(
+                item, f"{path}[{key!r}]", inside
             )
             if found:
                 return found
         return None
     if isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
-            found = _first_unsendable(item, f"{path}[{index}]")
+            found = _first_unsendable(item, f"{path}[{index}]", inside)
             if found:
                 return found
         return None

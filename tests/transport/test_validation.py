@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from minimax_m3.providers import PROVIDERS
 from minimax_m3.types import ChatRequest, ImagePart, Message, NamedToolChoice, ToolCall, ToolSpec
-from minimax_m3.validation import validate_request
+from minimax_m3.validation import arguments_json, validate_request
 
 USER = Message(role="user", content="Hi")
 
@@ -99,3 +102,31 @@ def test_images_and_videos_need_a_model_that_sees_them() -> None:
             model="MiniMax-M2.5",
             messages=[Message(role="user", content=[VideoPart("mm_file://1")])],
         )
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200)
+@given(arguments=st.dictionaries(st.text(), _json_values, max_size=5))
+def test_replayed_arguments_are_the_text_json_dumps_gives(arguments: dict[str, object]) -> None:
+    # The arguments a history replays are encoded by one prebuilt C encoder; the text
+    # must be json.dumps's, byte for byte, so a replayed prefix stays the same.
+    assert arguments_json(arguments, "t") == json.dumps(arguments, ensure_ascii=False)
+
+
+def test_arguments_that_hold_themselves_are_refused_by_name() -> None:
+    arguments: dict[str, object] = {"city": "Paris"}
+    arguments["again"] = arguments
+    with pytest.raises(ValueError, match=r"tool call 'find': arguments\['again'\] holds a dict"):
+        arguments_json(arguments, "find")
+    # A failure leaves the shared encoder as it was.
+    assert arguments_json({"city": "Paris"}, "find") == '{"city": "Paris"}'
