@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 
 BATCH = 64
@@ -40,6 +41,25 @@ class BatchMergedChunk(ChatGenerationChunk):
 
 def merge_in_batches(chunks: list[ChatGenerationChunk]) -> ChatGenerationChunk:
     """What ``chunks[0] + chunks[1:]`` gives, merged a batch at a time."""
+    first, rest = chunks[0], chunks[1:]
+    calls = [chunk for chunk in rest if _only_a_call_fragment(chunk, first)]
+    if calls and not any(
+        chunk.message.tool_call_chunks  # type: ignore[attr-defined]
+        for chunk in rest
+        if not _only_a_call_fragment(chunk, first)
+    ):
+        # Each merge of a batch builds a message, and building one parses its tool
+        # calls' arguments so far: batching a long call parsed its arguments once per
+        # level, 1.5 us a character. Chunks that hold nothing but a call's fragment
+        # (no text, no reasoning, no usage, the same metadata) change nothing else in
+        # the merge, so they are merged last, in order, their runs joined first.
+        plain = [first, *(chunk for chunk in rest if not _only_a_call_fragment(chunk, first))]
+        merged = _batched(plain)
+        return ChatGenerationChunk.__add__(merged, _joined_fragments(calls))
+    return _batched(chunks)
+
+
+def _batched(chunks: list[ChatGenerationChunk]) -> ChatGenerationChunk:
     merge = ChatGenerationChunk.__add__
     while len(chunks) > 1:
         chunks = [
@@ -47,3 +67,40 @@ def merge_in_batches(chunks: list[ChatGenerationChunk]) -> ChatGenerationChunk:
             for at in range(0, len(chunks), BATCH)
         ]
     return chunks[0]
+
+
+def _only_a_call_fragment(chunk: ChatGenerationChunk, first: ChatGenerationChunk) -> bool:
+    message = chunk.message
+    return (
+        isinstance(message, AIMessageChunk)
+        and message.content == ""
+        and len(message.tool_call_chunks) == 1
+        and not message.additional_kwargs
+        and message.usage_metadata is None
+        and not chunk.generation_info
+        and message.id == first.message.id
+        and message.response_metadata == first.message.response_metadata
+        and message.chunk_position is None
+    )
+
+
+def _joined_fragments(calls: list[ChatGenerationChunk]) -> list[ChatGenerationChunk]:
+    """Each fragment with the fragments after it that only add arguments to its call
+    (same index, no id, no name) joined into it, as merging them would."""
+    runs: list[tuple[ChatGenerationChunk, list[str]]] = []
+    for chunk in calls:
+        [fragment] = chunk.message.tool_call_chunks  # type: ignore[attr-defined]
+        if runs and fragment.get("id") is None and fragment.get("name") is None:
+            head, pieces = runs[-1]
+            if fragment.get("index") == head.message.tool_call_chunks[0].get("index"):  # type: ignore[attr-defined]
+                pieces.append(fragment.get("args") or "")
+                continue
+        runs.append((chunk, [fragment.get("args") or ""]))
+    joined = []
+    for head, pieces in runs:
+        if len(pieces) > 1:
+            [fragment] = head.message.tool_call_chunks  # type: ignore[attr-defined]
+            update = {"tool_call_chunks": [{**fragment, "args": "".join(pieces)}]}
+            head = head.model_copy(update={"message": head.message.model_copy(update=update)})
+        joined.append(head)
+    return joined

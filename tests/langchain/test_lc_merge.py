@@ -90,7 +90,7 @@ def _as_v1(chunks: list[ChatGenerationChunk]) -> list[ChatGenerationChunk]:
     return chunks
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(events=_events(), v1=st.booleans())
 def test_the_batched_merge_gives_langchain_cores_own_result(
     events: list[StreamEvent], v1: bool
