@@ -70,10 +70,73 @@ def raw_httpx(base: str, chunks: int = 0, size: int = 0) -> Contender:
     return Contender("raw httpx", call, acall, stream)
 
 
-def transport(base: str, chunks: int = 0, size: int = 0) -> Contender:
-    from minimax_m3 import ChatRequest, Message, Transport
+def httpx_floor(base: str, chunks: int = 0, size: int = 0) -> Contender:
+    """The lowest-level path: httpx's transport with no client, ``pydantic_core`` JSON."""
+    from benchmarks.httpx_floor import HttpxFloor
 
-    client = Transport(api_key=KEY, base_url=base)
+    floor = HttpxFloor(base)
+    body = {"model": MODEL, "messages": [{"role": "user", "content": PROMPT}]}
+    stream_body = {**body, "stream_options": {"include_usage": True}}
+
+    async def acall() -> object:
+        return await floor.acall(body)
+
+    return Contender(
+        "httpx floor", lambda: floor.call(body), acall, lambda: floor.stream(stream_body)
+    )
+
+
+def model_for(name: str, base: str, tokens: tuple[str, ...] = (), http_client: Any = None) -> Any:
+    """The model object behind contender ``name``, pointed at ``base``, with its defaults
+    (a floor streams ``tokens``); ``http_client``, an ``httpx.Client``, replaces the
+    default one of each contender that takes one."""
+    client = {} if http_client is None else {"http_client": http_client}
+    if name == "minimax_m3 Transport":
+        from minimax_m3 import Transport
+
+        return Transport(api_key=KEY, base_url=base, **client)
+    if name == "ChatOpenAI":
+        from langchain_openai import ChatOpenAI
+        from pydantic import SecretStr
+
+        return ChatOpenAI(model=MODEL, api_key=SecretStr(KEY), base_url=base + "/v1", **client)
+    if name == "ChatMiniMaxM3":
+        from pydantic import SecretStr
+
+        from langchain_minimax_m3 import ChatMiniMaxM3
+
+        return ChatMiniMaxM3(model=MODEL, api_key=SecretStr(KEY), base_url=base, **client)
+    if name == "LangChain floor":
+        from benchmarks.floors import FloorChatModel
+
+        return FloorChatModel(tokens=tokens)
+    if name == "OpenAILike":
+        from llama_index.llms.openai_like import OpenAILike  # type: ignore[import-untyped]
+
+        return OpenAILike(
+            model=MODEL,
+            api_key=KEY,
+            api_base=base + "/v1",
+            is_chat_model=True,
+            is_function_calling_model=True,
+            context_window=1_000_000,
+            **client,
+        )
+    if name == "MiniMaxM3":
+        from llama_index_minimax_m3 import MiniMaxM3
+
+        return MiniMaxM3(MODEL, api_key=KEY, base_url=base, **client)
+    if name == "LlamaIndex floor":
+        from benchmarks.floors import FloorLLM
+
+        return FloorLLM(tokens=tokens)
+    raise ValueError(f"no model for contender {name!r}")
+
+
+def transport(base: str, chunks: int = 0, size: int = 0) -> Contender:
+    from minimax_m3 import ChatRequest, Message
+
+    client = model_for("minimax_m3 Transport", base)
 
     def request() -> ChatRequest:
         return ChatRequest(model=MODEL, messages=[Message(role="user", content=PROMPT)])
@@ -98,26 +161,18 @@ def _langchain(name: str, model: Any) -> Contender:
 
 
 def chat_openai(base: str, chunks: int = 0, size: int = 0) -> Contender:
-    from langchain_openai import ChatOpenAI
-    from pydantic import SecretStr
-
-    model = ChatOpenAI(model=MODEL, api_key=SecretStr(KEY), base_url=base + "/v1")
-    return _langchain("ChatOpenAI", model)
+    return _langchain("ChatOpenAI", model_for("ChatOpenAI", base))
 
 
 def chat_minimax_m3(base: str, chunks: int = 0, size: int = 0) -> Contender:
-    from pydantic import SecretStr
-
-    from langchain_minimax_m3 import ChatMiniMaxM3
-
-    model = ChatMiniMaxM3(model=MODEL, api_key=SecretStr(KEY), base_url=base)
-    return _langchain("ChatMiniMaxM3", model)
+    return _langchain("ChatMiniMaxM3", model_for("ChatMiniMaxM3", base))
 
 
 def langchain_floor(base: str, chunks: int = 0, size: int = 0) -> Contender:
-    from benchmarks.floors import FloorChatModel, floor_tokens
+    from benchmarks.floors import floor_tokens
 
-    return _langchain("LangChain floor", FloorChatModel(tokens=floor_tokens(chunks, size)))
+    name = "LangChain floor"
+    return _langchain(name, model_for(name, base, floor_tokens(chunks, size)))
 
 
 def _llama_index(name: str, llm: Any) -> Contender:
@@ -135,32 +190,22 @@ def _llama_index(name: str, llm: Any) -> Contender:
 
 
 def openai_like(base: str, chunks: int = 0, size: int = 0) -> Contender:
-    from llama_index.llms.openai_like import OpenAILike  # type: ignore[import-untyped]
-
-    llm = OpenAILike(
-        model=MODEL,
-        api_key=KEY,
-        api_base=base + "/v1",
-        is_chat_model=True,
-        is_function_calling_model=True,
-        context_window=1_000_000,
-    )
-    return _llama_index("OpenAILike", llm)
+    return _llama_index("OpenAILike", model_for("OpenAILike", base))
 
 
 def minimax_m3_llm(base: str, chunks: int = 0, size: int = 0) -> Contender:
-    from llama_index_minimax_m3 import MiniMaxM3
-
-    return _llama_index("MiniMaxM3", MiniMaxM3(MODEL, api_key=KEY, base_url=base))
+    return _llama_index("MiniMaxM3", model_for("MiniMaxM3", base))
 
 
 def llama_index_floor(base: str, chunks: int = 0, size: int = 0) -> Contender:
-    from benchmarks.floors import FloorLLM, floor_tokens
+    from benchmarks.floors import floor_tokens
 
-    return _llama_index("LlamaIndex floor", FloorLLM(tokens=floor_tokens(chunks, size)))
+    name = "LlamaIndex floor"
+    return _llama_index(name, model_for(name, base, floor_tokens(chunks, size)))
 
 
 BUILDERS: dict[str, Callable[[str, int, int], Contender]] = {
+    "httpx floor": httpx_floor,
     "raw httpx": raw_httpx,
     "minimax_m3 Transport": transport,
     "ChatOpenAI": chat_openai,

@@ -8,7 +8,11 @@ through its ``base_url`` and the rest of the path (``/v1/chat/completions``,
 - ``/json/...``: the seed completion (``tests/fixtures/seed/capital_of_france.json``);
 - ``/sse/N/...``: a MiniMax-shaped stream of N chunks, reasoning then content, then a
   usage chunk and ``[DONE]``; one HTTP chunk per event, as a real server flushes them;
-- ``/big/BYTES/...``: a stream whose content adds up to BYTES bytes, in 4 KiB chunks.
+- ``/big/BYTES/...``: a stream whose content adds up to BYTES bytes, in 4 KiB chunks;
+- ``/tool/N/...``: a stream of one tool call whose arguments come in N fragments.
+
+Requests may be as big as a 1M-token prompt: the server reads them in full, looking for
+the end of each request's head only in what it has not looked at yet.
 
 The runner starts it in a process of its own (``python -m benchmarks.server`` prints the
 port, then serves until its standard input closes): a server in the measuring process
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import json
 import socket
 import subprocess
@@ -97,13 +102,15 @@ def _reasoning(text: str) -> dict[str, object]:
     return _chunk({"reasoning_details": [item]})
 
 
-def _ending(pieces: list[dict[str, object] | str]) -> list[dict[str, object] | str]:
+def _ending(
+    pieces: list[dict[str, object] | str], finish: str = "stop"
+) -> list[dict[str, object] | str]:
     """The last piece gets the finish reason; then the usage chunk and ``[DONE]``."""
     *head, last = pieces
     assert isinstance(last, dict)
     choices = last["choices"]
     assert isinstance(choices, list)
-    finished = {**last, "choices": [{**choices[0], "finish_reason": "stop"}]}
+    finished = {**last, "choices": [{**choices[0], "finish_reason": finish}]}
     usage = {"id": _RESPONSE_ID, "choices": [], **_CHUNK_TAIL, "usage": _USAGE}
     return [*head, finished, usage, "[DONE]"]
 
@@ -118,6 +125,30 @@ def stream_events(chunks: int) -> list[dict[str, object] | str]:
     pieces: list[dict[str, object] | str] = [_reasoning(f" r{i}") for i in range(half)]
     pieces += [_chunk({"content": f" t{i}"}) for i in range(max(chunks - half, 1))]
     return _ending(pieces)
+
+
+TOOL_FRAGMENT = 20
+
+
+def tool_events(fragments: int) -> list[dict[str, object] | str]:
+    """One call of ``search`` whose arguments, ``{"query": "..."}``, come in ``fragments``
+    pieces of about 20 characters, as a model streams a long argument."""
+    head = '{"query": "'
+    body = "".join(f"w{i:06} long words " for i in range(2 * fragments))
+    arguments = head + body[: (fragments - 2) * TOOL_FRAGMENT] + '"}'
+    cuts = [0, len(head), *range(len(head) + TOOL_FRAGMENT, len(arguments) - 2, TOOL_FRAGMENT)]
+    cuts.append(len(arguments))
+    first = {
+        "index": 0,
+        "id": "call_function_bench_1",
+        "type": "function",
+        "function": {"name": "search", "arguments": ""},
+    }
+    pieces: list[dict[str, object] | str] = [_chunk({"tool_calls": [first]})]
+    for start, end in itertools.pairwise(cuts):
+        fragment = {"index": 0, "function": {"arguments": arguments[start:end]}}
+        pieces.append(_chunk({"tool_calls": [fragment]}))
+    return _ending(pieces, "tool_calls")
 
 
 def big_text(size: int) -> str:
@@ -144,6 +175,8 @@ def response_for(path: bytes) -> bytes:
         return _sse_response(stream_events(count))
     if kind == "big" and count > 0:
         return _sse_response(big_events(count))
+    if kind == "tool" and count > 1:
+        return _sse_response(tool_events(count))
     body = json.dumps({"error": {"message": f"no such benchmark path {path!r}"}}).encode()
     return _json_response("404 Not Found", body)
 
@@ -153,6 +186,7 @@ class _Connection(asyncio.Protocol):
 
     def __init__(self) -> None:
         self._buffer = bytearray()
+        self._scanned = 0
         self._transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -166,14 +200,18 @@ class _Connection(asyncio.Protocol):
         buffer = self._buffer
         buffer += data
         while self._transport is not None:
-            end = buffer.find(b"\r\n\r\n")
+            # A 16 MB body arrives in hundreds of reads: searching it all on every read
+            # would make the server quadratic in the size of the request.
+            end = buffer.find(b"\r\n\r\n", max(self._scanned - 3, 0))
             if end < 0:
+                self._scanned = len(buffer)
                 return
             head = bytes(buffer[:end])
             size = end + 4 + _content_length(head)
             if len(buffer) < size:
                 return
             del buffer[:size]
+            self._scanned = 0
             path = head.split(b" ", 2)[1]
             self._transport.write(response_for(path))
 
