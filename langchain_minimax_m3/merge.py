@@ -21,6 +21,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
+from langchain_core.utils._merge import merge_dicts
 
 BATCH = 64
 
@@ -40,67 +41,89 @@ class BatchMergedChunk(ChatGenerationChunk):
 
 
 def merge_in_batches(chunks: list[ChatGenerationChunk]) -> ChatGenerationChunk:
-    """What ``chunks[0] + chunks[1:]`` gives, merged a batch at a time."""
-    first, rest = chunks[0], chunks[1:]
-    calls = [chunk for chunk in rest if _only_a_call_fragment(chunk, first)]
-    if calls and not any(
-        chunk.message.tool_call_chunks  # type: ignore[attr-defined]
-        for chunk in rest
-        if not _only_a_call_fragment(chunk, first)
-    ):
-        # Each merge of a batch builds a message, and building one parses its tool
-        # calls' arguments so far: batching a long call parsed its arguments once per
-        # level, 1.5 us a character. Chunks that hold nothing but a call's fragment
-        # (no text, no reasoning, no usage, the same metadata) change nothing else in
-        # the merge, so they are merged last, in order, their runs joined first.
-        plain = [first, *(chunk for chunk in rest if not _only_a_call_fragment(chunk, first))]
-        merged = _batched(plain)
-        return ChatGenerationChunk.__add__(merged, _joined_fragments(calls))
-    return _batched(chunks)
+    """What ``chunks[0] + chunks[1:]`` gives, merged a batch at a time.
+
+    That sum is a ``ChatGenerationChunk`` of the messages' sum and of the generation
+    infos merged in one call; the messages are summed here.
+    """
+    first = chunks[0]
+    infos = [chunk.generation_info for chunk in chunks[1:] if chunk.generation_info]
+    generation_info = merge_dicts(first.generation_info or {}, *infos)
+    message = _merged([chunk.message for chunk in chunks])
+    return ChatGenerationChunk(message=message, generation_info=generation_info or None)
 
 
-def _batched(chunks: list[ChatGenerationChunk]) -> ChatGenerationChunk:
-    merge = ChatGenerationChunk.__add__
-    while len(chunks) > 1:
-        chunks = [
-            merge(chunks[at], chunks[at + 1 : at + BATCH]) if at + 1 < len(chunks) else chunks[at]
-            for at in range(0, len(chunks), BATCH)
+def _merged(messages: list[Any]) -> Any:
+    """``messages[0] + messages[1:]``, with the same result in linear work.
+
+    Chunks that hold only text, or only one fragment of a tool call (nothing else of
+    their own: no reasoning, no usage, the same id and metadata), change nothing in the
+    merge but the text and the calls. Provided no other chunk adds text (or, for the
+    calls, a fragment), they are merged apart and after the rest, in order: text in one
+    left fold (langchain-core grows a plain string in place there, so it is linear, and
+    the big answer is not copied once more per level), the calls' argument fragments
+    joined into the fragment before them (each batch is a message, and making one
+    parses its calls' arguments so far, 1.5 us a character, so batching a long call
+    parsed it once per level). The rest, where langchain-core grows strings inside
+    dicts (the reasoning), is merged in batches.
+    """
+    head, rest = messages[0], messages[1:]
+    texts = [m for m in rest if _only(m, head, "text")]
+    calls = [m for m in rest if _only(m, head, "call")]
+    others = [m for m in rest if not (_only(m, head, "text") or _only(m, head, "call"))]
+    if any(m.content for m in others):
+        others, texts = [m for m in rest if not _only(m, head, "call")], []
+    if any(m.tool_call_chunks for m in others):
+        others, calls = [m for m in rest if not _only(m, head, "text")] if texts else rest, []
+    tail = []
+    if texts:
+        tail.append(texts[0] + texts[1:] if len(texts) > 1 else texts[0])
+    tail += _joined_fragments(calls)
+    merged = _batched([head, *others])
+    return merged + tail if tail else merged
+
+
+def _batched(messages: list[Any]) -> Any:
+    while len(messages) > 1:
+        messages = [
+            messages[at] + messages[at + 1 : at + BATCH] if at + 1 < len(messages) else messages[at]
+            for at in range(0, len(messages), BATCH)
         ]
-    return chunks[0]
+    return messages[0]
 
 
-def _only_a_call_fragment(chunk: ChatGenerationChunk, first: ChatGenerationChunk) -> bool:
-    message = chunk.message
-    return (
+def _only(message: Any, head: Any, kind: str) -> bool:
+    if not (
         isinstance(message, AIMessageChunk)
-        and message.content == ""
-        and len(message.tool_call_chunks) == 1
         and not message.additional_kwargs
         and message.usage_metadata is None
-        and not chunk.generation_info
-        and message.id == first.message.id
-        and message.response_metadata == first.message.response_metadata
+        and message.id == head.id
+        and message.response_metadata == head.response_metadata
         and message.chunk_position is None
-    )
+    ):
+        return False
+    if kind == "text":
+        return isinstance(message.content, str) and not message.tool_call_chunks
+    return message.content == "" and len(message.tool_call_chunks) == 1
 
 
-def _joined_fragments(calls: list[ChatGenerationChunk]) -> list[ChatGenerationChunk]:
+def _joined_fragments(calls: list[Any]) -> list[Any]:
     """Each fragment with the fragments after it that only add arguments to its call
     (same index, no id, no name) joined into it, as merging them would."""
-    runs: list[tuple[ChatGenerationChunk, list[str]]] = []
-    for chunk in calls:
-        [fragment] = chunk.message.tool_call_chunks  # type: ignore[attr-defined]
+    runs: list[tuple[Any, list[str]]] = []
+    for message in calls:
+        [fragment] = message.tool_call_chunks
         if runs and fragment.get("id") is None and fragment.get("name") is None:
             head, pieces = runs[-1]
-            if fragment.get("index") == head.message.tool_call_chunks[0].get("index"):  # type: ignore[attr-defined]
+            if fragment.get("index") == head.tool_call_chunks[0].get("index"):
                 pieces.append(fragment.get("args") or "")
                 continue
-        runs.append((chunk, [fragment.get("args") or ""]))
+        runs.append((message, [fragment.get("args") or ""]))
     joined = []
     for head, pieces in runs:
         if len(pieces) > 1:
-            [fragment] = head.message.tool_call_chunks  # type: ignore[attr-defined]
+            [fragment] = head.tool_call_chunks
             update = {"tool_call_chunks": [{**fragment, "args": "".join(pieces)}]}
-            head = head.model_copy(update={"message": head.message.model_copy(update=update)})
+            head = head.model_copy(update=update)
         joined.append(head)
     return joined
