@@ -13,6 +13,7 @@ from typing import Any
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -48,6 +49,8 @@ class FloorChatModel(BaseChatModel):
     """LangChain's floor: a fixed answer, or its ``tokens`` one by one when streamed."""
 
     tokens: tuple[str, ...] = ()
+    call_fragments: bool = False
+    """Stream the tokens as the argument fragments of one tool call instead of text."""
 
     @property
     def _llm_type(self) -> str:
@@ -81,8 +84,8 @@ class FloorChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        for token in self.tokens:
-            yield ChatGenerationChunk(message=AIMessageChunk(content=token))
+        for index, token in enumerate(self.tokens):
+            yield self._chunk(index, token)
 
     async def _astream(
         self,
@@ -91,8 +94,20 @@ class FloorChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        for token in self.tokens:
-            yield ChatGenerationChunk(message=AIMessageChunk(content=token))
+        for index, token in enumerate(self.tokens):
+            yield self._chunk(index, token)
+
+    def _chunk(self, index: int, token: str) -> ChatGenerationChunk:
+        if not self.call_fragments:
+            return ChatGenerationChunk(message=AIMessageChunk(content=token))
+        first = index == 0
+        fragment = tool_call_chunk(
+            name="search" if first else None,
+            args=token,
+            id="call_function_bench_1" if first else None,
+            index=0,
+        )
+        return ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=[fragment]))
 
 
 class FloorLLM(LLM):

@@ -122,17 +122,6 @@ def growth(per_unit: PerUnit, name: str, sizes: tuple[int, int, int]) -> float |
     return big / small if small and big else None
 
 
-def share_growth(
-    per_unit: PerUnit, name: str, floor: str, sizes: tuple[int, int, int]
-) -> float | None:
-    """Growth of what ``name`` costs per unit above ``floor``."""
-    costs = [best_at(per_unit, n, size) for n in (name, floor) for size in (sizes[0], sizes[-1])]
-    ours_small, ours_big, floor_small, floor_big = costs
-    if None in costs or ours_small <= floor_small:  # type: ignore[operator]
-        return None
-    return (ours_big - floor_big) / (ours_small - floor_small)  # type: ignore[operator]
-
-
 # ---- the whole scaling measure, its targets and its tables ---------------------------
 
 STREAM_EXTRA = 400_000

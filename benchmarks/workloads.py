@@ -252,12 +252,16 @@ def neutral_tools(count: int) -> list[Any]:
 
 def build(series: str, name: str, size: int) -> Workload | None:
     """The workload of ``series`` at ``size`` for contender ``name``, answered from memory
-    (:mod:`benchmarks.replay`); None if it has none (the framework floors neither stream
-    tool calls nor bind tools)."""
+    (:mod:`benchmarks.replay`); None if it has none (LlamaIndex's floor streams no tool
+    calls, and neither floor binds tools)."""
     if series == "stream":
         return _streamed(name, f"{BASE}/sse/{size}", size)
     if series == "tool_args":
-        return None if name in (LC_FLOOR, LI_FLOOR) else _streamed(name, f"{BASE}/tool/{size}", 0)
+        if name == LI_FLOOR:
+            return None
+        if name == LC_FLOOR:
+            return _floor_call_fragments(size)
+        return _streamed(name, f"{BASE}/tool/{size}", 0)
     if series == "history":
         return _asked(name, history=size)
     if series == "prompt":
@@ -293,6 +297,15 @@ def _streamed(name: str, base: str, chunks: int) -> Workload:
 
     chat = [ChatMessage(role="user", content=PROMPT)]
     return lambda: sum(1 for _ in model.stream_chat(chat))
+
+
+def _floor_call_fragments(fragments: int) -> Workload:
+    """LangChain's floor streaming one call's arguments in ``fragments`` pieces."""
+    from benchmarks.floors import FloorChatModel
+
+    pieces = ['{"query": "', *(f"w{i % 1000:06} long words " for i in range(fragments - 2)), '"}']
+    model = FloorChatModel(tokens=tuple(pieces), call_fragments=True)
+    return lambda: sum(1 for _ in model.stream(PROMPT))
 
 
 def _asked(name: str, *, history: int = 0, prompt: str = "") -> Workload:
