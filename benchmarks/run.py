@@ -337,9 +337,11 @@ def _scale_targets(
             own = scale.growth(measured, floor, series.sizes) if floor else None
             note = ""
             if value is not None and own is not None:
+                # A floor that gets cheaper per unit (a fixed cost spread thinner) sets
+                # no allowance: ours must then hold on its own.
                 what += f", over the {floor}'s growth"
                 note = f"(ours {value:.2f}x, the floor {own:.2f}x)"
-                value = value / own
+                value = value / max(own, 1.0)
             targets.append(Target(what, value, 1.25, note=note))
         for floor in (LC_FLOOR, LI_FLOOR):
             own = scale.growth(measured, floor, series.sizes)
@@ -365,18 +367,18 @@ def _scale_targets(
     ):
         counted = counts.get(name, {})
         floor_counts = [counts.get(f, {}).get("chunk") for f in (floor, HTTPX_FLOOR)]
-        note = ""
+        wall = scale.floor_ratio(stream, name, (floor, HTTPX_FLOOR), first_stream)
+        what = f"{name} per streamed chunk vs {label} + httpx floor"
         if counted.get("chunk") and all(floor_counts):
-            ratio = counted["chunk"] / sum(floor_counts)  # type: ignore[arg-type]
-            note = f"(instructions per chunk: {ratio:.2f}x)"
-        targets.append(
-            Target(
-                f"{name} per streamed chunk vs {label} + httpx floor ({first_stream:,} chunks)",
-                scale.floor_ratio(stream, name, (floor, HTTPX_FLOOR), first_stream),
-                1.6,
-                note=note,
-            )
-        )
+            # Judged by instructions where callgrind ran: the wall-clock ratio of two
+            # 10,000-chunk streams moved from 1.28x to 1.72x between two runs.
+            measured = counted["chunk"] / sum(floor_counts)  # type: ignore[arg-type]
+            what += f" (instructions, {COUNTED_CHUNKS:,}-chunk stream)"
+            note = "" if wall is None else f"(CPU time, {first_stream:,} chunks: {wall:.2f}x)"
+        else:
+            measured, note = wall, ""
+            what += f" (CPU time, {first_stream:,} chunks)"
+        targets.append(Target(what, measured, 1.6, note=note))
         # Against the lowest path the conversion of 2,400 framework messages is all of
         # it; the adapter's own share is what it adds to the transport given the same
         # history as neutral messages (the measure the issue's 2.4-2.7x was taken in).
