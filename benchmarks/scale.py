@@ -4,11 +4,11 @@ floors, in one run, with answers replayed from memory (:mod:`benchmarks.replay`)
 A path that copies or rescans what came before costs more per unit as the work grows;
 a linear one costs the same (a fixed per-call cost makes the bigger sizes a little
 cheaper per unit). Our contenders and the floors run ``rounds`` rounds, each round every
-size of every contender of a group in turn, and each keeps its best cost per unit at
-each size (this machine's speed varies by a quarter from one minute to the next, and a
-slow moment only ever adds); growth is the best cost at 16x over the best at 1x. The
-peers run one round (ChatOpenAI reads a 160,000-chunk stream in half a minute), so
-their figures are single readings.
+size of every contender in turn, and each keeps its best cost per unit at each size
+(this machine's speed varies by a quarter from one minute to the next, and a slow
+moment only ever adds); growth is the best cost at 16x over the best at 1x. The peers
+run one round (ChatOpenAI reads a 160,000-chunk stream in half a minute), so their
+figures are single readings.
 
 Cost is CPU time (``time.process_time``): with nothing to wait for it is the wall time,
 less what other processes on the machine take from it.
@@ -64,34 +64,33 @@ def quick(series: Series) -> Series:
 
 
 def run_series(series: Series, names: set[str], rounds: int, *, peers: bool = True) -> PerUnit:
+    """Every contender at every size, ``rounds`` times over, in one alternation: a ratio
+    between two contenders (ours over a floor) compares readings taken moments apart,
+    not minutes apart, as per-group alternation did."""
+    order = [n for group in GROUPS for n in group if n in names and (peers or n not in PEERS)]
+    jobs = {}
+    for name in order:
+        for size in series.sizes:
+            job = w.build(series.key, name, size)
+            if job is not None:
+                jobs[name, size] = job
+    # Every job once, unmeasured, so that caches our adapters keep (a tool's schema) are
+    # warm in the first round too; the streams only at their smallest size.
+    for (_, size), job in jobs.items():
+        if size == series.sizes[0] or series.key != "stream":
+            job()
     results: PerUnit = {}
-    for group in GROUPS:
-        present = [n for n in group if n in names and (peers or n not in PEERS)]
-        jobs = {}
-        for name in present:
-            for size in series.sizes:
-                job = w.build(series.key, name, size)
-                if job is not None:
-                    jobs[name, size] = job
-        # Every job once, unmeasured, so that caches our adapters keep (a tool's schema)
-        # are warm in the first round too; the streams only at their smallest size.
-        smallest = series.sizes[0]
-        for (_, size), job in jobs.items():
-            if size == smallest or series.key != "stream":
+    for round_ in range(rounds):
+        for size in series.sizes:
+            for name in order:
+                job = jobs.get((name, size))
+                if job is None or (name in PEERS and round_ > 0):
+                    continue
+                gc.collect()
+                started = time.process_time()
                 job()
-        gc.collect()
-        for round_ in range(rounds):
-            for size in series.sizes:
-                for name in present:
-                    job = jobs.get((name, size))
-                    if job is None or (name in PEERS and round_ > 0):
-                        continue
-                    gc.collect()
-                    started = time.process_time()
-                    job()
-                    seconds = time.process_time() - started
-                    results.setdefault(name, {}).setdefault(size, []).append(seconds / size)
-        del jobs
+                seconds = time.process_time() - started
+                results.setdefault(name, {}).setdefault(size, []).append(seconds / size)
     return results
 
 
