@@ -9,8 +9,9 @@ everything before it, so 160,000 reasoning chunks took 2.7 s to merge after the 
 arrived, and four times as many would take sixteen times as long.
 
 Our chunks are a subclass whose list ``+`` does the same merge in batches: langchain-core
-merges each run of ``BATCH`` chunks, then each run of those results, and so on. Every
-string is then copied about ``BATCH / 2`` times per level, whatever the answer's length.
+merges each run of ``BATCH`` chunks, then each run of those results, and so on, so every
+string is copied about ``BATCH / 2`` times per level, whatever the answer's length; text
+and call fragments are set apart first where that changes nothing (see ``_merged``).
 The merge is langchain-core's own, so the result is the one it would give; a property
 test holds the two equal over the chunk sequences our streams produce.
 """
@@ -68,13 +69,18 @@ def _merged(messages: list[Any]) -> Any:
     dicts (the reasoning), is merged in batches.
     """
     head, rest = messages[0], messages[1:]
-    texts = [m for m in rest if _only(m, head, "text")]
-    calls = [m for m in rest if _only(m, head, "call")]
-    others = [m for m in rest if not (_only(m, head, "text") or _only(m, head, "call"))]
-    if any(m.content for m in others):
-        others, texts = [m for m in rest if not _only(m, head, "call")], []
-    if any(m.tool_call_chunks for m in others):
-        others, calls = [m for m in rest if not _only(m, head, "text")] if texts else rest, []
+    kinds = [_set_apart(message, head) for message in rest]
+    kept = [message for message, kind in zip(rest, kinds, strict=True) if kind is None]
+    move_texts = not any(message.content for message in kept)
+    move_calls = not any(message.tool_call_chunks for message in kept)
+    texts, calls, others = [], [], []
+    for message, kind in zip(rest, kinds, strict=True):
+        if kind == "text" and move_texts:
+            texts.append(message)
+        elif kind == "call" and move_calls:
+            calls.append(message)
+        else:
+            others.append(message)
     tail = []
     if texts:
         tail.append(texts[0] + texts[1:] if len(texts) > 1 else texts[0])
@@ -92,7 +98,8 @@ def _batched(messages: list[Any]) -> Any:
     return messages[0]
 
 
-def _only(message: Any, head: Any, kind: str) -> bool:
+def _set_apart(message: Any, head: Any) -> str | None:
+    """ "text" or "call" for a chunk holding nothing but text or one call fragment."""
     if not (
         isinstance(message, AIMessageChunk)
         and not message.additional_kwargs
@@ -101,10 +108,12 @@ def _only(message: Any, head: Any, kind: str) -> bool:
         and message.response_metadata == head.response_metadata
         and message.chunk_position is None
     ):
-        return False
-    if kind == "text":
-        return isinstance(message.content, str) and not message.tool_call_chunks
-    return message.content == "" and len(message.tool_call_chunks) == 1
+        return None
+    if isinstance(message.content, str) and not message.tool_call_chunks:
+        return "text"
+    if message.content == "" and len(message.tool_call_chunks) == 1:
+        return "call"
+    return None
 
 
 def _joined_fragments(calls: list[Any]) -> list[Any]:
