@@ -1,4 +1,5 @@
-"""Helpers for the LangChain adapter's tests: a sync/async driver and chunk merging."""
+"""Helpers for the LangChain adapter's tests: a sync/async driver, chunk merging and a
+callback recorder."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk, BaseMessageChunk
+from langchain_core.outputs import LLMResult
 from langchain_core.runnables import Runnable
 
 from langchain_minimax_m3 import ChatMiniMaxM3
@@ -81,3 +84,19 @@ class M3Declarations:
             "invoke": ["cache_read_input", "reasoning_output"],
             "stream": ["cache_read_input", "reasoning_output"],
         }
+
+
+class CallbackRecorder(BaseCallbackHandler):
+    """What a model's callbacks receive: every token with its chunk, and each run's end."""
+
+    def __init__(self) -> None:
+        self.tokens: list[Any] = []
+        self.chunks: list[Any] = []
+        self.results: list[LLMResult] = []
+
+    def on_llm_new_token(self, token: Any, *, chunk: Any = None, **kwargs: Any) -> None:
+        self.tokens.append(token)
+        self.chunks.append(chunk)
+
+    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        self.results.append(response)

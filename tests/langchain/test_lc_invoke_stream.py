@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
 
 import pytest
-from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from langchain_core.rate_limiters import BaseRateLimiter
-from lc_helpers import Driver, merge
+from lc_helpers import CallbackRecorder, Driver, merge
 
 from langchain_minimax_m3 import ChatMiniMaxM3
 from minimax_m3.testing import Layout, MiniMaxEmulator, Reply, StreamShape
@@ -264,23 +262,13 @@ async def test_rate_limiter_is_asked_before_every_request(
     assert limiter.acquired == len(emulator.requests) == 4
 
 
-class _TokenRecorder(BaseCallbackHandler):
-    def __init__(self) -> None:
-        self.tokens: list[str] = []
-        self.chunks: list[Any] = []
-
-    def on_llm_new_token(self, token: str, *, chunk: Any = None, **kwargs: Any) -> None:
-        self.tokens.append(token)
-        self.chunks.append(chunk)
-
-
 async def test_callbacks_receive_every_token_once(
     driver: Driver, emulator: MiniMaxEmulator, make_model: MakeModel
 ) -> None:
     emulator.queue(
         Reply(text="one two three four", reasoning="counting", stream=StreamShape(chunk_size=4))
     )
-    recorder = _TokenRecorder()
+    recorder = CallbackRecorder()
     chunks = await driver.stream(make_model(), "count", config={"callbacks": [recorder]})
 
     assert recorder.tokens == [c.content for c in chunks]
@@ -293,7 +281,7 @@ async def test_streaming_true_makes_invoke_stream_to_callbacks(
     driver: Driver, emulator: MiniMaxEmulator, make_model: MakeModel
 ) -> None:
     emulator.queue(Reply(text="streamed under the hood", stream=StreamShape(chunk_size=5)))
-    recorder = _TokenRecorder()
+    recorder = CallbackRecorder()
     message = await driver.invoke(
         make_model(streaming=True), "go", config={"callbacks": [recorder]}
     )

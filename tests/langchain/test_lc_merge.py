@@ -8,16 +8,19 @@ langchain-core's own fold and count the characters the merge builds.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any, ClassVar
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.chat_models import _update_message_content_to_blocks
 from langchain_core.messages import AIMessageChunk
-from langchain_core.outputs import ChatGenerationChunk, LLMResult
+from langchain_core.outputs import ChatGenerationChunk
 from langchain_core.outputs.chat_generation import merge_chat_generation_chunks
+from lc_helpers import CallbackRecorder
 
 from langchain_minimax_m3 import ChatMiniMaxM3
 from langchain_minimax_m3.merge import BATCH, BatchMergedChunk
@@ -145,18 +148,6 @@ def test_merging_copies_each_character_a_bounded_number_of_times(deltas: int) ->
     assert built <= 100 * length, f"{built:,} characters built for {length:,}"
 
 
-class _Ends(BaseCallbackHandler):
-    def __init__(self) -> None:
-        self.chunks: list[ChatGenerationChunk] = []
-        self.results: list[LLMResult] = []
-
-    def on_llm_new_token(self, token: str, *, chunk: Any = None, **kwargs: Any) -> None:
-        self.chunks.append(chunk)
-
-    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
-        self.results.append(response)
-
-
 @pytest.mark.parametrize("output_version", ["v0", "v1"])
 def test_a_long_stream_ends_with_the_merge_langchain_core_would_make(
     emulator: MiniMaxEmulator, output_version: str
@@ -170,7 +161,7 @@ def test_a_long_stream_ends_with_the_merge_langchain_core_would_make(
             stream=StreamShape(chunk_size=8, tool_args_chunk=8, event_delay=0.001),
         )
     )
-    ends = _Ends()
+    ends = CallbackRecorder()
     model = ChatMiniMaxM3(
         model="MiniMax-M3",
         api_key="k",
@@ -208,3 +199,79 @@ def test_a_batched_chunk_serialises_as_langchain_cores_class() -> None:
     loaded = load(dumped, allowed_objects=[ChatGenerationChunk, AIMessageChunk])
     assert type(loaded) is ChatGenerationChunk
     assert loaded.message.content == "Paris"
+
+
+SEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "seed"
+
+
+def _seed_stream(seed: dict[str, Any], piece: int) -> list[bytes]:
+    """The seed's real answer streamed as MiniMax streams M3 (reasoning_details items,
+    then content, then a call, then usage), ``piece`` characters a delta, a read each."""
+    message = seed["choices"][0]["message"]
+    reasoning, text = message["reasoning_content"], message["content"]
+    # A long call whose arguments are the model's own words, quotes and newlines escaped.
+    arguments = json.dumps({"poem": text, "notes": reasoning})
+
+    def chunk(delta: dict[str, Any], **extra: Any) -> bytes:
+        choice = {"index": 0, "delta": {"role": "assistant", **delta}, **extra}
+        body = {"id": seed["id"], "model": seed["model"], "choices": [choice]}
+        return f"data: {json.dumps(body)}\n\n".encode()
+
+    def cut(value: str) -> list[str]:
+        return [value[at : at + piece] for at in range(0, len(value), piece)]
+
+    pieces = [
+        chunk(
+            {"reasoning_details": [{"type": "reasoning.text", "id": "r1", "index": 0, "text": t}]}
+        )
+        for t in cut(reasoning)
+    ]
+    pieces += [chunk({"content": t}) for t in cut(text)]
+    head = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "save"}}
+    pieces.append(chunk({"tool_calls": [{**head, "function": {"name": "save", "arguments": ""}}]}))
+    pieces += [
+        chunk({"tool_calls": [{"index": 0, "function": {"arguments": t}}]}) for t in cut(arguments)
+    ]
+    pieces.append(chunk({}, finish_reason="tool_calls"))
+    usage = {"id": seed["id"], "choices": [], "usage": seed["usage"]}
+    return [*pieces, f"data: {json.dumps(usage)}\n\n".encode(), b"data: [DONE]\n\n"]
+
+
+@pytest.mark.parametrize("output_version", ["v0", "v1"])
+def test_the_seeds_real_answer_streamed_a_character_at_a_time_merges_whole(
+    output_version: str,
+) -> None:
+    # Real model text (the Cloudflare page's minimax/m3 answer: 2,045 characters of
+    # reasoning, a haiku), in thousands of chunks, so every path of the merge runs on
+    # text we did not write: batches of reasoning, text set apart, a long call's fragments.
+    seed = json.loads((SEEDS / "haiku_long_reasoning.json").read_text(encoding="utf-8"))
+    message = seed["choices"][0]["message"]
+    pieces = _seed_stream(seed, piece=1)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, content=iter(pieces), headers={"content-type": "text/event-stream"}
+        )
+
+    model = ChatMiniMaxM3(
+        api_key="k",
+        base_url="http://server.test",
+        http_client=httpx.Client(transport=httpx.MockTransport(answer)),
+        output_version=output_version,
+    )
+    recorder = CallbackRecorder()
+    list(model.stream("A haiku, please.", config={"callbacks": [recorder]}))
+
+    assert len(recorder.chunks) > 4_000
+    [[generation]] = recorder.results[0].generations
+    assert generation.message == _left_fold(recorder.chunks).message
+    merged = generation.message
+    assert merged.text == message["content"]
+    [call] = merged.tool_calls
+    assert call["args"] == {"poem": message["content"], "notes": message["reasoning_content"]}
+    if output_version == "v0":
+        assert merged.additional_kwargs["reasoning_content"] == message["reasoning_content"]
+    else:
+        reasoning = [b["reasoning"] for b in merged.content if b["type"] == "reasoning"]
+        assert "".join(reasoning) == message["reasoning_content"]
+    assert merged.usage_metadata["output_tokens"] == seed["usage"]["completion_tokens"]
