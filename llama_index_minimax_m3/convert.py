@@ -95,29 +95,50 @@ def chat_message_to_neutral(message: ChatMessage) -> Message:
     role = _ROLES.get(message.role)
     if role is None:
         raise ValueError(f"message role {message.role.value!r} is not supported by MiniMax")
+    blocks = message.blocks
     if role == "assistant":
-        return Message(
-            role="assistant",
-            content=_joined_text(message.blocks),
-            tool_calls=tuple(tool_calls_from_chat_message(message)),
-            reasoning=tuple(thinking_blocks_to_segments(message.blocks)),
-        )
-    for block in message.blocks:
-        if isinstance(block, (ThinkingBlock, ToolCallBlock)):
-            raise ValueError(
-                f"a {role} message cannot carry a {block.block_type} block; only assistant "
-                "messages hold reasoning and tool calls"
-            )
+        return _assistant_to_neutral(blocks, message.additional_kwargs)
+    # An agent's history is mostly tool results and user turns of one text block each;
+    # they skip the part-by-part walk (the same text comes out of either).
+    if len(blocks) == 1 and type(blocks[0]) is TextBlock:
+        content: str | list[ContentPart] = blocks[0].text
+    else:
+        for block in blocks:
+            if isinstance(block, (ThinkingBlock, ToolCallBlock)):
+                raise ValueError(
+                    f"a {role} message cannot carry a {block.block_type} block; only "
+                    "assistant messages hold reasoning and tool calls"
+                )
+        content = _joined_text(blocks) if role == "system" else _content(blocks)
     if role == "tool":
         tool_call_id = message.additional_kwargs.get("tool_call_id")
         return Message(
             role="tool",
-            content=_content(message.blocks),
+            content=content,
             tool_call_id=tool_call_id if isinstance(tool_call_id, str) else None,
         )
-    if role == "system":
-        return Message(role="system", content=_joined_text(message.blocks))
-    return Message(role="user", content=_content(message.blocks))
+    return Message(role=role, content=content)
+
+
+def _assistant_to_neutral(blocks: Sequence[ContentBlock], extra: Mapping[str, Any]) -> Message:
+    # One walk over the blocks sorts them (a long history holds thousands of these).
+    texts: list[str] = []
+    calls: list[ToolCallBlock] = []
+    thinking: list[ThinkingBlock] = []
+    for block in blocks:
+        if isinstance(block, TextBlock):
+            texts.append(block.text)
+        elif isinstance(block, ToolCallBlock):
+            calls.append(block)
+        elif isinstance(block, ThinkingBlock):
+            thinking.append(block)
+    return Message(
+        role="assistant",
+        # The same joining as ChatMessage.content, so the model sees what the user sees.
+        content="\n".join(texts),
+        tool_calls=tuple(_tool_calls(calls, extra)),
+        reasoning=tuple(thinking_blocks_to_segments(thinking)) if thinking else (),
+    )
 
 
 def _joined_text(blocks: Iterable[ContentBlock]) -> str:
@@ -229,9 +250,14 @@ def tool_calls_from_chat_message(message: ChatMessage) -> list[ToolCall]:
     A message without ToolCallBlocks may still carry OpenAI-style
     ``additional_kwargs["tool_calls"]`` (older integrations); those are read instead.
     """
-    sent = _raw_arguments_by_id(message.additional_kwargs.get("tool_calls"))
     blocks = [block for block in message.blocks if isinstance(block, ToolCallBlock)]
+    return _tool_calls(blocks, message.additional_kwargs)
+
+
+def _tool_calls(blocks: Sequence[ToolCallBlock], extra: Mapping[str, Any]) -> list[ToolCall]:
+    raw = extra.get("tool_calls")
     if blocks:
+        sent = _raw_arguments_by_id(raw) if raw else {}
         return [
             ToolCall(
                 id=block.tool_call_id or f"call_{position}",
@@ -243,7 +269,7 @@ def tool_calls_from_chat_message(message: ChatMessage) -> list[ToolCall]:
             for position, block in enumerate(blocks)
         ]
     calls = []
-    for position, item in enumerate(tool_call_dicts(message.additional_kwargs.get("tool_calls"))):
+    for position, item in enumerate(tool_call_dicts(raw)):
         function = item.get("function")
         if not isinstance(function, Mapping):
             continue

@@ -199,6 +199,27 @@ def test_tool_result_message() -> None:
     assert (neutral.role, neutral.content, neutral.tool_call_id) == ("tool", "42", "call_9")
 
 
+@pytest.mark.parametrize("role", ["user", "tool", "system"])
+@pytest.mark.parametrize(
+    "block",
+    [ThinkingBlock(content="Hmm."), ToolCallBlock(tool_call_id="c", tool_name="f", tool_kwargs={})],
+    ids=["thinking", "tool_call"],
+)
+def test_only_assistant_turns_carry_reasoning_or_calls(role: str, block: object) -> None:
+    for blocks in ([block], [TextBlock(text="Hi"), block]):
+        message = ChatMessage(role=role, blocks=blocks)
+        with pytest.raises(ValueError, match=f"a {role} message cannot carry a .* block"):
+            chat_message_to_neutral(message)
+
+
+@pytest.mark.parametrize("role", ["user", "tool", "system", "assistant"])
+@given(texts=st.lists(st.text(max_size=8), min_size=1, max_size=3))
+def test_text_blocks_reach_the_model_as_the_user_reads_them(role: str, texts: list[str]) -> None:
+    # One block takes a shorter path than several; both must send ChatMessage.content.
+    message = ChatMessage(role=role, blocks=[TextBlock(text=text) for text in texts])
+    assert chat_message_to_neutral(message).content == "\n".join(texts)
+
+
 def test_roles_from_other_vocabularies() -> None:
     assert chat_message_to_neutral(ChatMessage(role="developer", content="Be brief.")).role == (
         "system"
