@@ -13,7 +13,10 @@ about 40 s there) once. The child wraps each measured region as
 produced; a region that produced more than one dump (library code calling ``reduce``
 inside it, which would also have switched counting off) is an error, not a figure.
 
-``python -m benchmarks.instructions NAME ROOT CALLS CHUNKS`` is the child (it expects
+With ``history`` turns, a third region is one call given an agent history of that many
+turns (``benchmarks.workloads``, answered from memory), as the scaling series time it.
+
+``python -m benchmarks.instructions NAME ROOT CALLS CHUNKS [TURNS]`` is the child (it expects
 callgrind around it); ``python -m benchmarks.instructions --check [NAME ...]`` starts a
 server and prints the figures for the named contenders (raw httpx and the transport by
 default).
@@ -54,12 +57,13 @@ def available() -> bool:
 
 
 def per_unit(
-    name: str, root: str, *, calls: int, chunks: int, timeout: float = 900
+    name: str, root: str, *, calls: int, chunks: int, history: int = 0, timeout: float = 900
 ) -> dict[str, float] | None:
     """Instructions per call (`contender.call()` against `root + "/json"`) and per streamed
     chunk (one `contender.stream()` of `root + f"/sse/{chunks}"`, divided by `chunks`) for
-    the contender `BUILDERS[name]`, counted in one child process under callgrind.
-    Returns {"call": ..., "chunk": ...}, or None when valgrind is missing."""
+    the contender `BUILDERS[name]`, counted in one child process under callgrind; with
+    ``history``, also per invoke given a history of that many turns.
+    Returns {"call": ..., "chunk": ..., "history": ...}, or None when valgrind is missing."""
     if not available():
         return None
     with tempfile.TemporaryDirectory(prefix="bench-callgrind-") as tmp:
@@ -80,6 +84,7 @@ def per_unit(
             root,
             str(calls),
             str(chunks),
+            str(history),
         ]
         env = {**os.environ, "PYTHONHASHSEED": "0", _OUT: out}
         done = subprocess.run(
@@ -92,7 +97,10 @@ def per_unit(
         dumps: dict[str, str] = json.loads(done.stdout.strip().splitlines()[-1])
         call = _totals(Path(tmp, dumps["call"]))
         stream = _totals(Path(tmp, dumps["stream"]))
-    return {"call": call / calls, "chunk": stream / chunks}
+        figures = {"call": call / calls, "chunk": stream / chunks}
+        if "history" in dumps:
+            figures["history"] = float(_totals(Path(tmp, dumps["history"])))
+    return figures
 
 
 def _totals(dump: Path) -> int:
@@ -125,7 +133,7 @@ def _region(work: Callable[[], object], out: str) -> str:
     return made[0]
 
 
-def _child(name: str, root: str, calls: int, chunks: int, out: str) -> dict[str, str]:
+def _child(name: str, root: str, calls: int, chunks: int, turns: int, out: str) -> dict[str, str]:
     """Builds the contender as the runner does, warms it up and measures both regions."""
     from benchmarks.contenders import BUILDERS
 
@@ -151,23 +159,39 @@ def _child(name: str, root: str, calls: int, chunks: int, out: str) -> dict[str,
     stream_dump = _region(lambda: items.append(streamer.stream()), out)
     if not items or items[0] < 1:
         raise RuntimeError(f"{name}'s stream yielded nothing")
-    return {"call": call_dump, "stream": stream_dump, "items": str(items[0])}
+    dumps = {"call": call_dump, "stream": stream_dump, "items": str(items[0])}
+    if turns:
+        from benchmarks.workloads import build
+
+        invoke = build("history", name, turns)
+        if invoke is not None:
+            # A long history runs the per-message code thousands of times a call: two
+            # calls specialize it, and only the per-call code is left less warm.
+            invoke()
+            invoke()
+            gc.collect()
+            gc.freeze()
+            dumps["history"] = _region(invoke, out)
+    return dumps
 
 
-def _check(names: list[str], calls: int = 20, chunks: int = 2000) -> None:
+def _check(names: list[str], calls: int = 20, chunks: int = 2000, turns: int = 800) -> None:
     from benchmarks.server import ServerProcess
 
     with ServerProcess() as root:
         for name in names:
             started = time.perf_counter()
-            figures = per_unit(name, root, calls=calls, chunks=chunks)
+            figures = per_unit(name, root, calls=calls, chunks=chunks, history=turns)
             seconds = time.perf_counter() - started
             if figures is None:
                 print("valgrind is not on PATH")
                 return
+            history = figures.get("history")
             print(
                 f"{name}: {figures['call']:,.0f} instructions per call, "
-                f"{figures['chunk']:,.0f} per chunk ({seconds:.0f} s)",
+                f"{figures['chunk']:,.0f} per chunk"
+                + ("" if history is None else f", {history:,.0f} per {turns}-turn invoke")
+                + f" ({seconds:.0f} s)",
                 flush=True,
             )
 
@@ -177,13 +201,15 @@ def main(argv: list[str]) -> None:
         _check(argv[1:] or ["raw httpx", "minimax_m3 Transport"])
         return
     out = os.environ.get(_OUT)
-    if out is None or len(argv) != 4:
+    if out is None or len(argv) not in (4, 5):
         raise SystemExit(
             "usage: python -m benchmarks.instructions --check [NAME ...]\n"
-            "(NAME ROOT CALLS CHUNKS is the child that per_unit runs under callgrind)"
+            "(NAME ROOT CALLS CHUNKS [TURNS] is the child that per_unit runs under callgrind)"
         )
-    name, root, calls, chunks = argv
-    print(json.dumps(_child(name, root, int(calls), int(chunks), out)))
+    name, root, calls, chunks, *turns = argv
+    print(
+        json.dumps(_child(name, root, int(calls), int(chunks), int(turns[0]) if turns else 0, out))
+    )
 
 
 if __name__ == "__main__":

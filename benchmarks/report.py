@@ -105,6 +105,7 @@ def render(
     counts: dict[str, dict[str, float]] | None = None,
     scaling: list[str] | None = None,
     stream_memory_chunks: int = 0,
+    counted_turns: int = 0,
 ) -> str:
     lines = [
         f"Run {when} on {machine_line}.",
@@ -117,8 +118,9 @@ def render(
         "",
         "| contender | per call | instructions per call | stream, chunks/s | "
         "instructions per chunk | 256 async calls | peak memory, 10 MiB | "
-        f"peak memory per chunk, {stream_memory_chunks:,}-chunk stream |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"peak memory per chunk, {stream_memory_chunks:,}-chunk stream | "
+        f"instructions per invoke, {counted_turns:,}-turn history |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     counts = counts or {}
     stream_memory = stream_memory or {}
@@ -128,7 +130,7 @@ def render(
             f"| {name} | {_micro(per_call.get(name))} | {_count(counted.get('call'))} | "
             f"{_rate(stream.get(name))} | {_count(counted.get('chunk'))} | "
             f"{_milli(burst.get(name))} | {_times(memory.get(name))} | "
-            f"{_bytes(stream_memory.get(name))} |"
+            f"{_bytes(stream_memory.get(name))} | {_count(counted.get('history'))} |"
         )
     lines += scaling or []
     lines += ["", "| import | seconds |", "|---|---:|"]
