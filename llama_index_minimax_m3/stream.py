@@ -37,7 +37,11 @@ _ALWAYS_PARSED = 4096
 class _PartialCall:
     id: str | None = None
     name: str = ""
+    # The arguments as shown: whole while short, then as of the last parse. The fragments
+    # since then wait in ``pending``; ``length`` counts them all.
     arguments: str = ""
+    pending: list[str] = field(default_factory=list)
+    length: int = 0
     # What responses show of the call, made again only when one of its fragments arrives:
     # a text or reasoning token, or another call's fragment, hands them on unparsed.
     block: ToolCallBlock | None = None
@@ -47,13 +51,20 @@ class _PartialCall:
     parsed_length: int = 0
 
     def update(self, arguments: str) -> None:
-        self.arguments += arguments
-        # Parsing the whole arguments on every fragment made a long call quadratic: past
-        # 4,096 characters they are parsed again once they have grown by an eighth, so
-        # the partial kwargs shown lag by at most that and parsing stays linear. Short
-        # ones, the raw arguments and the last response's kwargs are always whole.
-        length = len(self.arguments)
+        if arguments:
+            self.pending.append(arguments)
+            self.length += len(arguments)
+        # Joining or parsing the whole arguments on every fragment made a long call
+        # quadratic (``self.arguments += piece`` copies them: an attribute is not a local,
+        # so CPython cannot grow the string in place). Past 4,096 characters the text and
+        # the kwargs shown are brought up to date once the arguments have grown by an
+        # eighth, so they lag by at most that and the work stays linear; short ones are
+        # always whole, and the last response (the whole answer) always is.
+        length = self.length
         if length < _ALWAYS_PARSED or length - self.parsed_length >= self.parsed_length // 8:
+            if self.pending:
+                self.arguments = "".join((self.arguments, *self.pending))
+                self.pending.clear()
             self.kwargs = partial_arguments(self.arguments)
             self.parsed_length = length
         self.block = ToolCallBlock(

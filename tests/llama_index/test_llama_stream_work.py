@@ -1,5 +1,6 @@
 """Work per stream event in LlamaIndex's responses (issue 17): an event re-parses only
-the tool call it adds to, never every call the answer holds."""
+the tool call it adds to, never every call the answer holds, and a long call's arguments
+are neither parsed nor copied whole on every fragment."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 import llama_index_minimax_m3.stream as stream_module
 from llama_index_minimax_m3.stream import ChatStreamState, stream_event_to_chat_response
-from minimax_m3.types import TextDelta, ToolCallDelta
+from minimax_m3.types import ChatResult, StreamEnd, TextDelta, ToolCall, ToolCallDelta
 
 
 @pytest.fixture
@@ -66,16 +67,28 @@ def test_a_long_calls_arguments_are_parsed_a_bounded_number_of_times_over(
     arguments = json.dumps({"path": "notes.md", "text": "x" * 400_000})
     state = ChatStreamState()
     stream_event_to_chat_response(ToolCallDelta(index=0, id="w", name="write_file"), state)
+    shown: list[str] = []  # each distinct arguments text a response held
     for start in range(0, len(arguments), 20):
         piece = arguments[start : start + 20]
         response = stream_event_to_chat_response(ToolCallDelta(index=0, arguments=piece), state)
+        raw = response.message.additional_kwargs["tool_calls"][0]["function"]["arguments"]
+        sent = start + len(piece)
+        assert raw == arguments[:sent] if sent < 4096 else arguments.startswith(raw)
+        assert len(raw) >= sent * 8 // 9, "shown at most an eighth behind"
+        if not shown or raw is not shown[-1]:
+            shown.append(raw)
     # Parsed whole on every fragment this would be about 20,000 times its length.
     assert sum(map(len, parses)) <= 12 * len(arguments)
+    # Joined whole on every fragment, the texts held would add up to 10,000 times it.
+    assert sum(map(len, shown)) <= 12 * len(arguments)
     block = response.message.blocks[-1]
     assert block.tool_kwargs["path"] == "notes.md"
     assert len(block.tool_kwargs["text"]) >= 400_000 * 7 // 8
-    raw = response.message.additional_kwargs["tool_calls"][0]["function"]["arguments"]
-    assert raw == arguments, "the raw arguments are always whole"
+    end = stream_event_to_chat_response(
+        StreamEnd(ChatResult(tool_calls=[ToolCall("w", "write_file", arguments)])), state
+    )
+    whole = end.message.additional_kwargs["tool_calls"][0]["function"]["arguments"]
+    assert whole == arguments, "the last response holds the arguments whole"
 
 
 def test_partial_responses_show_a_streamed_tool_name_whole() -> None:
