@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format wheel-check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m examples.demo
 
-test: lint
+test: lint wheel-check
 	$(BIN)/python -m pytest
+
+# The package as a user gets it: the wheel built from this tree, installed once per extra
+# into fresh virtualenvs (.venv-wheel/, from the package registry), runs the README's
+# quickstart from outside the clone (tests/packaging/check_wheel.py).
+wheel-check: $(STAMP)
+	$(BIN)/python tests/packaging/check_wheel.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -49,4 +55,4 @@ bench: $(BENCH_STAMP) $(IMPORTS_STAMP)
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) $(IMPORTS_VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(IMPORTS_VENV) .venv-wheel dist .mypy_cache .ruff_cache .pytest_cache

@@ -57,7 +57,7 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
         Install the package with the LangChain extra and set your key:
 
         ```bash
-        pip install "minimax-m3[langchain]"
+        pip install "./minimax-m3[langchain]"  # a clone; the README lists other ways
         export MINIMAX_API_KEY="your-api-key"
         ```
 

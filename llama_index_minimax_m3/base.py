@@ -63,7 +63,7 @@ class MiniMaxM3(AdapterSettings, FunctionCallingLLM):
 
     Setup::
 
-        pip install "minimax-m3[llama-index]"
+        pip install "./minimax-m3[llama-index]"  # a clone; the README lists other ways
         export MINIMAX_API_KEY=...            # or pass api_key=
 
         from llama_index.core import Settings
