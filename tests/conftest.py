@@ -6,6 +6,9 @@ import pytest
 
 from minimax_m3.testing import MiniMaxEmulator
 
+# tests/testing/test_pytest_plugin.py runs users' suites with our plugin in them.
+pytest_plugins = ("pytester",)
+
 
 @pytest.fixture
 def emulator() -> Iterator[MiniMaxEmulator]:
