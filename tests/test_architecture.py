@@ -12,7 +12,8 @@ PAGE = ROOT / "docs" / "ARCHITECTURE.md"
 def test_every_file_the_architecture_page_names_exists() -> None:
     named = set(
         re.findall(
-            r"`((?:minimax_m3|langchain_minimax_m3|llama_index_minimax_m3|tests)/[\w/.]+)`",
+            r"`((?:minimax_m3|langchain_minimax_m3|llama_index_minimax_m3|pytest_minimax_m3"
+            r"|tests)/[\w/.]+)`",
             PAGE.read_text(),
         )
     )
