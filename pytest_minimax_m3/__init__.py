@@ -83,7 +83,8 @@ def _settings(emulator: MiniMaxEmulator) -> dict[str, Any]:
 def chat_minimax_m3(minimax_emulator: MiniMaxEmulator) -> Any:
     """A LangChain ``ChatMiniMaxM3`` talking to ``minimax_emulator``."""
     pytest.importorskip(
-        "langchain_core", reason='chat_minimax_m3 needs LangChain: install "minimax-m3[langchain]"'
+        "langchain_core",
+        reason='chat_minimax_m3 needs LangChain: install minimax-m3 with its "langchain" extra',
     )
     from langchain_minimax_m3 import ChatMiniMaxM3
 
@@ -95,7 +96,7 @@ def minimax_m3_llm(minimax_emulator: MiniMaxEmulator) -> Any:
     """A LlamaIndex ``MiniMaxM3`` talking to ``minimax_emulator``."""
     pytest.importorskip(
         "llama_index.core",
-        reason='minimax_m3_llm needs LlamaIndex: install "minimax-m3[llama-index]"',
+        reason='minimax_m3_llm needs LlamaIndex: install minimax-m3 with its "llama-index" extra',
     )
     from llama_index_minimax_m3 import MiniMaxM3
 
