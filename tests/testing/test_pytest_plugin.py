@@ -18,6 +18,12 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 
+def users_suite(pytester: pytest.Pytester, **files: str) -> None:
+    # pytest-asyncio, installed here, warns in a suite that leaves its loop scope unset.
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(**files)
+
+
 def readme_fixture_snippet() -> str:
     section = README.read_text(encoding="utf-8").split("**Fixtures for pytest.**", 1)[1]
     found = re.search(r"```python\n(.*?)```", section, re.S)
@@ -31,13 +37,14 @@ def test_installing_the_package_registers_the_plugin() -> None:
 
 
 def test_the_readme_fixture_example_passes_as_a_users_suite(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_user=readme_fixture_snippet())
+    users_suite(pytester, test_user=readme_fixture_snippet())
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
 
 
 def test_the_llama_index_model_and_the_session_emulator(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
+    users_suite(
+        pytester,
         test_user="""
         from llama_index.core.base.llms.types import ChatMessage
         from minimax_m3.testing import Reply
@@ -60,7 +67,7 @@ def test_the_llama_index_model_and_the_session_emulator(pytester: pytest.Pyteste
 
         def test_a_fresh_emulator_per_test(minimax_emulator):
             assert minimax_emulator.requests == [] and minimax_emulator.pending == 0
-        """
+        """,
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=4)
