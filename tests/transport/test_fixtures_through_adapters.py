@@ -103,7 +103,14 @@ def test_a_documented_stream_cut_anywhere_reads_right_in_both_frameworks(
         calls = [(c["name"], json.dumps(c["args"])) for c in merged.tool_calls]
         assert calls == [(c.name, c.arguments) for c in expected.get("tool_calls", [])]
 
-        last = llama_stream(li)
+        *partial, last = li.stream_chat([ChatMessage(role="user", content="hi")])
         assert (last.message.content or "") == expected["text"]
         selections = li.get_tool_calls_from_response(last, error_on_no_tool_call=False)
         assert [(s.tool_name, json.dumps(s.tool_kwargs)) for s in selections] == calls
+        # Every partial response shows each call's arguments so far: a prefix of the
+        # call's whole arguments, never out of order or mixed with another call's.
+        final = [c.arguments for c in expected.get("tool_calls", [])]
+        for response in partial:
+            shown = response.message.additional_kwargs.get("tool_calls", [])
+            for raw, whole in zip(shown, final, strict=False):
+                assert whole.startswith(raw["function"]["arguments"])
