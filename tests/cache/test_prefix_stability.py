@@ -53,12 +53,15 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 
-def run_langchain(case: str, emulator: MiniMaxEmulator) -> list[tuple[int, int]]:
+def run_langchain(
+    case: str, emulator: MiniMaxEmulator, *, streamed: bool = False
+) -> list[tuple[int, int]]:
     """The agent's run; per model turn, (input tokens, of them read from the cache) as
-    ``usage_metadata`` reports them."""
+    ``usage_metadata`` reports them. ``streamed``: the model streams each turn and the
+    agent replays the merged chunks."""
     emulator.queue(*script(case))
     agent = create_agent(
-        model=ChatMiniMaxM3(**settings(case, emulator)),
+        model=ChatMiniMaxM3(**settings(case, emulator), streaming=streamed),
         tools=[tool(lookup_order), tool(refund_quote)],
         system_prompt=SYSTEM_PROMPT,
     )
@@ -149,10 +152,15 @@ def assert_cache_reads(case: str, turns: list[tuple[int, int]], emulator: MiniMa
     assert cached[1] < cached[2]
 
 
+@pytest.mark.parametrize("streamed", [False, True], ids=["invoke", "streamed"])
 @pytest.mark.parametrize("case", CASES)
-def test_langchain_agent_requests_only_append(case: str, emulator: MiniMaxEmulator) -> None:
-    turns = run_langchain(case, emulator)
-    assert_byte_stable(case, model_requests(emulator.requests))
+def test_langchain_agent_requests_only_append(
+    case: str, streamed: bool, emulator: MiniMaxEmulator
+) -> None:
+    turns = run_langchain(case, emulator, streamed=streamed)
+    bodies = model_requests(emulator.requests)
+    assert all((json.loads(b).get("stream") is True) is streamed for b in bodies if b[:1] == b"{")
+    assert_byte_stable(case, bodies)
     assert_cache_reads(case, turns, emulator)
 
 
