@@ -77,14 +77,17 @@ def run_langchain(
     return turns
 
 
-async def run_llama_index(case: str, emulator: MiniMaxEmulator) -> list[tuple[int, int]]:
-    """The agent's run (streamed, FunctionAgent's default); per model turn, (prompt
-    tokens, cached tokens) as ``raw["usage"]`` reports them."""
+async def run_llama_index(
+    case: str, emulator: MiniMaxEmulator, *, streamed: bool = True
+) -> list[tuple[int, int]]:
+    """The agent's run (streamed by default, as FunctionAgent does); per model turn,
+    (prompt tokens, cached tokens) as ``raw["usage"]`` reports them."""
     emulator.queue(*script(case))
     agent = FunctionAgent(
         tools=[FunctionTool.from_defaults(lookup_order), FunctionTool.from_defaults(refund_quote)],
         llm=MiniMaxM3(**settings(case, emulator)),
         system_prompt=SYSTEM_PROMPT,
+        streaming=streamed,
     )
     handler = agent.run(QUESTION, memory=ChatMemoryBuffer.from_defaults())
     turns = []
@@ -164,8 +167,13 @@ def test_langchain_agent_requests_only_append(
     assert_cache_reads(case, turns, emulator)
 
 
+@pytest.mark.parametrize("streamed", [True, False], ids=["streamed", "chat"])
 @pytest.mark.parametrize("case", CASES)
-async def test_llama_index_agent_requests_only_append(case: str, emulator: MiniMaxEmulator) -> None:
-    turns = await run_llama_index(case, emulator)
-    assert_byte_stable(case, model_requests(emulator.requests))
+async def test_llama_index_agent_requests_only_append(
+    case: str, streamed: bool, emulator: MiniMaxEmulator
+) -> None:
+    turns = await run_llama_index(case, emulator, streamed=streamed)
+    bodies = model_requests(emulator.requests)
+    assert all((json.loads(b).get("stream") is True) is streamed for b in bodies if b[:1] == b"{")
+    assert_byte_stable(case, bodies)
     assert_cache_reads(case, turns, emulator)
