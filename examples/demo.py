@@ -1,5 +1,6 @@
 """`make demo`: M3's reasoning streamed then its answer, a LangChain agent, a LlamaIndex
-FunctionAgent and a RAG query over the bundled documents.
+FunctionAgent (each printing the share of every turn's input read from MiniMax's prompt
+cache) and a RAG query over the bundled documents.
 
 It runs live against the first provider whose key is set (MINIMAX_API_KEY,
 CLOUDFLARE_API_TOKEN with CLOUDFLARE_ACCOUNT_ID, or RUNWARE_API_KEY), and otherwise
@@ -14,6 +15,7 @@ import sys
 from langchain.agents import create_agent
 from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
 
+from examples._cache import langchain_turns, print_turns
 from examples._embedding import HashingEmbedding
 from examples._offline import connection, provider_with_key
 from examples.langchain import tools_agent
@@ -61,7 +63,7 @@ def langchain_agent(provider: str) -> None:
         agent = create_agent(
             model=ChatMiniMaxM3(**settings),
             tools=[tools_agent.get_weather, tools_agent.celsius_to_fahrenheit],
-            system_prompt="Use the tools; answer in one sentence.",
+            system_prompt=tools_agent.SYSTEM_PROMPT,
         )
         state = agent.invoke({"messages": [("user", "How warm is Lisbon, in Fahrenheit?")]})
         for message in state["messages"][1:-1]:
@@ -71,12 +73,15 @@ def langchain_agent(provider: str) -> None:
             for call in getattr(message, "tool_calls", []):
                 print(f"{DIM}tool call: {call['name']}({call['args']}){RESET}")
         print(f"{BOLD}A:{RESET} {state['messages'][-1].content}")
+        print_turns(langchain_turns(state["messages"]))
 
 
 def llama_index_agent(provider: str) -> None:
     heading("LlamaIndex FunctionAgent: two tool rounds")
     with connection(function_agent.SCRIPT, provider=provider) as settings:
-        print(f"{BOLD}A:{RESET} {asyncio.run(function_agent.ask(MiniMaxM3(**settings)))}")
+        answer, turns = asyncio.run(function_agent.ask_with_usage(MiniMaxM3(**settings)))
+        print(f"{BOLD}A:{RESET} {answer}")
+        print_turns(turns)
 
 
 def rag_query(provider: str) -> None:

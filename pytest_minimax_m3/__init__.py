@@ -10,7 +10,7 @@ test suite only names the fixtures it wants::
 
 - ``minimax_emulator``: a fresh emulator for each test.
 - ``minimax_emulator_session``: one emulator for the whole session; call ``reset()``
-  where a test needs an empty queue and log.
+  where a test needs an empty queue, log and prompt cache (cache reads carry over too).
 - ``minimax_env``: points code that builds its own model (``ChatMiniMaxM3()``,
   ``MiniMaxM3()``) at ``minimax_emulator``, through ``MINIMAX_BASE_URL`` and a placeholder
   ``MINIMAX_API_KEY``, for the test's duration.
@@ -57,7 +57,8 @@ def minimax_emulator() -> Iterator[MiniMaxEmulator]:
 
 @pytest.fixture(scope="session")
 def minimax_emulator_session() -> Iterator[MiniMaxEmulator]:
-    """One MiniMax emulator for the whole session; its queue and log carry over."""
+    """One MiniMax emulator for the whole session; its queue, log and prompt cache carry
+    over."""
     emulator = _started()
     try:
         yield emulator

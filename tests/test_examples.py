@@ -6,6 +6,7 @@ import importlib
 import pkgutil
 
 import pytest
+from test_demo import assert_cache_figures, cache_turns
 
 import examples.langchain
 import examples.llama_index
@@ -52,3 +53,15 @@ def test_example_runs_offline(
     out = capsys.readouterr().out
     assert "[offline:" in out
     assert EXPECTED[name] in out
+
+
+@pytest.mark.parametrize(
+    "name", ["examples.langchain.tools_agent", "examples.llama_index.function_agent"]
+)
+def test_agent_examples_print_their_cache_hit_share(
+    name: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for key in ("MINIMAX_API_KEY", "CLOUDFLARE_API_TOKEN", "RUNWARE_API_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    importlib.import_module(name).main()
+    assert_cache_figures(cache_turns(capsys.readouterr().out))

@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--cloudflare-account-id", help="the only account id Cloudflare paths accept"
     )
+    parser.add_argument(
+        "--no-prompt-cache",
+        action="store_true",
+        help="report no cache reads (by default, MiniMax's passive prompt cache is modelled)",
+    )
     return parser
 
 
@@ -58,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         host=options.host,
         port=options.port,
         cloudflare_account_id=options.cloudflare_account_id,
+        prompt_cache=not options.no_prompt_cache,
     )
     try:
         emulator.start()

@@ -16,6 +16,7 @@ from http import HTTPStatus
 from typing import Any, ParamSpec, TypeVar
 
 from minimax_m3.testing import xml_tools
+from minimax_m3.testing.prompt_cache import PromptCount
 from minimax_m3.testing.script import Fault, Reply, ToolCallReply, ToolMarkup
 
 P = ParamSpec("P")
@@ -173,20 +174,18 @@ class Usage:
     reasoning: int
 
 
-def prompt_tokens(prompt: Any) -> int:
-    """The emulator's rough count of a prompt: a token per four bytes of its JSON."""
-    return max(1, len(json_bytes(prompt)) // 4)
-
-
-def estimate_usage(reply: Reply, messages: Any, calls: Sequence[Call]) -> Usage:
-    """The reply's scripted token counts, and rough estimates for the rest."""
+def estimate_usage(reply: Reply, prompt: PromptCount, calls: Sequence[Call]) -> Usage:
+    """The reply's scripted token counts, and for the rest the prompt's count (with what
+    the cache model read) and rough estimates of the output."""
     given = reply.usage or {}
     written = len(reply.text) + len(reply.reasoning)
     written += sum(len(call.name) + len(call.arguments) for call in calls)
+    total = given.get("prompt_tokens", prompt.tokens)
     return Usage(
-        prompt=given.get("prompt_tokens", prompt_tokens(messages)),
+        prompt=total,
         completion=given.get("completion_tokens", max(1, written // 4)),
-        cached=given.get("cached_tokens", 0),
+        # A scripted prompt size may be smaller than the modelled cached part.
+        cached=given.get("cached_tokens", min(prompt.cached, total)),
         reasoning=given.get("reasoning_tokens", (len(reply.reasoning) + 3) // 4),
     )
 

@@ -23,6 +23,7 @@ from minimax_m3.testing._common import bearer_ok, is_number, status_phrase
 from minimax_m3.testing.anthropic_messages.checks import Rules
 from minimax_m3.testing.chat_completions import ChatDialect
 from minimax_m3.testing.plan import ResponsePlan, json_plan, plain_fault_plan
+from minimax_m3.testing.prompt_cache import caller_of
 from minimax_m3.testing.script import Fault
 from minimax_m3.testing.state import RecordedRequest, ScriptState
 
@@ -111,6 +112,7 @@ def handle(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
     if route is None or request.method != "POST":
         return route_error(request.path)
     account, endpoint = route.groups()
+    caller = caller_of(request.headers)
     if state.cloudflare_account_id is not None and account != state.cloudflare_account_id:
         return route_error(request.path)
     body, problem = anthropic_messages.checks.parse_body(request.body)
@@ -120,11 +122,11 @@ def handle(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
         problem = anthropic_messages.checks.validate(body, state, MESSAGES.rules)
         if problem is not None:
             return bad_input(problem)
-        return anthropic_messages.answer(body, state, request_id, MESSAGES)
+        return anthropic_messages.answer(body, state, request_id, MESSAGES, caller)
     problem = validate_chat(body, state)
     if problem is not None:
         return bad_input(problem)
-    return chat_completions.answer(body, state, request_id, CHAT)
+    return chat_completions.answer(body, state, request_id, CHAT, caller=caller)
 
 
 def validate_chat(body: Mapping[str, Any], state: ScriptState) -> str | None:

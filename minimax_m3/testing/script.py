@@ -133,8 +133,8 @@ class ProviderOptions:
         opening tag when the request's ``chat_template_kwargs.thinking_mode`` is
         ``"enabled"`` (the template wrote it) and no reasoning at all when it is
         ``"disabled"``, tool calls as markup (``Layout.tool_markup``, M3's by default).
-    omit_tool_call_ids: Chat Completions: tool calls without ``id`` (some Cloudflare paths
-        do this).
+    omit_tool_call_ids: Chat Completions and Runware native tasks: tool calls without
+        ``id`` (some Cloudflare paths do this), so the client must make ids up.
     signature: Anthropic Messages: the thinking block's signature. Default: a fresh 64-hex
         string per answer.
     tool_input_whole: Anthropic Messages stream: the whole tool ``input`` in
@@ -175,7 +175,9 @@ class Reply:
     finish_reason: default ``"tool_calls"`` when there are tool calls, else ``"stop"``.
     model: default echoes the request's ``model``.
     usage: any of ``prompt_tokens``, ``completion_tokens``, ``cached_tokens``,
-        ``reasoning_tokens``; missing ones get rough estimates.
+        ``reasoning_tokens``; missing ones get rough estimates, and ``cached_tokens`` what
+        the emulator's prompt cache read. On Anthropic Messages a given ``prompt_tokens``
+        is sent as ``input_tokens`` as it is; the estimate is sent without the cached part.
     raw_chunks: the streamed content deltas, sent exactly as given (joined when not
         streamed), for model output taken from elsewhere; with
         ``ProviderOptions(server="raw")`` they replace the content the other fields make.

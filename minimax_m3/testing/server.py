@@ -83,6 +83,12 @@ class MiniMaxEmulator:
             the thinking block with its signature on the Anthropic format.
         cloudflare_account_id: when set, Cloudflare paths with another account id get
             HTTP 404, code 7003; None accepts any account id.
+        prompt_cache: model MiniMax's passive prompt cache (:mod:`.prompt_cache`): a
+            request of 512 estimated tokens or more reports as cached the leading blocks
+            (tools, system, each message) that an earlier request with the same key and
+            model sent, as ``prompt_tokens_details.cached_tokens`` on Chat Completions and
+            ``cache_read_input_tokens`` on Anthropic Messages. False reports 0, as before.
+            :meth:`reset` empties it; a Reply's ``usage`` overrides it.
         host, port: where to listen; port 0 picks a free port.
 
     Use as a context manager, or call :meth:`start` and :meth:`stop`.
@@ -96,11 +102,13 @@ class MiniMaxEmulator:
         host: str = "127.0.0.1",
         port: int = 0,
         cloudflare_account_id: str | None = None,
+        prompt_cache: bool = True,
     ) -> None:
         self._state = ScriptState(
             api_key,
             require_reasoning_replay=require_reasoning_replay,
             cloudflare_account_id=cloudflare_account_id,
+            prompt_cache=prompt_cache,
         )
         self._host = host
         self._requested_port = port
@@ -253,8 +261,8 @@ class MiniMaxEmulator:
             return self._connections_changed.wait_for(lambda: self._connections == 0, timeout)
 
     def reset(self) -> None:
-        """Clear the queue and the request log, and count the peak of open connections
-        afresh."""
+        """Clear the queue, the request log and the prompt cache, and count the peak of
+        open connections afresh."""
         self._state.reset()
         with self._connections_changed:
             self._peak_connections = self._connections

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from minimax_m3.testing.plan import ResponsePlan
+from minimax_m3.testing.prompt_cache import PromptCache
 from minimax_m3.testing.script import Fault, Reply
 
 ScriptItem: TypeAlias = Reply | Fault
@@ -94,8 +95,10 @@ class ScriptState:
         *,
         require_reasoning_replay: bool,
         cloudflare_account_id: str | None = None,
+        prompt_cache: bool = True,
     ) -> None:
         self.api_key = api_key
+        self.prompt_cache = PromptCache(enabled=prompt_cache)
         self.require_reasoning_replay = require_reasoning_replay
         self.cloudflare_account_id = cloudflare_account_id
         self._lock = threading.Lock()
@@ -169,7 +172,9 @@ class ScriptState:
             return task
 
     def reset(self) -> None:
-        """Clear the queue and the request log (issued tool calls and async tasks are kept)."""
+        """Clear the queue, the request log and the prompt cache (issued tool calls and
+        async tasks are kept)."""
         with self._lock:
             self._queue.clear()
             self._requests.clear()
+        self.prompt_cache.clear()

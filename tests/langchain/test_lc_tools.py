@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 from langchain_minimax_m3 import ChatMiniMaxM3
-from minimax_m3.testing import MiniMaxEmulator, Reply, StreamShape, ToolCallReply
+from minimax_m3.testing import MiniMaxEmulator, ProviderOptions, Reply, StreamShape, ToolCallReply
 
 MakeModel = Callable[..., ChatMiniMaxM3]
 
@@ -507,3 +507,27 @@ def test_a_tool_with_a_dict_schema_edited_in_place_is_converted_again(
         ["city"],
         ["city", "days"],
     ]
+
+
+def test_streamed_calls_without_ids_get_the_ids_invoke_gives(
+    emulator: MiniMaxEmulator, make_model: MakeModel
+) -> None:
+    # Cloudflare may send tool calls without "id" (cloudflare-runware.md: for other
+    # Cloudflare models "a local id is fabricated since Cloudflare doesn't return one",
+    # so be ready for a missing tool_calls[].id); the merged
+    # stream must carry the same made-up ids as invoke, or LangGraph's ToolNode cannot
+    # answer the calls and a replay differs from the invoked one.
+    calls = [
+        ToolCallReply("get_weather", {"city": "Paris"}),
+        ToolCallReply("get_time", {"city": "Oslo"}),
+    ]
+    no_ids = ProviderOptions(omit_tool_call_ids=True)
+    llm = make_model().bind_tools([get_weather, get_time])
+    emulator.queue(
+        Reply(tool_calls=calls, provider=no_ids), Reply(tool_calls=calls, provider=no_ids)
+    )
+    invoked = llm.invoke("Weather in Paris, time in Oslo?")
+    streamed = merge(list(llm.stream("Weather in Paris, time in Oslo?")))
+    assert [call["id"] for call in invoked.tool_calls] == ["call_0", "call_1"]
+    assert [call["id"] for call in streamed.tool_calls] == ["call_0", "call_1"]
+    assert [call["args"] for call in streamed.tool_calls] == [{"city": "Paris"}, {"city": "Oslo"}]

@@ -105,6 +105,31 @@ def test_the_readme_reply_file_is_answered_in_order(
     assert server.wait(timeout=10) == 0
 
 
+@pytest.mark.parametrize(
+    ("arguments", "second_read"), [((), True), (("--no-prompt-cache",), False)]
+)
+def test_the_prompt_cache_is_modelled_unless_switched_off(
+    arguments: tuple[str, ...], second_read: bool
+) -> None:
+    long_prompt = {**CHAT, "messages": [{"role": "system", "content": "Be exact. " * 300}]}
+    with serve(*arguments) as server:
+        try:
+            assert server.stdout is not None
+            base = server.stdout.readline().strip().removeprefix("listening on ")
+            with httpx.Client(timeout=10) as client:
+                reads = [
+                    client.post(base + "/v1/chat/completions", json=long_prompt).json()["usage"][
+                        "prompt_tokens_details"
+                    ]["cached_tokens"]
+                    for _ in range(2)
+                ]
+        finally:
+            server.terminate()
+            server.communicate(timeout=10)
+    assert reads[0] == 0
+    assert (reads[1] > 0) is second_read
+
+
 def test_a_misspelt_field_stops_the_server_naming_where_it_is(tmp_path: Path) -> None:
     replies = tmp_path / "replies.json"
     replies.write_text('[{"text": "ok"}, {"stream": {"chunk_sise": 3}}]', encoding="utf-8")

@@ -14,20 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from minimax_m3.testing import plan
+from minimax_m3.testing import plan, prompt_cache
 from minimax_m3.testing._common import (
     AUTH_FAILED,
     AUTH_MESSAGE,
     INVALID_PARAMS,
     bearer_ok,
     minimax_message,
-    prompt_tokens,
     split_item,
     sse_event,
     with_code,
 )
 from minimax_m3.testing.anthropic_messages import checks, render
 from minimax_m3.testing.plan import ResponsePlan, SseStream
+from minimax_m3.testing.prompt_cache import caller_of
 from minimax_m3.testing.script import Fault
 from minimax_m3.testing.state import IssuedReasoning, RecordedRequest, ScriptState
 
@@ -78,21 +78,22 @@ def handle(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
     if body is None:
         return _reject(problem or "request body must be a JSON object", request_id)
     if request.path.rstrip("/") == COUNT_PATH:
-        return _count_tokens(body, request_id)
+        return count_tokens(body, request_id)
     problem = checks.validate(body, state, MINIMAX.rules)
     if problem is not None:
         return _reject(problem, request_id)
-    return answer(body, state, request_id, MINIMAX)
+    return answer(body, state, request_id, MINIMAX, caller_of(request.headers))
 
 
-def _count_tokens(body: dict[str, Any], request_id: str) -> ResponsePlan:
+def count_tokens(body: dict[str, Any], request_id: str) -> ResponsePlan:
     """What the request's prompt comes to, counted as the emulator's usage counts it (so a
     count and the next answer's input tokens agree); the queue is left alone."""
     problem = checks.validate_count(body, MINIMAX.rules)
     if problem is not None:
         return _reject(problem, request_id)
     headers = {"request-id": request_id}
-    return plan.json_plan(200, {"input_tokens": prompt_tokens(body["messages"])}, headers)
+    count = prompt_cache.count_blocks(prompt_cache.messages_blocks(body))
+    return plan.json_plan(200, {"input_tokens": count}, headers)
 
 
 def _minimax_authorized(headers: Mapping[str, str], api_key: str | None) -> bool:
@@ -103,13 +104,16 @@ def _minimax_authorized(headers: Mapping[str, str], api_key: str | None) -> bool
 
 
 def answer(
-    body: dict[str, Any], state: ScriptState, request_id: str, flavour: Flavour
+    body: dict[str, Any], state: ScriptState, request_id: str, flavour: Flavour, caller: str = ""
 ) -> ResponsePlan:
-    """Consume the next scripted item for a valid request and render it."""
+    """Consume the next scripted item for a valid request and render it; ``caller`` is
+    whose prompt cache the request reads."""
     reply, fault = split_item(state.take(body), body["messages"])
     if fault is not None and not fault.breaks_reply:
         return flavour.fault_plan(fault, request_id, flavour.default_model or str(body["model"]))
-    message = render.Message.build(reply, body, flavour.default_model)
+    blocks = prompt_cache.messages_blocks(body)
+    prompt = state.prompt_cache.count(caller, str(body["model"]), blocks)
+    message = render.Message.build(reply, body, flavour.default_model, prompt)
     if message.tool_calls:
         signature = message.signature if message.thinking else None
         state.remember_issued(

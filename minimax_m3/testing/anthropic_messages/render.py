@@ -9,6 +9,7 @@ from typing import Any
 
 from minimax_m3.testing._common import (
     Call,
+    Usage,
     estimate_usage,
     finish_reason,
     pieces,
@@ -16,6 +17,7 @@ from minimax_m3.testing._common import (
     sse_event,
     tool_input,
 )
+from minimax_m3.testing.prompt_cache import PromptCount, count_blocks, messages_blocks
 from minimax_m3.testing.script import Reply
 
 _STOP_REASONS = {"stop": "end_turn", "tool_calls": "tool_use", "length": "max_tokens"}
@@ -41,10 +43,17 @@ class Message:
     usage: dict[str, int]
 
     @classmethod
-    def build(cls, reply: Reply, body: Mapping[str, Any], default_model: str | None) -> Message:
+    def build(
+        cls,
+        reply: Reply,
+        body: Mapping[str, Any],
+        default_model: str | None,
+        prompt: PromptCount | None = None,
+    ) -> Message:
         calls = resolve_calls(reply, as_markup=reply.layout.xml_tool_calls)
         finish = finish_reason(reply, calls.structured)
-        usage = estimate_usage(reply, body["messages"], calls.made)
+        prompt = prompt or PromptCount(count_blocks(messages_blocks(body)))
+        usage = estimate_usage(reply, prompt, calls.made)
         signature = reply.provider.signature
         return cls(
             id=f"msg_{secrets.token_hex(12)}",
@@ -55,8 +64,16 @@ class Message:
             text_block=bool(calls.text) or not calls.structured,
             tool_calls=calls.structured,
             stop_reason=_STOP_REASONS.get(finish, finish),
-            usage=usage_block(usage.prompt, usage.completion, usage.cached),
+            usage=usage_block(_uncached(reply, usage), usage.completion, usage.cached),
         )
+
+
+def _uncached(reply: Reply, usage: Usage) -> int:
+    """``input_tokens``: Anthropic counts it without the part read from the cache; a
+    scripted ``prompt_tokens`` is sent as given."""
+    if reply.usage is not None and "prompt_tokens" in reply.usage:
+        return usage.prompt
+    return usage.prompt - usage.cached
 
 
 def usage_block(prompt: int, completion: int, cached: int) -> dict[str, int]:

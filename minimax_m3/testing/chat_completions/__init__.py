@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from minimax_m3.testing import plan
+from minimax_m3.testing import plan, prompt_cache
 from minimax_m3.testing._common import (
     AUTH_FAILED,
     AUTH_MESSAGE,
@@ -29,6 +29,7 @@ from minimax_m3.testing._common import (
 )
 from minimax_m3.testing.chat_completions import checks, render
 from minimax_m3.testing.plan import ResponsePlan, SseStream
+from minimax_m3.testing.prompt_cache import PromptCount, caller_of
 from minimax_m3.testing.script import Fault, Reply, ServerKind
 from minimax_m3.testing.state import RecordedRequest, ScriptState
 
@@ -106,7 +107,8 @@ def handle(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
     problem = checks.validate_request(body, state)
     if problem is not None:
         return error_plan(400, problem, INVALID_PARAMS, request_id)
-    return answer(body, state, request_id, server=self_hosted_kind(request.path))
+    server = self_hosted_kind(request.path)
+    return answer(body, state, request_id, server=server, caller=caller_of(request.headers))
 
 
 def self_hosted_kind(path: str) -> ServerKind | None:
@@ -120,9 +122,11 @@ def answer(
     request_id: str,
     dialect: ChatDialect = MINIMAX,
     server: ServerKind | None = None,
+    caller: str = "",
 ) -> ResponsePlan:
     """Consume the next scripted item for a valid request and render it; ``server`` is
-    the self-hosted server kind of the path, for replies that name none."""
+    the self-hosted server kind of the path, for replies that name none; ``caller`` whose
+    prompt cache the request reads."""
     reply, fault = split_item(state.take(body), body["messages"])
     if fault is not None and not fault.breaks_reply:
         return (dialect.fault_plan or _fault_plan)(fault, request_id, str(body["model"]))
@@ -137,10 +141,24 @@ def answer(
         request_id,
         always_split=dialect.always_split,
         default_model=dialect.default_model,
+        prompt=_prompt_count(body, state, caller, reply.provider.server),
     )
     if resolved.issued_calls:
         state.remember_issued(resolved.issued_calls, resolved.issued)
     return _answer_plan(resolved, reply, fault, body, dialect)
+
+
+def _prompt_count(
+    body: Mapping[str, Any], state: ScriptState, caller: str, server: ServerKind
+) -> PromptCount:
+    """The prompt's tokens and what MiniMax's passive cache read of them. Self-hosted
+    servers report no cached part: vLLM fills ``prompt_tokens_details`` only with
+    ``--enable-prompt-tokens-details`` and SGLang only with ``--enable-cache-report``,
+    both off by default."""
+    blocks = prompt_cache.chat_blocks(body)
+    if server != "minimax":
+        return PromptCount(prompt_cache.count_blocks(blocks))
+    return state.prompt_cache.count(caller, str(body["model"]), blocks)
 
 
 def _answer_plan(

@@ -19,6 +19,7 @@ from minimax_m3.testing._common import (
     resolve_calls,
 )
 from minimax_m3.testing.chat_completions.checks import markup_key
+from minimax_m3.testing.prompt_cache import PromptCount, chat_blocks, count_blocks
 from minimax_m3.testing.script import Reply
 from minimax_m3.testing.state import IssuedReasoning
 
@@ -67,6 +68,7 @@ class Answer:
         *,
         always_split: bool = False,
         default_model: str | None = None,
+        prompt: PromptCount | None = None,
     ) -> Answer:
         server, layout = reply.provider.server, reply.layout
         raw = server == "raw"
@@ -114,7 +116,9 @@ class Answer:
             inline=inline,
             tool_calls=calls.structured,
             finish_reason=finish_reason(reply, calls.structured),
-            usage=estimate_usage(reply, body["messages"], calls.made),
+            usage=estimate_usage(
+                reply, prompt or PromptCount(count_blocks(chat_blocks(body))), calls.made
+            ),
             filler=content == "\n" and bool(calls.structured) and not visible,
             reasoning_field=_SERVER_REASONING_FIELDS.get(server),
             chunks=chunks,

@@ -23,6 +23,7 @@ from minimax_m3.testing import chat_completions, plan
 from minimax_m3.testing._common import DONE, bearer_ok, split_item, sse_data
 from minimax_m3.testing.chat_completions import ChatDialect
 from minimax_m3.testing.plan import ResponsePlan, SseStream
+from minimax_m3.testing.prompt_cache import caller_of
 from minimax_m3.testing.runware_tasks import checks, render
 from minimax_m3.testing.runware_tasks.render import TEXT_TASK
 from minimax_m3.testing.script import Fault, Reply
@@ -301,4 +302,4 @@ def _handle_chat(request: RecordedRequest, state: ScriptState) -> ResponsePlan:
     problem = chat_completions.checks.validate_request(body, state)
     if problem is not None:
         return errors_plan(400, [error_item("invalidParameter", problem)])
-    return chat_completions.answer(body, state, request_id, CHAT)
+    return chat_completions.answer(body, state, request_id, CHAT, caller=caller_of(request.headers))

@@ -16,6 +16,7 @@ from minimax_m3.testing._common import (
     sse_data,
     tool_input,
 )
+from minimax_m3.testing.prompt_cache import PromptCount, count_blocks, task_blocks
 from minimax_m3.testing.script import Reply
 from minimax_m3.testing.state import IssuedReasoning
 
@@ -48,7 +49,9 @@ class Result:
                 reply.reasoning, reply.layout.think_tag, reply.layout.omit_think_open
             )
             text = block + text
-        usage = estimate_usage(reply, task["messages"], calls.made)
+        # Runware's task docs give no cached count, so the native tasks report none.
+        prompt = PromptCount(count_blocks(task_blocks(task)))
+        usage = estimate_usage(reply, prompt, calls.made)
         estimate = round((usage.prompt * 0.3 + usage.completion * 1.2) / 1_000_000, 8)
         cost = reply.provider.cost
         return cls(
@@ -74,8 +77,10 @@ class Result:
         if task.get("includeCost") is True:
             fields["cost"] = self.cost
         if self.calls:
+            omit_id = reply.provider.omit_tool_call_ids
             fields[reply.provider.runware_tool_field] = [
-                {"id": call_id, "name": name, "input": value} for call_id, name, value in self.calls
+                {**({} if omit_id else {"id": call_id}), "name": name, "input": value}
+                for call_id, name, value in self.calls
             ]
         return fields
 
