@@ -77,22 +77,18 @@ class GenerationChunks:
     gives them all the run's.
     """
 
-    __slots__ = ("_arguments", "_id", "_named", "_started", "model")
+    __slots__ = ("_arguments", "_id", "_started", "model")
 
     def __init__(self, model: str) -> None:
         self.model = model
         # What each chunk index's arguments add up to, as LangChain's merge will see them.
         self._arguments: dict[int, list[str]] = {}
-        # The chunk indexes whose call came with an id.
-        self._named: set[int] = set()
         self._id: str | None = None
         self._started = False
 
     def __call__(self, event: StreamEvent) -> ChatGenerationChunk:
         if isinstance(event, ToolCallDelta):
             self._arguments.setdefault(event.index, []).append(event.arguments)
-            if event.id:
-                self._named.add(event.index)
         generation = event_to_generation_chunk(event, model=self.model)
         message = generation.message
         if not self._started:
@@ -102,29 +98,14 @@ class GenerationChunks:
             message.id = self._id
         if isinstance(event, StreamEnd) and self._arguments:
             tails = []
-            made_up = self._made_up_ids(event)
             for index, pieces in self._arguments.items():
                 arguments = "".join(pieces)
-                tail = _refused_tail(arguments) if _repaired_by_merging(arguments) else ""
-                if tail or index in made_up:
-                    call_id = made_up.get(index)
-                    tails.append(tool_call_chunk(name=None, args=tail, id=call_id, index=index))
+                if _repaired_by_merging(arguments):
+                    tail = _refused_tail(arguments)
+                    tails.append(tool_call_chunk(name=None, args=tail, id=None, index=index))
             if tails:
                 generation.message.tool_call_chunks = tails  # type: ignore[attr-defined]
         return generation
-
-    def _made_up_ids(self, end: StreamEnd) -> dict[int, str]:
-        """The ids the answer gave calls that streamed without one (Cloudflare and Runware
-        may omit it), by chunk index: without them the merged message's calls have no id,
-        LangGraph's ToolNode cannot answer them, and a replay would not match invoke's."""
-        indexes = sorted(self._arguments)
-        if len(indexes) != len(end.result.tool_calls):
-            return {}
-        return {
-            index: call.id
-            for index, call in zip(indexes, end.result.tool_calls, strict=True)
-            if index not in self._named
-        }
 
 
 def _repaired_by_merging(arguments: str) -> bool:

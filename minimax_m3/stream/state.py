@@ -9,7 +9,7 @@ from typing import Any
 from minimax_m3.stream.reasoning import ReasoningTrack
 from minimax_m3.stream.stop import StopCutter
 from minimax_m3.stream.tags import ReasoningTagReader
-from minimax_m3.tool_markup import ToolMarkupReader
+from minimax_m3.tool_markup import ToolMarkupReader, new_call_id
 from minimax_m3.types import (
     ChatResult,
     ReasoningDelta,
@@ -291,10 +291,15 @@ class StreamState:
         self, index: int, fragment: ToolCallFragment, events: list[StreamEvent]
     ) -> None:
         track = self._tools.get(index)
+        new_id = None
         if track is None:
             track = self._tools[index] = _ToolTrack()
             self._next_index = max(self._next_index, index + 1)
-        new_id = None
+            if not fragment.id:
+                # Some Cloudflare paths send calls without ids. The call is named once,
+                # here, so every chunk of it and every later replay of the history carry
+                # the same id, and no two calls of a conversation share one.
+                track.id = new_id = new_call_id()
         if fragment.id and fragment.id != track.id:
             track.id = new_id = fragment.id
         name = fragment.name or None

@@ -286,7 +286,6 @@ def parse_response(
             metadata=metadata,
         )
     ]
-    calls = 0
     for index, block in enumerate(content):
         if not isinstance(block, dict):
             continue
@@ -299,11 +298,11 @@ def parse_response(
         elif kind == "tool_use":
             call = ToolCallFragment(
                 index=index,
-                id=text_or_none(block.get("id")) or f"call_{calls}",
+                # No id: the stream state names the call once, uniquely.
+                id=text_or_none(block.get("id")),
                 name=text_or_none(block.get("name")) or "",
                 arguments=json.dumps(block.get("input") or {}, ensure_ascii=False),
             )
-            calls += 1
             deltas.append(WireDelta(tool_calls=[call]))
     return deltas
 
