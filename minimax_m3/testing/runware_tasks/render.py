@@ -73,8 +73,9 @@ class Result:
             fields["usage"] = self.usage
         if task.get("includeCost") is True:
             fields["cost"] = self.cost
-        if self.calls:
-            fields[reply.provider.runware_tool_field] = [
+        server = [dict(entry) for entry in reply.provider.runware_server_tools]
+        if self.calls or server:
+            fields[reply.provider.runware_tool_field] = server + [
                 {"id": call_id, "name": name, "input": value} for call_id, name, value in self.calls
             ]
         return fields
