@@ -421,7 +421,7 @@ def _check_tools(request: ChatRequest, profile: ProviderProfile) -> None:
         raise ValueError(
             f"tool_choice must be 'auto', 'none', 'required' or a tool's name; got {choice!r}"
         )
-    elif choice == "required" and not names:
+    elif choice == "required" and not names and not request.builtin_tools:
         raise ValueError("tool_choice='required' needs at least one tool")
     elif choice == "required" and len(names) > 1 and not profile.supports_required_tool_choice:
         raise ValueError(
