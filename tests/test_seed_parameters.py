@@ -211,7 +211,7 @@ def test_a_parameter_is_refused_where_the_provider_does_not_take_it(
 
 
 def test_the_refusal_names_every_place_the_option_works() -> None:
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(ValueError, match=r"^top_k is not available") as caught:
         ChatMiniMaxM3(api_key=KEY, provider="minimax", max_retries=0).invoke("Hi", top_k=5)
     assert str(caught.value) == (
         "top_k is not available with api='chat_completions' on provider 'minimax'; it works "
@@ -224,7 +224,7 @@ def test_response_format_is_refused_on_the_formats_without_it(emulator: MiniMaxE
     # It used to be dropped without a word on Anthropic Messages and Runware's tasks.
     for place in ("minimax-anthropic", "cloudflare-anthropic", "runware-tasks"):
         model = make("langchain", settings_for(place, emulator))
-        with pytest.raises(ValueError, match="^response_format is not available with api="):
+        with pytest.raises(ValueError, match=r"^response_format is not available with api="):
             model.with_structured_output(method="json_mode").invoke("Hi")
     assert emulator.requests == []
 
