@@ -222,8 +222,10 @@ class ModelSettings(BaseModel):
         description="Cloudflare's Chat Completions switch that masks e-mails, links and ID "
         "numbers in the output; refused elsewhere.",
     )
+    # Not in reprs: Runware's webhook credentials go in the URL's query string.
     webhook_url: str | None = Field(
         default=None,
+        repr=False,
         description="Runware native tasks: an http(s) URL Runware also POSTs each finished "
         "result to (webhookURL); the call still waits for its own answer.",
     )

@@ -128,8 +128,10 @@ def _check_webhook_url(value: object) -> None:
         or not can_be_header_value(str(value))
         or any(ch.isspace() for ch in str(value))
     ):
+        # Runware puts a webhook's credentials in its query string: the value is not quoted.
         raise ValueError(
-            f"webhook_url must be an http:// or https:// URL with a host; got {value!r}"
+            "webhook_url must be an http:// or https:// URL with a host, without spaces or "
+            "line breaks (the value given is not shown: it may carry credentials)"
         )
 
 

@@ -364,6 +364,20 @@ def test_a_stream_streams_whatever_the_delivery_method(emulator: MiniMaxEmulator
     assert emulator.requests[0].json[0]["deliveryMethod"] == "stream"
 
 
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_webhook_url_is_kept_out_of_reprs_and_errors(
+    framework: str, emulator: MiniMaxEmulator
+) -> None:
+    # Runware's webhooks take their credentials in the query string (reference B.4).
+    secret = "https://hooks.example.com/rw?token=hook-secret-123"
+    model = make(framework, settings_for("runware-tasks", emulator) | {"webhook_url": secret})
+    assert "hook-secret-123" not in repr(model)
+    with pytest.raises(ValueError, match="webhook_url must be") as caught:
+        ask(model, webhook_url=secret.replace("https", "ftp"))
+    assert "hook-secret-123" not in str(caught.value)
+    assert emulator.requests == []
+
+
 def test_every_profile_names_only_options_validation_knows() -> None:
     from minimax_m3.validation import OPTIONAL
 
