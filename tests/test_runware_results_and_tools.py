@@ -271,6 +271,14 @@ def test_langchain_built_in_tools_are_offered_beside_functions_and_never_run_by_
     assert tools[1] == {"type": "search"}
     assert [call["name"] for call in message.tool_calls] == ["get_weather"]
     assert message.response_metadata["server_tool_calls"] == [SEARCH_ACTIVITY]
+    # langchain-core's v1 standard blocks: the provider's call and result, then ours.
+    kinds = [(block["type"], block.get("name")) for block in message.content_blocks]
+    assert kinds == [
+        ("server_tool_call", "search"),
+        ("server_tool_result", None),
+        ("tool_call", "get_weather"),
+    ]
+    assert message.content_blocks[1]["output"] == "Paris: 21 C, clear"
 
 
 def test_langchain_stream_keeps_server_tool_activity_out_of_the_tool_calls(
