@@ -372,3 +372,30 @@ def test_built_in_tools_are_refused_off_runware_s_native_tasks(emulator: MiniMax
     with pytest.raises(ValueError, match=r"^builtin_tools is not available with api="):
         bound.invoke("Weather?")
     assert emulator.requests == []
+
+
+@pytest.mark.filterwarnings(
+    "ignore::pydantic.warnings.PydanticDeprecatedSince20",
+    "ignore::pydantic.warnings.PydanticDeprecatedSince211",
+    "ignore:is_running called from within a step:DeprecationWarning",
+)
+@pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "not-streaming"])
+async def test_a_llama_index_function_agent_runs_its_function_and_leaves_search_to_the_provider(
+    streaming: bool, emulator: MiniMaxEmulator
+) -> None:
+    from llama_index.core.agent.workflow import FunctionAgent, ToolCallResult
+
+    llm = MiniMaxM3(**runware(emulator, builtin_tools=["search"]))
+    agent = FunctionAgent(tools=[WEATHER_LI], llm=llm, streaming=streaming)
+    emulator.queue(searched_then_called(), Reply(text="Sunny, 21 C."))
+
+    handler = agent.run("Weather in Paris?")
+    ran = [e.tool_name async for e in handler.stream_events() if isinstance(e, ToolCallResult)]
+    result = await handler
+
+    assert str(result) == "Sunny, 21 C."
+    assert ran == ["get_weather"]
+    second = emulator.requests[1].json[0]
+    assert second["tools"][1:] == [{"type": "search"}]
+    assert second["messages"][-1]["role"] == "tool"
+    assert second["messages"][-1]["content"] == "Sunny in Paris"
