@@ -273,8 +273,11 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
     ) -> ChatResult:
         request = self._build_request(messages, stop, kwargs)
         with langchain_errors():
-            result = self._transport.complete(request)
-        return _chat_result(result_to_ai_message(result, model=request.model))
+            if request.n == 1:
+                results = [self._transport.complete(request)]
+            else:
+                results = self._transport.complete_all(request)
+        return _chat_result(*(result_to_ai_message(r, model=request.model) for r in results))
 
     async def _agenerate(
         self,
@@ -285,8 +288,11 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
     ) -> ChatResult:
         request = self._build_request(messages, stop, kwargs)
         with langchain_errors():
-            result = await self._transport.acomplete(request)
-        return _chat_result(result_to_ai_message(result, model=request.model))
+            if request.n == 1:
+                results = [await self._transport.acomplete(request)]
+            else:
+                results = await self._transport.acomplete_all(request)
+        return _chat_result(*(result_to_ai_message(r, model=request.model) for r in results))
 
     # LangChain's stream() reports each chunk to the callbacks (on_llm_new_token), so
     # these two only translate; they differ in nothing but the loop.
@@ -379,7 +385,9 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
         TypedDicts, OpenAI or Anthropic dicts).
 
         Args:
-            tools: The tools the model may call.
+            tools: The tools the model may call; ``{"type": "search"}`` and
+                ``{"type": "codeInterpreter"}`` are Runware's built-in tools, which the
+                provider runs itself (native tasks only).
             tool_choice: ``"auto"``, ``"none"``, ``"any"`` or ``"required"`` (some tool
                 must be called), ``True`` (the only tool, or any when there are
                 several), or a tool's name. MiniMax takes no named choice, so a named
@@ -388,7 +396,12 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
             strict: Passed to the schema conversion (``additionalProperties: false``).
             kwargs: Other call arguments to bind.
         """
-        formatted = [to_openai_tool(tool, strict=strict) for tool in tools]
+        builtin = [tool for tool in tools if is_builtin_tool(tool)]
+        formatted = [to_openai_tool(tool, strict=strict) for tool in tools if tool not in builtin]
+        if builtin:
+            # Runware's search and codeInterpreter run at the provider: offered by type,
+            # never among the functions an agent would run.
+            kwargs["builtin_tools"] = [*(kwargs.get("builtin_tools") or ()), *builtin]
         if tool_choice is not None:
             # Checked now, so a bad choice fails where it was written.
             tool_choice_to_neutral(tool_choice, [t["function"]["name"] for t in formatted])
@@ -476,8 +489,15 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
         return RunnableMap(raw=llm) | with_fallback
 
 
-def _chat_result(message: AIMessage) -> ChatResult:
+def _chat_result(*messages: AIMessage) -> ChatResult:
+    """One generation per answer: several where ``n`` asked for them (Runware)."""
     return ChatResult(
-        generations=[ChatGeneration(message=message)],
-        llm_output={"model_name": message.response_metadata.get("model_name")},
+        generations=[ChatGeneration(message=message) for message in messages],
+        llm_output={"model_name": messages[0].response_metadata.get("model_name")},
     )
+
+
+def is_builtin_tool(tool: object) -> bool:
+    """A provider's own tool as LangChain users pass it: a dict that is its type alone
+    (``{"type": "search"}``), unlike OpenAI's and Anthropic's function tool dicts."""
+    return isinstance(tool, dict) and set(tool) == {"type"} and tool["type"] != "function"

@@ -21,6 +21,7 @@ __all__ = ["translate_content", "translate_content_chunk"]
 def translate_content(message: AIMessage) -> list[types.ContentBlock]:
     """Standard blocks for a finished message."""
     blocks = _reasoning_and_text(message, details_too=True)
+    blocks.extend(_server_tool_blocks(message))
     blocks.extend(_tool_call_blocks(message))
     return blocks
 
@@ -35,6 +36,7 @@ def translate_content_chunk(chunk: AIMessageChunk) -> list[types.ContentBlock]:
     """
     blocks = _reasoning_and_text(chunk, details_too=False)
     if chunk.chunk_position == "last":
+        blocks.extend(_server_tool_blocks(chunk))
         blocks.extend(_tool_call_blocks(chunk))
     else:
         for fragment in chunk.tool_call_chunks:
@@ -88,6 +90,43 @@ def _signed_reasoning_blocks(additional_kwargs: dict[str, Any]) -> list[types.Co
         if item.get("signature"):
             block["extras"] = {"signature": item["signature"]}
         blocks.append(block)
+    return blocks
+
+
+# Where a built-in tool's entry may hold what it found: Runware documents no shape.
+_SERVER_OUTPUT_KEYS = ("output", "result", "results", "content")
+
+
+def _server_tool_blocks(message: AIMessage) -> list[types.ContentBlock]:
+    """What the provider's own tools did (Runware's search, codeInterpreter): a
+    ``server_tool_call`` each, and its ``server_tool_result`` where the entry holds one."""
+    entries = message.response_metadata.get("server_tool_calls")
+    blocks: list[types.ContentBlock] = []
+    for position, entry in enumerate(entries if isinstance(entries, list) else ()):
+        if not isinstance(entry, dict):
+            continue
+        call_id = str(entry.get("id") or f"server_tool_{position}")
+        arguments = entry.get("input", entry.get("arguments"))
+        blocks.append(
+            types.ServerToolCall(
+                type="server_tool_call",
+                id=call_id,
+                name=str(entry.get("name") or entry.get("type")),
+                args=arguments if isinstance(arguments, dict) else {},
+                extras={"provider_entry": entry},
+            )
+        )
+        for key in _SERVER_OUTPUT_KEYS:
+            if key in entry:
+                blocks.append(
+                    types.ServerToolResult(
+                        type="server_tool_result",
+                        tool_call_id=call_id,
+                        status="success",
+                        output=entry[key],
+                    )
+                )
+                break
     return blocks
 
 

@@ -321,6 +321,11 @@ def tool_choice_to_neutral(choice: Any, tool_names: Sequence[str]) -> ToolChoice
         return "auto" if choice == "auto" else None
     if choice == "none" or choice is False:
         return "none"
+    if isinstance(choice, Mapping) and set(choice) == {"type"}:
+        # ChatAnthropic's dict forms without a name: {"type": "any"}, "auto", "none".
+        choice = choice["type"]
+        if choice in ("auto", "none"):
+            return choice  # type: ignore[no-any-return]
     if choice in ("any", "required"):
         return "required"
     if choice is True:

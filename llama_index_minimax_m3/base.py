@@ -28,6 +28,7 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from pydantic import ConfigDict, model_validator
+from typing_extensions import Self
 
 from llama_index_minimax_m3.convert import (
     chat_messages_to_neutral,
@@ -157,6 +158,11 @@ class MiniMaxM3(AdapterSettings, FunctionCallingLLM):
             )
         return values
 
+    @model_validator(mode="after")
+    def _one_answer_per_chat(self) -> Self:
+        refuse_several_answers(self.n if self.n is not None else 1)
+        return self
+
     @classmethod
     def class_name(cls) -> str:
         return "MiniMaxM3"
@@ -230,7 +236,7 @@ class MiniMaxM3(AdapterSettings, FunctionCallingLLM):
         if problem:
             raise TypeError(f"MiniMaxM3 got {problem}")
         tools = [tool_to_spec(tool) for tool in options.get("tools") or ()]
-        return self.chat_request(
+        request = self.chat_request(
             options,
             messages=chat_messages_to_neutral(messages),
             tools=tools,
@@ -238,6 +244,11 @@ class MiniMaxM3(AdapterSettings, FunctionCallingLLM):
                 options.get("tool_choice"), tool_names=[tool.name for tool in tools]
             ),
         )
+        transport = self._transport
+        if transport.profile.max_results.get(transport.api, 1) > 1:
+            # Elsewhere validation refuses n > 1 for every framework alike.
+            refuse_several_answers(request.n)
+        return request
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._build_request(messages, kwargs)
@@ -386,6 +397,16 @@ class MiniMaxM3(AdapterSettings, FunctionCallingLLM):
                 f"{(response.message.content or '')[:200]!r}"
             )
         return selections
+
+
+def refuse_several_answers(n: int) -> None:
+    """A LlamaIndex chat returns one ChatResponse: n > 1 would pay for answers it drops."""
+    if isinstance(n, int) and not isinstance(n, bool) and n > 1:
+        raise ValueError(
+            f"n must be 1 for MiniMaxM3, whose chat returns one ChatResponse; got {n!r}. "
+            "For several answers from one Runware request use "
+            "langchain_minimax_m3.ChatMiniMaxM3(n=...), or call chat() several times"
+        )
 
 
 def _prompt(prompt: str) -> list[ChatMessage]:

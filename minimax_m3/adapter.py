@@ -20,8 +20,8 @@ from minimax_m3.credentials import without_credentials
 from minimax_m3.providers import get_provider
 from minimax_m3.settings import CALL_OPTIONS, ConnectionSettings, ModelSettings
 from minimax_m3.transport import Transport
-from minimax_m3.types import ChatRequest, Message, ToolChoice, ToolSpec
-from minimax_m3.validation import validate_settings
+from minimax_m3.types import BuiltinTool, ChatRequest, Message, ToolChoice, ToolSpec
+from minimax_m3.validation import check_options, validate_settings
 
 logger = logging.getLogger("minimax_m3")
 
@@ -49,6 +49,7 @@ class AdapterSettings(ConnectionSettings, ModelSettings):
         transport = Transport(self)
         validate_settings(
             transport.profile,
+            api=transport.api,
             model=self.model,
             thinking=self.thinking,
             temperature=self.temperature,
@@ -56,6 +57,19 @@ class AdapterSettings(ConnectionSettings, ModelSettings):
             max_tokens=self.max_tokens,
             stop=tuple(self.stop or ()),
             n=_choices(self.n),
+        )
+        check_options(
+            transport.profile,
+            transport.api,
+            {
+                "top_k": self.top_k,
+                "user_id": self.user_id,
+                "service_tier": self.service_tier,
+                "mask_sensitive_info": self.mask_sensitive_info,
+                "webhook_url": self.webhook_url,
+                "delivery_method": self.delivery_method,
+                "builtin_tools": builtin_tools_to_neutral(self.builtin_tools),
+            },
         )
         if self.api_key is None and transport.api_key is not None:
             # Read from the environment: kept, so serializers can name it as a secret.
@@ -132,6 +146,7 @@ class AdapterSettings(ConnectionSettings, ModelSettings):
         messages: Sequence[Message],
         tools: Sequence[ToolSpec] = (),
         tool_choice: ToolChoice | None = None,
+        builtin_tools: Sequence[BuiltinTool] = (),
     ) -> ChatRequest:
         """One call's request: these settings, each overridden by the call's option of the
         same name (``extra_body`` merged over the instance's)."""
@@ -151,7 +166,43 @@ class AdapterSettings(ConnectionSettings, ModelSettings):
             n=_choices(options.get("n", self.n)),
             response_format=options.get("response_format"),
             extra_body=extra_body or None,
+            top_k=options.get("top_k", self.top_k),
+            user_id=options.get("user_id", self.user_id),
+            service_tier=options.get("service_tier", self.service_tier),
+            mask_sensitive_info=options.get("mask_sensitive_info", self.mask_sensitive_info),
+            webhook_url=options.get("webhook_url", self.webhook_url),
+            delivery_method=options.get("delivery_method", self.delivery_method),
+            builtin_tools=(
+                *builtin_tools_to_neutral(options.get("builtin_tools", self.builtin_tools)),
+                *builtin_tools,
+            ),
         )
+
+
+def builtin_tools_to_neutral(tools: object) -> tuple[BuiltinTool, ...]:
+    """Built-in tools as given (a type's name, ``{"type": ...}`` or a ``BuiltinTool``)
+    as neutral ones; raises ValueError naming anything else."""
+    if tools is None:
+        return ()
+    if isinstance(tools, (str, Mapping)) or not isinstance(tools, Sequence):
+        raise ValueError(
+            f"builtin_tools must be a list such as ['search', 'codeInterpreter']; got {tools!r}"
+        )
+    return tuple(_builtin_tool(tool) for tool in tools)
+
+
+def _builtin_tool(tool: object) -> BuiltinTool:
+    if isinstance(tool, BuiltinTool):
+        return tool
+    kind = tool.get("type") if isinstance(tool, Mapping) else tool
+    if isinstance(tool, Mapping) and set(tool) != {"type"}:
+        kind = None  # a built-in tool is its type alone; anything more is a function tool
+    if not isinstance(kind, str) or not kind:
+        raise ValueError(
+            "builtin_tools entries must be a tool type such as 'search' or "
+            f"{{'type': 'search'}}; got {tool!r}"
+        )
+    return BuiltinTool(type=kind)
 
 
 def unknown_call_options(options: Mapping[str, Any]) -> str | None:

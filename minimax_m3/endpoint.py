@@ -35,7 +35,7 @@ from minimax_m3.retry import RetryPolicy
 from minimax_m3.stream import StreamReader, StreamState, whole_answer
 from minimax_m3.types import ChatRequest, ChatResult, StreamEnd, StreamEvent
 from minimax_m3.validation import check_request_size, request_body_bytes, validate_request
-from minimax_m3.wire import Exchange, Poll, wire_format
+from minimax_m3.wire import Exchange, Poll, parse_results, wire_format
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -175,7 +175,7 @@ class Endpoint:
     ) -> tuple[httpx.Request, Exchange]:
         """Validate the request and encode it; raises ValueError before anything is sent."""
         self.check_api_key()
-        validate_request(request, self.profile, self.api)
+        validate_request(request, self.profile, self.api, stream=stream)
         exchange = self.wire(request, self.profile, stream)
         http_request = self.http_request(exchange.body, exchange.headers, stream=stream)
         check_request_size(len(http_request.content), self.profile)
@@ -219,6 +219,22 @@ class Endpoint:
         end = outcome[-1]
         assert isinstance(end, StreamEnd)
         return end.result
+
+    def results_from_response(
+        self, request: ChatRequest, exchange: Exchange, response: httpx.Response
+    ) -> list[ChatResult] | Poll:
+        """Every answer a whole response holds (``n`` of them where the format can), each
+        through the normaliser on its own."""
+        request_id, payload = self.json_from_response(response)
+        outcome = parse_results(exchange, payload, request_id=request_id)
+        if isinstance(outcome, Poll):
+            return outcome
+        results: list[ChatResult] = []
+        for deltas in outcome:
+            end = whole_answer(self.new_state(request, exchange, request_id), deltas)[-1]
+            assert isinstance(end, StreamEnd)
+            results.append(end.result)
+        return results
 
     def whole_events(
         self, request: ChatRequest, exchange: Exchange, response: httpx.Response

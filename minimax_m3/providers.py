@@ -63,6 +63,17 @@ class ProviderProfile:
     # Where the provider counts a request's input tokens (in the Anthropic format), if
     # it documents a place.
     count_tokens_path: str | None = None
+    # The request options (ChatRequest fields) that only some formats take, per format
+    # this provider serves; any other is refused before sending (validation.OPTIONAL).
+    options: Mapping[ApiName, frozenset[str]] = field(default_factory=dict)
+    # Most answers one request may ask for (``n``), per format; 1 where not listed.
+    max_results: Mapping[ApiName, int] = field(default_factory=dict)
+    # Tools the provider runs itself, by type, per format that offers them.
+    builtin_tool_types: Mapping[ApiName, tuple[str, ...]] = field(default_factory=dict)
+
+    def takes_option(self, api: ApiName, option: str) -> bool:
+        """Whether ``api`` on this provider takes one of the options only some formats take."""
+        return option in self.options.get(api, frozenset())
 
     def path(self, api: ApiName, *, account_id: str | None = None) -> str:
         """The path appended to ``base_url`` for one wire format."""
@@ -185,6 +196,13 @@ PROVIDERS: dict[str, ProviderProfile] = {
         base_url_suffixes=("/v1", "/anthropic"),
         sends_reasoning_split=True,
         count_tokens_path="/anthropic/v1/messages/count_tokens",
+        # service_tier is in both endpoints' OpenAPI, metadata.user_id in the Anthropic
+        # one's; top_k is documented there as ignored, so it is refused rather than
+        # dropped unseen. response_format is accepted by M3 without a guarantee.
+        options={
+            "chat_completions": frozenset({"service_tier", "response_format"}),
+            "anthropic_messages": frozenset({"service_tier", "user_id"}),
+        },
         max_request_bytes=64 * _MB,
         max_image_bytes=_IMAGE_LIMIT,
         max_video_bytes=_VIDEO_LIMIT,
@@ -206,6 +224,12 @@ PROVIDERS: dict[str, ProviderProfile] = {
         top_p_range=(0.0, 1.0),
         max_tokens_field="max_tokens",
         supports_required_tool_choice=False,
+        # Seed 000's minimax/m3 schema: mask_sensitive_info and response_format on Chat
+        # Completions, top_k (> 0) and metadata on Messages.
+        options={
+            "chat_completions": frozenset({"mask_sensitive_info", "response_format"}),
+            "anthropic_messages": frozenset({"top_k", "user_id"}),
+        },
         max_image_bytes=_IMAGE_LIMIT,
         max_video_bytes=_VIDEO_LIMIT,
     ),
@@ -223,6 +247,17 @@ PROVIDERS: dict[str, ProviderProfile] = {
         temperature_range=(0.0, 2.0),
         top_p_range=(0.0, 1.0),
         max_output_tokens=512_000,
+        # Seed 003: webhookURL, deliveryMethod, numberResults 1 to 4, the built-in search
+        # and codeInterpreter tools; settings.topK from Runware's text-model settings
+        # (reference B.2). Its OpenAI-compatible endpoint documents none of these.
+        options={
+            "runware_tasks": frozenset(
+                {"top_k", "webhook_url", "delivery_method", "builtin_tools"}
+            ),
+            "chat_completions": frozenset({"response_format"}),
+        },
+        max_results={"runware_tasks": 4},
+        builtin_tool_types={"runware_tasks": ("search", "codeInterpreter")},
         max_image_bytes=_IMAGE_LIMIT,
         max_video_bytes=_VIDEO_LIMIT,
     ),
@@ -237,6 +272,8 @@ PROVIDERS: dict[str, ProviderProfile] = {
         thinking_in_template_kwargs=True,
         template_may_prefill_reasoning=True,
         replays_reasoning_inline=True,
+        # vLLM's and SGLang's OpenAI servers take top_k as a sampling parameter.
+        options={"chat_completions": frozenset({"top_k", "response_format"})},
     ),
 }
 

@@ -27,7 +27,7 @@ from pydantic import (
 from minimax_m3.credentials import without_credentials
 from minimax_m3.pools import DEFAULT_MAX_RESPONSE_BYTES
 from minimax_m3.retry import DEFAULT_MAX_RETRIES
-from minimax_m3.types import ChatRequest, Thinking
+from minimax_m3.types import ChatRequest, DeliveryMethod, ServiceTier, Thinking
 from minimax_m3.validation import can_be_header_value, check_headers
 
 DEFAULT_MODEL = "MiniMax-M3"
@@ -192,13 +192,52 @@ class ModelSettings(BaseModel):
     )
     n: int | None = Field(
         default=None,
-        description="Choices per call. MiniMax returns one, so anything but 1 (or None) is "
-        "refused before sending.",
+        description="Answers per call: 1 to 4 on Runware's native tasks (numberResults, "
+        "not when streaming); every other provider and format returns one, so anything "
+        "but 1 (or None) is refused there before sending.",
     )
     extra_body: dict[str, Any] | None = Field(
         default=None,
         description="Extra top-level fields for the request body, sent as they are; a "
         "call's own extra_body is merged over them.",
+    )
+    top_k: int | None = Field(
+        default=None,
+        description="Sample from the k likeliest tokens (an integer from 1): Cloudflare's "
+        "Anthropic format, Runware's native tasks (settings.topK) and self-hosted servers; "
+        "refused elsewhere (MiniMax's Anthropic endpoint documents it as ignored).",
+    )
+    user_id: str | None = Field(
+        default=None,
+        description="An opaque id of your end user, sent as metadata.user_id on the "
+        "Anthropic format (MiniMax and Cloudflare); refused elsewhere.",
+    )
+    service_tier: ServiceTier | None = Field(
+        default=None,
+        description="MiniMax's 'standard' or 'priority' (priority admission at 1.5x the "
+        "price), on both of its formats; refused on other providers.",
+    )
+    mask_sensitive_info: bool | None = Field(
+        default=None,
+        description="Cloudflare's Chat Completions switch that masks e-mails, links and ID "
+        "numbers in the output; refused elsewhere.",
+    )
+    # Not in reprs: Runware's webhook credentials go in the URL's query string.
+    webhook_url: str | None = Field(
+        default=None,
+        repr=False,
+        description="Runware native tasks: an http(s) URL Runware also POSTs each finished "
+        "result to (webhookURL); the call still waits for its own answer.",
+    )
+    delivery_method: DeliveryMethod | None = Field(
+        default=None,
+        description="Runware native tasks, calls not streamed: 'sync' (the answer in the "
+        "response, the default) or 'async' (acknowledged, then polled for).",
+    )
+    builtin_tools: list[str] | None = Field(
+        default=None,
+        description="Tools the provider runs itself, by type: 'search' and "
+        "'codeInterpreter' on Runware's native tasks; refused elsewhere.",
     )
 
 

@@ -51,6 +51,18 @@ logger = logging.getLogger("minimax_m3")
 T = TypeVar("T")
 # What a whole response means: a result, a queued task or a token count.
 ReadResponse: TypeAlias = Callable[[httpx.Response], T]
+# What a whole answer means for one call: its result(s), or a queued task to poll.
+ReadAnswer: TypeAlias = Callable[[ChatRequest, Exchange, httpx.Response], "T | Poll"]
+
+
+def one_answer(request: ChatRequest) -> None:
+    """complete() returns one answer; a request for several must not lose the rest.
+    (Validation refuses n > 1 where the format returns one answer, naming where it works.)"""
+    if isinstance(request.n, int) and request.n > 1:
+        raise ValueError(
+            f"n={request.n!r} asks for several answers, which complete() cannot return; "
+            "use complete_all()"
+        )
 
 
 async def _asleep(seconds: float) -> None:
@@ -73,8 +85,17 @@ class Transport(Endpoint):
         return self._http_client or shared_sync_pool(self.timeout, self._proxy)
 
     def complete(self, request: ChatRequest) -> ChatResult:
+        if self.profile.max_results.get(self.api, 1) > 1:
+            one_answer(request)
+        return self._complete(request, self.result_from_response)
+
+    def complete_all(self, request: ChatRequest) -> list[ChatResult]:
+        """Every answer of a request that asks for ``n`` of them, in order."""
+        return self._complete(request, self.results_from_response)
+
+    def _complete(self, request: ChatRequest, read: ReadAnswer[T]) -> T:
         http_request, exchange = self.build_http_request(request, stream=False)
-        outcome = self._send(http_request, partial(self.result_from_response, request, exchange))
+        outcome = self._send(http_request, partial(read, request, exchange))
         started = time.monotonic()
         delays = poll_delays(first=self.poll_interval)
         while isinstance(outcome, Poll):
@@ -82,7 +103,7 @@ class Transport(Endpoint):
                 raise self.poll_timed_out(started, outcome)
             time.sleep(next(delays))
             poll = self.http_request(outcome.body, exchange.headers, stream=False)
-            outcome = self._send(poll, partial(self.result_from_response, request, exchange))
+            outcome = self._send(poll, partial(read, request, exchange))
         return outcome
 
     def count_tokens(self, request: ChatRequest) -> int:
@@ -179,10 +200,17 @@ class Transport(Endpoint):
         return self._http_async_client or shared_async_pool(self.timeout, self._proxy)
 
     async def acomplete(self, request: ChatRequest) -> ChatResult:
+        if self.profile.max_results.get(self.api, 1) > 1:
+            one_answer(request)
+        return await self._acomplete(request, self.result_from_response)
+
+    async def acomplete_all(self, request: ChatRequest) -> list[ChatResult]:
+        """``complete_all``, awaited."""
+        return await self._acomplete(request, self.results_from_response)
+
+    async def _acomplete(self, request: ChatRequest, read: ReadAnswer[T]) -> T:
         http_request, exchange = self.build_http_request(request, stream=False)
-        outcome = await self._asend(
-            http_request, partial(self.result_from_response, request, exchange)
-        )
+        outcome = await self._asend(http_request, partial(read, request, exchange))
         started = time.monotonic()
         delays = poll_delays(first=self.poll_interval)
         while isinstance(outcome, Poll):
@@ -190,7 +218,7 @@ class Transport(Endpoint):
                 raise self.poll_timed_out(started, outcome)
             await _asleep(next(delays))
             poll = self.http_request(outcome.body, exchange.headers, stream=False)
-            outcome = await self._asend(poll, partial(self.result_from_response, request, exchange))
+            outcome = await self._asend(poll, partial(read, request, exchange))
         return outcome
 
     async def acount_tokens(self, request: ChatRequest) -> int:

@@ -162,6 +162,19 @@ class NamedToolChoice:
 
 ToolChoice: TypeAlias = Literal["auto", "none", "required"] | NamedToolChoice
 
+ServiceTier: TypeAlias = Literal["standard", "priority"]
+# How a whole (not streamed) answer is delivered where the provider offers a choice:
+# in the response, or acknowledged and then polled for (Runware's tasks).
+DeliveryMethod: TypeAlias = Literal["sync", "async"]
+
+
+@dataclass(slots=True, frozen=True)
+class BuiltinTool:
+    """A tool the provider runs itself (Runware's ``search`` and ``codeInterpreter``):
+    offered to the model by type, never called by the client."""
+
+    type: str
+
 
 @dataclass(slots=True, frozen=True)
 class ChatRequest:
@@ -180,6 +193,14 @@ class ChatRequest:
     n: int = 1
     response_format: Mapping[str, Any] | None = None
     extra_body: Mapping[str, Any] | None = None
+    # Options only some providers and formats take; which ones is ProviderProfile.options.
+    top_k: int | None = None
+    user_id: str | None = None
+    service_tier: ServiceTier | None = None
+    mask_sensitive_info: bool | None = None
+    webhook_url: str | None = None
+    delivery_method: DeliveryMethod | None = None
+    builtin_tools: Sequence[BuiltinTool] = ()
 
 
 @dataclass(slots=True, frozen=True)

@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import NoReturn
+from urllib.parse import urlsplit
 
 from minimax_m3.models import ModelInfo, model_info
-from minimax_m3.providers import ApiName, ProviderProfile
+from minimax_m3.providers import PROVIDERS, ApiName, ProviderProfile
 from minimax_m3.types import (
+    BuiltinTool,
     ChatRequest,
     ImagePart,
     Message,
@@ -27,13 +30,19 @@ _TOOL_CHOICES = ("auto", "none", "required")
 
 
 def validate_request(
-    request: ChatRequest, profile: ProviderProfile, api: ApiName | None = None
+    request: ChatRequest,
+    profile: ProviderProfile,
+    api: ApiName | None = None,
+    *,
+    stream: bool = False,
 ) -> None:
     """Every check made before a request is sent; raises ValueError naming the argument."""
     if api is not None:
         _check_api(request, profile, api)
+        check_options(profile, api, request_options(request))
     validate_settings(
         profile,
+        api=api,
         model=request.model,
         thinking=request.thinking,
         temperature=request.temperature,
@@ -42,6 +51,11 @@ def validate_request(
         stop=request.stop,
         n=request.n,
     )
+    if stream and request.n != 1:
+        raise ValueError(
+            f"n must be 1 when streaming: a stream carries one answer (Runware's SDK "
+            f"forbids numberResults > 1 in stream mode); got {request.n!r}"
+        )
     _check_tools(request, profile)
     _check_response_format(request.response_format)
     check_history(request.messages)
@@ -58,13 +72,138 @@ _RESPONSE_FORMATS = ("text", "json_object", "json_schema")
 def _check_response_format(response_format: object) -> None:
     if response_format is None:
         return
-    kind = response_format.get("type") if isinstance(response_format, Mapping) else None
-    if kind not in _RESPONSE_FORMATS:
+    if not isinstance(response_format, Mapping) or (
+        response_format.get("type") not in _RESPONSE_FORMATS
+    ):
+        _response_format_refused(response_format)
+
+
+def _response_format_refused(response_format: object) -> NoReturn:
+    raise ValueError(
+        "response_format must be a dict whose 'type' is one of "
+        f"{', '.join(map(repr, _RESPONSE_FORMATS))}, such as {{'type': 'json_object'}}; "
+        f"got {response_format!r}"
+    )
+
+
+# Options only some providers and formats take (ProviderProfile.options says which), each
+# with the check of its value: the seeds' documented ranges.
+_SERVICE_TIERS = ("standard", "priority")
+_DELIVERY_METHODS = ("sync", "async")
+
+
+def _check_top_k(value: object) -> None:
+    # Seed 000 types it "number, exclusiveMinimum 0"; Runware's settings.topK and vLLM's
+    # top_k are integers, and a fractional k means nothing: an integer from 1.
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"top_k must be an integer of at least 1; got {value!r}")
+
+
+def _check_user_id(value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
         raise ValueError(
-            "response_format must be a dict whose 'type' is one of "
-            f"{', '.join(map(repr, _RESPONSE_FORMATS))}, such as {{'type': 'json_object'}}; "
-            f"got {response_format!r}"
+            f"user_id must be a non-empty string (an opaque id such as a hash); got {value!r}"
         )
+
+
+def _check_service_tier(value: object) -> None:
+    if value not in _SERVICE_TIERS:
+        raise ValueError(f"service_tier must be 'standard' or 'priority'; got {value!r}")
+
+
+def _check_flag(name: str) -> Callable[[object], None]:
+    def check(value: object) -> None:
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be True or False; got {value!r}")
+
+    return check
+
+
+def _check_webhook_url(value: object) -> None:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not can_be_header_value(str(value))
+        or any(ch.isspace() for ch in str(value))
+    ):
+        # Runware puts a webhook's credentials in its query string: the value is not quoted.
+        raise ValueError(
+            "webhook_url must be an http:// or https:// URL with a host, without spaces or "
+            "line breaks (the value given is not shown: it may carry credentials)"
+        )
+
+
+def _check_delivery_method(value: object) -> None:
+    if value not in _DELIVERY_METHODS:
+        raise ValueError(
+            f"delivery_method must be 'sync' or 'async' (a streamed call streams); got {value!r}"
+        )
+
+
+def _check_builtin_tools(value: object) -> None:
+    if isinstance(value, (str, Mapping)) or not isinstance(value, Sequence):
+        raise ValueError(f"builtin_tools must be a list of built-in tools; got {value!r}")
+    for tool in value:
+        if not isinstance(tool, BuiltinTool):
+            raise ValueError(f"builtin_tools must hold BuiltinTool entries; got {tool!r}")
+
+
+_OPTION_CHECKS: dict[str, Callable[[object], None]] = {
+    "top_k": _check_top_k,
+    "user_id": _check_user_id,
+    "service_tier": _check_service_tier,
+    "mask_sensitive_info": _check_flag("mask_sensitive_info"),
+    "webhook_url": _check_webhook_url,
+    "delivery_method": _check_delivery_method,
+    "builtin_tools": _check_builtin_tools,
+    "response_format": _check_response_format,
+}
+OPTIONAL = tuple(_OPTION_CHECKS)
+
+
+def request_options(request: ChatRequest) -> dict[str, object]:
+    """The request's options that only some formats take, by name."""
+    return {name: getattr(request, name) for name in OPTIONAL}
+
+
+def check_options(profile: ProviderProfile, api: ApiName, options: Mapping[str, object]) -> None:
+    """Each option set (not None, not empty): one this provider's format takes, with a
+    value in its documented range. Raises ValueError naming the option and where it works."""
+    for name, value in options.items():
+        if value is None or (isinstance(value, (list, tuple)) and not value):
+            continue
+        if not profile.takes_option(api, name):
+            raise ValueError(
+                f"{name} is not available with api={api!r} on provider {profile.name!r}; "
+                f"it works on {_where_option_works(name)}"
+            )
+        _OPTION_CHECKS[name](value)
+        if name == "builtin_tools":
+            _check_builtin_types(value, profile, api)  # type: ignore[arg-type]
+
+
+def _check_builtin_types(
+    tools: Sequence[BuiltinTool], profile: ProviderProfile, api: ApiName
+) -> None:
+    allowed = profile.builtin_tool_types.get(api, ())
+    for tool in tools:
+        if tool.type not in allowed:
+            raise ValueError(
+                f"builtin_tools: {tool.type!r} is no built-in tool of provider "
+                f"{profile.name!r}; it has {', '.join(map(repr, allowed))}"
+            )
+
+
+def _where_option_works(name: str) -> str:
+    places = [
+        f"provider {profile.name!r} with api={api!r}"
+        for profile in PROVIDERS.values()
+        for api in profile.apis
+        if profile.takes_option(api, name)
+    ]
+    return "; ".join(places) or "no provider"
 
 
 # One encoder for every call: json.dumps with any keyword builds a new one each time.
@@ -187,6 +326,7 @@ def _check_api(request: ChatRequest, profile: ProviderProfile, api: ApiName) -> 
 def validate_settings(
     profile: ProviderProfile,
     *,
+    api: ApiName | None = None,
     model: str,
     thinking: str | None = None,
     temperature: float | None = None,
@@ -222,8 +362,28 @@ def validate_settings(
         raise ValueError(f"thinking must be 'adaptive', 'disabled' or None; got {thinking!r}")
     if isinstance(stop, str) or not all(isinstance(s, str) for s in stop):
         raise ValueError(f"stop must be a list of strings; got {stop!r}")
-    if n != 1 or isinstance(n, bool):
-        raise ValueError(f"n must be 1: MiniMax returns one choice per request; got {n!r}")
+    _check_results(n, profile, api)
+
+
+def _check_results(n: object, profile: ProviderProfile, api: ApiName | None) -> None:
+    most = profile.max_results.get(api, 1) if api is not None else 1
+    if isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= most:
+        return
+    if most > 1:
+        raise ValueError(
+            f"n must be an integer from 1 to {most} with api={api!r} on provider "
+            f"{profile.name!r}; got {n!r}"
+        )
+    several = "; ".join(
+        f"provider {p.name!r} with api={a!r} takes 1 to {count}"
+        for p in PROVIDERS.values()
+        for a, count in p.max_results.items()
+    )
+    raise ValueError(
+        f"n must be 1 on provider {profile.name!r}"
+        + (f" with api={api!r}" if api else "")
+        + f", which returns one answer per request ({several}); got {n!r}"
+    )
 
 
 def _check_range(
@@ -263,7 +423,7 @@ def _check_tools(request: ChatRequest, profile: ProviderProfile) -> None:
         raise ValueError(
             f"tool_choice must be 'auto', 'none', 'required' or a tool's name; got {choice!r}"
         )
-    elif choice == "required" and not names:
+    elif choice == "required" and not names and not request.builtin_tools:
         raise ValueError("tool_choice='required' needs at least one tool")
     elif choice == "required" and len(names) > 1 and not profile.supports_required_tool_choice:
         raise ValueError(

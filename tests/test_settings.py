@@ -18,7 +18,7 @@ from llama_index_minimax_m3 import MiniMaxM3
 from minimax_m3.settings import CALL_OPTIONS, ConnectionSettings, ModelSettings
 from minimax_m3.testing import MiniMaxEmulator, Reply
 from minimax_m3.transport import Transport
-from minimax_m3.types import ChatRequest, Message, ToolSpec
+from minimax_m3.types import BuiltinTool, ChatRequest, Message, ToolSpec
 
 KEY = "sk-settings-test"
 WEATHER_LC = {
@@ -97,6 +97,16 @@ OPTION_VALUES: dict[str, tuple[Any, Any]] = {
     "n": (1, 1),
     "response_format": ({"type": "json_object"}, {"type": "json_object"}),
     "extra_body": ({"seed": 7}, {"seed": 7}),
+    "top_k": (5, 5),
+    "user_id": ("user-42", "user-42"),
+    "service_tier": ("priority", "priority"),
+    "mask_sensitive_info": (True, True),
+    "webhook_url": ("https://example.com/hook", "https://example.com/hook"),
+    "delivery_method": ("async", "async"),
+    "builtin_tools": (
+        ["search", {"type": "codeInterpreter"}],
+        (BuiltinTool("search"), BuiltinTool("codeInterpreter")),
+    ),
 }
 
 

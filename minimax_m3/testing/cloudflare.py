@@ -139,6 +139,14 @@ def validate_chat(body: Mapping[str, Any], state: ScriptState) -> str | None:
         value = body.get(name)
         if value is not None and (not is_number(value) or value <= 0):
             return f"{name} must be a number > 0, got {value!r}"
+    # Seed 000's Chat Completions schema: mask_sensitive_info is a boolean and
+    # response_format an object.
+    mask = body.get("mask_sensitive_info")
+    if mask is not None and not isinstance(mask, bool):
+        return f"mask_sensitive_info must be a boolean, got {mask!r}"
+    response_format = body.get("response_format")
+    if response_format is not None and not isinstance(response_format, dict):
+        return f"response_format must be an object, got {response_format!r}"
     choice = body.get("tool_choice")
     if choice is not None and choice not in CHAT_TOOL_CHOICES:
         return f"tool_choice must be one of {list(CHAT_TOOL_CHOICES)}, got {choice!r}"

@@ -9,6 +9,7 @@ request, in order; the dialect modules turn them into bytes, and nothing here kn
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -145,6 +146,10 @@ class ProviderOptions:
     poll_pending: Runware async: how many ``getResponse`` polls answer ``processing``
         before the result.
     cost: Runware: the ``cost`` reported with ``includeCost`` (default: an estimate).
+    runware_server_tools: Runware native tasks: what the built-in tools (``search``,
+        ``codeInterpreter``) did, as entries written ahead of the function calls under
+        ``runware_tool_field``, e.g. ``{"type": "search", "name": "search", "input":
+        {"query": "..."}, "output": "..."}``. Runware's real shape is not documented.
     """
 
     server: ServerKind = "minimax"
@@ -155,6 +160,7 @@ class ProviderOptions:
     runware_tool_field: RunwareToolField = "toolCalls"
     poll_pending: int = 1
     cost: float | None = None
+    runware_server_tools: tuple[Mapping[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         _require_one_of("ProviderOptions", "server", self.server, ServerKind)

@@ -47,6 +47,20 @@ class Exchange(Protocol):
 WireFormat = Callable[[ChatRequest, ProviderProfile, bool], Exchange]
 
 
+def parse_results(
+    exchange: Exchange, payload: Any, *, request_id: str | None
+) -> Sequence[Sequence[WireDelta]] | Poll:
+    """A whole body as one list of deltas per answer it holds. Only a format that can
+    return several answers (Runware's ``numberResults``) has ``parse_results``; for the
+    others the body is one answer."""
+    several = getattr(exchange, "parse_results", None)
+    if several is not None:
+        outcome: Sequence[Sequence[WireDelta]] | Poll = several(payload, request_id=request_id)
+        return outcome
+    one = exchange.parse_response(payload, request_id=request_id)
+    return one if isinstance(one, Poll) else [one]
+
+
 def poll_delays(first: float = 1.0, factor: float = 1.5, cap: float = 10.0) -> Iterator[float]:
     """Waits between polls of a queued task: 1 s, then growing by half up to 10 s."""
     delay = first

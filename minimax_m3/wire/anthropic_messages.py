@@ -150,11 +150,22 @@ def build_request_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
         ]
         if choice is not None:
             body["tool_choice"] = anthropic_style_tool_choice(choice)
+    _add_options(body, request)
     if stream:
         body["stream"] = True
     if request.extra_body:
         body.update(request.extra_body)
     return body
+
+
+def _add_options(body: dict[str, Any], request: ChatRequest) -> None:
+    """The options only some providers take, where validation let them through."""
+    if request.top_k is not None:
+        body["top_k"] = request.top_k
+    if request.user_id is not None:
+        body["metadata"] = {"user_id": request.user_id}
+    if request.service_tier is not None:
+        body["service_tier"] = request.service_tier
 
 
 # What count_tokens takes, as Anthropic's does: the prompt alone. It refuses what only a

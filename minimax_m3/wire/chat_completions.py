@@ -116,6 +116,12 @@ def build_request_body(
             body["parallel_tool_calls"] = request.parallel_tool_calls
     if request.response_format is not None:
         body["response_format"] = dict(request.response_format)
+    if request.top_k is not None:
+        body["top_k"] = request.top_k
+    if request.service_tier is not None:
+        body["service_tier"] = request.service_tier
+    if request.mask_sensitive_info is not None:
+        body["mask_sensitive_info"] = request.mask_sensitive_info
     if stream:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}

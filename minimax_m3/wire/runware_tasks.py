@@ -44,6 +44,14 @@ class RunwareTasksExchange:
         self.body = build_request_body(request, task_uuid=self.task_uuid, stream=stream)
         self.headers: dict[str, str] = {}
         self.reasoning_start: ReasoningStart = "outside"
+        self._results = request.n
+        self._polled = self.body[0]["deliveryMethod"] == "async"
+        # Entries naming a built-in tool (not one of the request's own functions) are the
+        # provider's work, kept apart so that no one runs "search" as a client tool.
+        self._server_tools = ServerTools(
+            builtin=profile.builtin_tool_types.get("runware_tasks", ()),
+            functions=frozenset(spec.name for spec in request.tools),
+        )
 
     def parse_response(self, payload: Any, *, request_id: str | None) -> list[WireDelta] | Poll:
         item = self._our_item(payload, request_id)
@@ -52,7 +60,40 @@ class RunwareTasksExchange:
             raise _item_error(item, request_id)
         if _is_pending(item):
             return Poll([{"taskType": "getResponse", "taskUUID": self.task_uuid}])
-        return [delta_from_item(item, request_id=request_id or self.task_uuid)]
+        return [
+            delta_from_item(
+                item,
+                request_id=request_id or self.task_uuid,
+                server_tools=self._server_tools.fresh(),
+            )
+        ]
+
+    def parse_results(
+        self, payload: Any, *, request_id: str | None
+    ) -> list[list[WireDelta]] | Poll:
+        """Each result of a task that asked for ``numberResults`` of them, in index order.
+
+        Polls return cumulative state, so the latest item of each ``resultIndex`` counts
+        (Runware's Python SDK dedupes the same way); an async task is polled until every
+        result is finished. A sync answer is taken as it came.
+        """
+        items = self._our_items(payload, request_id)
+        latest: dict[int | None, dict[str, Any]] = {}
+        for item in items:
+            index = item.get("resultIndex")
+            latest[index if isinstance(index, int) and not isinstance(index, bool) else None] = item
+        if len(latest) > 1 and None in latest and _is_pending(latest[None]):
+            del latest[None]  # the acknowledgement, or a status with no result in it
+        for item in latest.values():
+            if item.get("status") == "error" or isinstance(item.get("error"), Mapping):
+                raise _item_error(item, request_id)
+        pending = any(_is_pending(item) for item in latest.values())
+        if pending or (self._polled and len(latest) < self._results):
+            return Poll([{"taskType": "getResponse", "taskUUID": self.task_uuid}])
+        ordered = sorted(latest.items(), key=lambda pair: -1 if pair[0] is None else pair[0])
+        return [
+            [delta_from_item(item, request_id=request_id or self.task_uuid)] for _, item in ordered
+        ]
 
     def decode_stream_event(self, event: SSEEvent) -> WireDelta:
         if event.data == "[DONE]":
@@ -73,10 +114,10 @@ class RunwareTasksExchange:
             reasoning = _reasoning_text(delta.get("reasoningContent"))
             if reasoning:
                 out.reasoning = [ReasoningFragment(text=reasoning, wire=WIRE)]
-            calls = _tool_calls(delta)
+            calls = _tool_calls(delta, self._server_tools)
             if calls:
                 out.tool_calls = _fragments(calls)
-        calls = _tool_calls(payload)
+        calls = _tool_calls(payload, self._server_tools)
         if calls:
             out.tool_calls = (out.tool_calls or []) + _fragments(calls)
         finish = payload.get("finishReason")
@@ -87,9 +128,14 @@ class RunwareTasksExchange:
             out.usage = usage
         if "cost" in payload:
             out.metadata = {"cost": payload["cost"]}
+        if self._server_tools.seen_new():
+            out.metadata = {**(out.metadata or {}), **self._server_tools.metadata()}
         return out
 
     def _our_item(self, payload: Any, request_id: str | None) -> dict[str, Any]:
+        return self._our_items(payload, request_id)[-1]
+
+    def _our_items(self, payload: Any, request_id: str | None) -> list[dict[str, Any]]:
         if not isinstance(payload, dict):
             raise ProtocolError(
                 f"expected a JSON object, got {type(payload).__name__}", request_id=request_id
@@ -113,7 +159,7 @@ class RunwareTasksExchange:
                 request_id=request_id,
                 body=payload,
             )
-        return ours[-1]
+        return ours
 
 
 def _is_pending(item: Mapping[str, Any]) -> bool:
@@ -151,17 +197,18 @@ def build_request_body(
         settings["topP"] = request.top_p
     if request.max_tokens is not None:
         settings["maxTokens"] = request.max_tokens
+    if request.top_k is not None:
+        settings["topK"] = request.top_k
     task: dict[str, Any] = {
         "taskType": "textInference",
         "taskUUID": task_uuid,
         "model": request.model,
-        "deliveryMethod": "stream" if stream else "sync",
+        "deliveryMethod": "stream" if stream else request.delivery_method or "sync",
         "messages": messages,
         "settings": settings,
         "includeUsage": True,
     }
-    if request.tools:
-        specs = list(request.tools)
+    if request.tools or request.builtin_tools:
         task["tools"] = [
             {
                 "type": "function",
@@ -169,10 +216,16 @@ def build_request_body(
                 "description": s.description,
                 "schema": dict(s.parameters),
             }
-            for s in specs
+            for s in request.tools
         ]
+        # Seed 003: built-in tools go in the same list, by type alone; Runware runs them.
+        task["tools"].extend({"type": tool.type} for tool in request.builtin_tools)
         if request.tool_choice is not None:
             task["toolChoice"] = anthropic_style_tool_choice(request.tool_choice)
+    if request.n != 1:
+        task["numberResults"] = request.n
+    if request.webhook_url is not None:
+        task["webhookURL"] = request.webhook_url
     if request.extra_body:
         # e.g. {"includeCost": True} or {"deliveryMethod": "async"}
         task.update(request.extra_body)
@@ -219,7 +272,54 @@ def _assistant_content(message: Message) -> str:
 # Response
 
 
-def delta_from_item(item: Mapping[str, Any], *, request_id: str | None) -> WireDelta:
+class ServerTools:
+    """The built-in tools' activity one answer reported, in the order it arrived.
+
+    How Runware reports what search and codeInterpreter did is UNKNOWN (no sample exists;
+    reference B.5 says tool calls come as ``tools``, ``toolCalls`` or ``tool_calls``
+    entries), so an entry is taken for the provider's own when its ``type`` or ``name`` is
+    a built-in tool's and no function of the request has that name.
+    """
+
+    def __init__(self, builtin: Sequence[str], functions: frozenset[str]) -> None:
+        self.builtin = frozenset(builtin)
+        self.functions = functions
+        self.entries: list[dict[str, Any]] = []
+        self._reported = 0
+
+    def fresh(self) -> ServerTools:
+        """An empty record with the same rules, for another result of the same task."""
+        return ServerTools(tuple(self.builtin), self.functions)
+
+    def claims(self, entry: Any) -> bool:
+        """Whether ``entry`` is the provider's tool activity; if so it is recorded."""
+        if not isinstance(entry, dict):
+            return False
+        function = entry.get("function")
+        name = entry.get("name") or (function.get("name") if isinstance(function, dict) else None)
+        if name in self.functions:
+            return False
+        if entry.get("type") in self.builtin or name in self.builtin:
+            self.entries.append(dict(entry))
+            return True
+        return False
+
+    def seen_new(self) -> bool:
+        new = len(self.entries) > self._reported
+        self._reported = len(self.entries)
+        return new
+
+    def metadata(self) -> dict[str, Any]:
+        # Cumulative: a stream's later metadata replaces the earlier under the same key.
+        return {"server_tool_calls": list(self.entries)} if self.entries else {}
+
+
+def delta_from_item(
+    item: Mapping[str, Any],
+    *,
+    request_id: str | None,
+    server_tools: ServerTools | None = None,
+) -> WireDelta:
     """A finished task's result as the one delta it holds."""
     raw_text = item.get("text")
     reasoning_text = _reasoning_text(item.get("reasoningContent"))
@@ -227,7 +327,9 @@ def delta_from_item(item: Mapping[str, Any], *, request_id: str | None) -> WireD
     metadata: dict[str, Any] = {"task_uuid": item.get("taskUUID")}
     if "cost" in item:
         metadata["cost"] = item["cost"]
-    calls = _tool_calls(item)
+    calls = _tool_calls(item, server_tools)
+    if server_tools is not None:
+        metadata.update(server_tools.metadata())
     return WireDelta(
         content=raw_text if isinstance(raw_text, str) and raw_text else None,
         reasoning=[ReasoningFragment(text=reasoning_text, wire=WIRE)] if reasoning_text else None,
@@ -250,11 +352,14 @@ def _reasoning_text(value: Any) -> str:
     return ""
 
 
-def _tool_calls(container: Mapping[str, Any]) -> list[ToolCall]:
+def _tool_calls(
+    container: Mapping[str, Any], server_tools: ServerTools | None = None
+) -> list[ToolCall]:
     for field in _TOOL_FIELDS:
         raw = container.get(field)
         if isinstance(raw, list):
-            return [call for call in (_tool_call(item, i) for i, item in enumerate(raw)) if call]
+            ours = [item for item in raw if server_tools is None or not server_tools.claims(item)]
+            return [call for call in (_tool_call(item, i) for i, item in enumerate(ours)) if call]
     return []
 
 

@@ -153,7 +153,9 @@ PER_CALL = {
     ),
     "max-tokens-zero": PerCall("max_tokens must be 1 to 524,288", kwargs={"max_tokens": 0}),
     "n-of-2": PerCall(
-        "n must be 1: MiniMax returns one choice per request; got 2", kwargs={"n": 2}
+        "n must be 1 on provider 'minimax' with api='chat_completions', which returns one "
+        "answer per request (provider 'runware' with api='runware_tasks' takes 1 to 4); got 2",
+        kwargs={"n": 2},
     ),
     "thinking-unknown": PerCall(
         "thinking must be 'adaptive', 'disabled' or None; got 'enabled'",
@@ -285,7 +287,11 @@ SETTINGS = {
         {"model": "MiniMax-M2.7", "max_tokens": 300_000},
         "max_tokens must be 1 to 204,800 for MiniMax-M2.7",
     ),
-    "n-of-3": Setting({"n": 3}, "n must be 1: MiniMax returns one choice per request; got 3"),
+    "n-of-3": Setting(
+        {"n": 3},
+        "n must be 1 on provider 'minimax' with api='chat_completions', which returns one "
+        "answer per request (provider 'runware' with api='runware_tasks' takes 1 to 4); got 3",
+    ),
     "thinking-unknown": Setting(
         {"thinking": "always"}, "thinking\n  Input should be 'adaptive' or 'disabled'"
     ),

@@ -376,6 +376,15 @@ INVALID: dict[str, tuple[dict[str, Any], str, str]] = {
         "numberResults",
     ),
     "deliveryMethod": ({"deliveryMethod": "webhook"}, "invalidParameter", "deliveryMethod"),
+    # Seed 003 and reference B.2: topK is an integer, webhookURL a URI, and tools are
+    # function tools or the built-in search and codeInterpreter.
+    "topK zero": ({"settings": {"topK": 0}}, "invalidParameter", "settings.topK"),
+    "webhookURL not a URI": ({"webhookURL": "hooks"}, "invalidParameter", "webhookURL"),
+    "unknown built-in tool": (
+        {"tools": [{"type": "webSearch"}]},
+        "invalidParameter",
+        "tools[0].type",
+    ),
     "tool without schema": (
         {"tools": [{"type": "function", "name": "f", "description": "d"}]},
         "missingParameter",
@@ -482,6 +491,8 @@ def test_valid_tool_history_and_settings_are_accepted(client: httpx.Client) -> N
             }
         },
         {"numberResults": 4, "outputFormat": "TEXT"},
+        {"tools": [TOOL, {"type": "search"}, {"type": "codeInterpreter"}]},
+        {"settings": {"topK": 40}, "webhookURL": "https://hooks.example.com/rw?token=t"},
     ):
         response = post(client, task(**overrides))
         assert response.status_code == 200, response.text

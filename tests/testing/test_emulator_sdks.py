@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import anthropic
 import openai
@@ -70,9 +70,27 @@ class OpenAIRoute:
         )
 
 
+# Every SDK client a test makes, closed when it ends: one left to the garbage collector
+# closes its pooled socket in a later test, whose ResourceWarning then fails that one.
+_CLIENTS: list[openai.OpenAI | anthropic.Anthropic] = []
+_Client = TypeVar("_Client", openai.OpenAI, anthropic.Anthropic)
+
+
+@pytest.fixture(autouse=True)
+def _close_sdk_clients() -> Iterator[None]:
+    yield
+    while _CLIENTS:
+        _CLIENTS.pop().close()
+
+
+def _kept(client: _Client) -> _Client:
+    _CLIENTS.append(client)
+    return client
+
+
 def openai_route(emulator: MiniMaxEmulator, route: str) -> OpenAIRoute:
     base, model = OPENAI_ROUTES[route]
-    client = openai.OpenAI(base_url=base(emulator), api_key="sdk-key", max_retries=0)
+    client = _kept(openai.OpenAI(base_url=base(emulator), api_key="sdk-key", max_retries=0))
     return OpenAIRoute(client, model, {"reasoning_split": True} if route == "minimax" else {})
 
 
@@ -81,8 +99,8 @@ def anthropic_client(emulator: MiniMaxEmulator, route: str) -> anthropic.Anthrop
     if route == "cloudflare":
         # Cloudflare takes its API token as a Bearer token, which the SDK sends for
         # auth_token; MiniMax takes the SDK's own x-api-key.
-        return anthropic.Anthropic(base_url=base_url, auth_token="sdk-key", max_retries=0)
-    return anthropic.Anthropic(base_url=base_url, api_key="sdk-key", max_retries=0)
+        return _kept(anthropic.Anthropic(base_url=base_url, auth_token="sdk-key", max_retries=0))
+    return _kept(anthropic.Anthropic(base_url=base_url, api_key="sdk-key", max_retries=0))
 
 
 def reasoning_of(message: Any) -> str:
@@ -205,7 +223,9 @@ def test_openai_sdk_raises_its_own_error_for_each_status(
 def test_openai_sdk_without_the_key_is_refused_as_unauthenticated(
     emulator: MiniMaxEmulator,
 ) -> None:
-    client = openai.OpenAI(base_url=emulator.base_url + "/v1", api_key="wrong", max_retries=0)
+    client = _kept(
+        openai.OpenAI(base_url=emulator.base_url + "/v1", api_key="wrong", max_retries=0)
+    )
     with pytest.raises(openai.AuthenticationError) as raised:
         client.chat.completions.create(
             model="MiniMax-M3", messages=[{"role": "user", "content": "x"}]

@@ -107,6 +107,27 @@ def _check_sampling(body: Mapping[str, Any], rules: Rules) -> str | None:
     top_k = body.get("top_k")
     if rules.check_top_k and top_k is not None and (not is_number(top_k) or top_k <= 0):
         return f"top_k must be a number > 0, got {top_k!r}"
+    return _check_metadata_and_tier(body)
+
+
+SERVICE_TIERS = ("standard", "priority")
+
+
+def _check_metadata_and_tier(body: Mapping[str, Any]) -> str | None:
+    # metadata holds user_id alone (MiniMax's Anthropic OpenAPI, Anthropic's own schema).
+    metadata = body.get("metadata")
+    if metadata is not None:
+        if not isinstance(metadata, dict):
+            return f"metadata must be an object, got {metadata!r}"
+        extra = sorted(set(metadata) - {"user_id"})
+        if extra:
+            return f"metadata.{extra[0]}: Extra inputs are not permitted"
+        user_id = metadata.get("user_id")
+        if user_id is not None and not isinstance(user_id, str):
+            return f"metadata.user_id must be a string, got {user_id!r}"
+    tier = body.get("service_tier")
+    if tier is not None and tier not in SERVICE_TIERS:
+        return f"service_tier must be one of {list(SERVICE_TIERS)}, got {tier!r}"
     return None
 
 

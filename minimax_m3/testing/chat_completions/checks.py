@@ -17,6 +17,9 @@ NOT_FOLLOW = "invalid params, tool call result does not follow tool call"
 _REASONING_KEYS = ("reasoning_content", "reasoning", "reasoning_details")
 
 
+SERVICE_TIERS = ("standard", "priority")
+
+
 def parse_body(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
     try:
         body = json.loads(raw)
@@ -72,6 +75,10 @@ def _check_model(body: Mapping[str, Any]) -> str | None:
 def _check_parameters(body: Mapping[str, Any]) -> str | None:
     if "n" in body and body["n"] != 1:
         return f"invalid params, n only supports 1, got {body['n']!r}"
+    # minimax-api.md: service_tier is "standard" (the default) or "priority".
+    tier = body.get("service_tier")
+    if tier is not None and tier not in SERVICE_TIERS:
+        return f"invalid params, service_tier must be one of {list(SERVICE_TIERS)}, got {tier!r}"
     for name, high in (("temperature", 2.0), ("top_p", 1.0)):
         value = body.get(name)
         if value is not None and (not is_number(value) or not 0.0 <= value <= high):

@@ -185,14 +185,44 @@ def _built(reply: Reply, task: Mapping[str, Any], state: ScriptState) -> render.
 def _answer(task: dict[str, Any], state: ScriptState) -> ResponsePlan:
     method = task.get("deliveryMethod", "sync")
     reply, fault = split_item(state.take(task), task["messages"])
+    others = _other_replies(task, state)
     if method == "async":
-        return _submit_async(task, state, reply, fault)
+        return _submit_async(task, state, reply, fault, others)
     if fault is not None and not fault.breaks_reply:
         return fault_plan(fault, str(task["taskUUID"]), TEXT_TASK)
     result = _built(reply, task, state)
     if method == "stream":
         return _stream_plan(result, task, reply, fault)
-    return _sync_plan(result, task, reply, fault)
+    return _sync_plan(result, task, reply, fault, state=state, others=others)
+
+
+def _other_replies(task: dict[str, Any], state: ScriptState) -> list[Reply]:
+    """With numberResults n, results 2..n take the next queued replies, one each, while
+    any are queued (each result has its own seed, so its own answer); past the queue's
+    end they repeat the first."""
+    others: list[Reply] = []
+    for _ in range(int(task.get("numberResults", 1)) - 1):
+        if state.pending == 0:
+            break
+        reply, _fault = split_item(state.take(task), task["messages"])
+        others.append(reply)
+    return others
+
+
+def _result_items(
+    result: render.Result,
+    task: Mapping[str, Any],
+    reply: Reply,
+    state: ScriptState,
+    others: list[Reply],
+) -> list[dict[str, Any]]:
+    items = render.items(result, task, reply)
+    single = {**task, "numberResults": 1}
+    for index, other in enumerate(others, start=1):
+        if index < len(items):
+            item = render.items(_built(other, task, state), single, other)[0]
+            items[index] = {**item, "resultIndex": index}
+    return items
 
 
 def _error_for(fault: Fault | None, task_uuid: str) -> dict[str, Any]:
@@ -208,8 +238,15 @@ def _sync_plan(
     reply: Reply,
     fault: Fault | None,
     status: str | None = None,
+    *,
+    state: ScriptState | None = None,
+    others: list[Reply] | None = None,
 ) -> ResponsePlan:
-    items = render.items(result, task, reply)
+    items = (
+        _result_items(result, task, reply, state, others)
+        if state is not None and others
+        else render.items(result, task, reply)
+    )
     if status is not None:
         items = [{**item, "status": status} for item in items]
     # An error_after_events fault on a JSON body: the errors arrive alongside the data.
@@ -233,14 +270,26 @@ def _stream_plan(
 
 
 def _submit_async(
-    task: dict[str, Any], state: ScriptState, reply: Reply, fault: Fault | None
+    task: dict[str, Any],
+    state: ScriptState,
+    reply: Reply,
+    fault: Fault | None,
+    others: list[Reply] | None = None,
 ) -> ResponsePlan:
     """Acknowledge now; park the final poll's answer, decided by the scripted item."""
     task_uuid = str(task["taskUUID"])
     if fault is not None and not fault.breaks_reply:
         final = _async_fault_plan(fault, task_uuid)
     else:
-        final = _sync_plan(_built(reply, task, state), task, reply, fault, status="success")
+        final = _sync_plan(
+            _built(reply, task, state),
+            task,
+            reply,
+            fault,
+            status="success",
+            state=state,
+            others=others,
+        )
     # A plain fault comes with the default reply, whose options are the defaults.
     state.park_task(task_uuid, final, reply.provider.poll_pending)
     ack = {"taskType": TEXT_TASK, "taskUUID": task_uuid, "status": "processing"}

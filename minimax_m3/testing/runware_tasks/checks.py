@@ -13,6 +13,7 @@ from minimax_m3.testing.state import ScriptState
 DELIVERY_METHODS = ("sync", "async", "stream")
 ROLES = ("user", "assistant", "tool")
 TOOL_CHOICE_TYPES = ("auto", "any", "tool", "none")
+BUILTIN_TOOLS = ("search", "codeInterpreter")
 TASK_FIELDS = frozenset(
     {
         "taskType",
@@ -80,7 +81,10 @@ def _check_options(task: Mapping[str, Any]) -> Problem | None:
             return _bad(flag, "must be a boolean")
     if task.get("outputFormat", "TEXT") != "TEXT":
         return _bad("outputFormat", "must be 'TEXT'")
-    if "webhookURL" in task and not isinstance(task["webhookURL"], str):
+    webhook = task.get("webhookURL")
+    if webhook is not None and (
+        not isinstance(webhook, str) or not re.match(r"^https?://[^/\s]+", webhook)
+    ):
         return _bad("webhookURL", "must be a URI")
     return None
 
@@ -101,6 +105,9 @@ def _check_settings(task: Mapping[str, Any]) -> Problem | None:
         not isinstance(prompt, str) or not 1 <= len(prompt) <= MAX_SYSTEM_PROMPT
     ):
         return _bad("settings.systemPrompt", f"must be a string of 1 to {MAX_SYSTEM_PROMPT} chars")
+    top_k = settings.get("topK")
+    if top_k is not None and (not is_int(top_k) or top_k < 1):
+        return _bad("settings.topK", "must be a positive integer")
     if "splitThinking" in settings and not isinstance(settings["splitThinking"], bool):
         return _bad("settings.splitThinking", "must be a boolean")
     return None
@@ -115,8 +122,11 @@ def _check_tools(task: Mapping[str, Any]) -> Problem | None:
             at = f"tools[{index}]"
             if not isinstance(tool, dict):
                 return _bad(at, "must be an object")
+            if tool.get("type") in BUILTIN_TOOLS:
+                # Seed 003: built-in tools are their type alone, run by the provider.
+                continue
             if tool.get("type") != "function":
-                return _bad(f"{at}.type", "must be 'function'")
+                return _bad(f"{at}.type", f"must be one of {['function', *BUILTIN_TOOLS]}")
             for key in ("name", "description", "schema"):
                 if key not in tool:
                     return missing(f"{at}.{key}")

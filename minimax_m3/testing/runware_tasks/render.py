@@ -76,9 +76,10 @@ class Result:
             fields["usage"] = self.usage
         if task.get("includeCost") is True:
             fields["cost"] = self.cost
-        if self.calls:
+        server = [dict(entry) for entry in reply.provider.runware_server_tools]
+        if self.calls or server:
             omit_id = reply.provider.omit_tool_call_ids
-            fields[reply.provider.runware_tool_field] = [
+            fields[reply.provider.runware_tool_field] = server + [
                 {**({} if omit_id else {"id": call_id}), "name": name, "input": value}
                 for call_id, name, value in self.calls
             ]
