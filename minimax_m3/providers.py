@@ -63,6 +63,12 @@ class ProviderProfile:
     # Where the provider counts a request's input tokens (in the Anthropic format), if
     # it documents a place.
     count_tokens_path: str | None = None
+    # Models whose Anthropic-format endpoint here ignores explicit cache_control markers
+    # (model id prefixes, lower case); sending markers to them warns once.
+    ignores_cache_markers: tuple[str, ...] = ()
+    # Whether the Anthropic format's ``system`` may be a list of text blocks here (the
+    # only form in which it carries a cache marker).
+    anthropic_system_blocks: bool = True
 
     def path(self, api: ApiName, *, account_id: str | None = None) -> str:
         """The path appended to ``base_url`` for one wire format."""
@@ -185,6 +191,9 @@ PROVIDERS: dict[str, ProviderProfile] = {
         base_url_suffixes=("/v1", "/anthropic"),
         sends_reasoning_split=True,
         count_tokens_path="/anthropic/v1/messages/count_tokens",
+        # M3 on /anthropic bills marked prompts in full (earendil-works/pi#5605,
+        # NousResearch/hermes-agent#83678); M2.x there honours markers as documented.
+        ignores_cache_markers=("minimax-m3",),
         max_request_bytes=64 * _MB,
         max_image_bytes=_IMAGE_LIMIT,
         max_video_bytes=_VIDEO_LIMIT,
@@ -206,6 +215,8 @@ PROVIDERS: dict[str, ProviderProfile] = {
         top_p_range=(0.0, 1.0),
         max_tokens_field="max_tokens",
         supports_required_tool_choice=False,
+        # The emulator's Cloudflare /ai/v1/messages takes a string system prompt only.
+        anthropic_system_blocks=False,
         max_image_bytes=_IMAGE_LIMIT,
         max_video_bytes=_VIDEO_LIMIT,
     ),
