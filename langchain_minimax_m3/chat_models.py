@@ -34,6 +34,7 @@ import langchain_minimax_m3.content_blocks  # noqa: F401
 from langchain_minimax_m3.convert import (
     messages_to_neutral,
     result_to_ai_message,
+    tool_cache_marker,
     tool_choice_to_neutral,
     tool_to_spec,
 )
@@ -388,7 +389,9 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
             strict: Passed to the schema conversion (``additionalProperties: false``).
             kwargs: Other call arguments to bind.
         """
-        formatted = [to_openai_tool(tool, strict=strict) for tool in tools]
+        formatted = [
+            _with_cache_marker(to_openai_tool(tool, strict=strict), tool) for tool in tools
+        ]
         if tool_choice is not None:
             # Checked now, so a bad choice fails where it was written.
             tool_choice_to_neutral(tool_choice, [t["function"]["name"] for t in formatted])
@@ -474,6 +477,13 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
         no_parse = RunnablePassthrough.assign(parsed=lambda _: None)
         with_fallback = parse.with_fallbacks([no_parse], exception_key="parsing_error")
         return RunnableMap(raw=llm) | with_fallback
+
+
+def _with_cache_marker(formatted: dict[str, Any], tool: Any) -> dict[str, Any]:
+    """The OpenAI tool dict a tool binds as, with the tool's cache marker beside its
+    function, where ``tool_to_spec`` finds it again (the conversion drops it)."""
+    marker = tool_cache_marker(tool)
+    return formatted if marker is None else {**formatted, "cache_control": dict(marker)}
 
 
 def _chat_result(message: AIMessage) -> ChatResult:

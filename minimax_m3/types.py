@@ -85,6 +85,7 @@ class VideoPart:
     url: str
     fps: float | None = None
     detail: str | None = None
+    cache_control: Mapping[str, Any] | None = None
 
 
 ContentPart: TypeAlias = TextPart | ImagePart | VideoPart

@@ -263,7 +263,7 @@ def _marker_of(content: str | Sequence[ContentPart]) -> dict[str, Any] | None:
         return None
     marker: dict[str, Any] | None = None
     for part in content:
-        if isinstance(part, TextPart | ImagePart) and part.cache_control is not None:
+        if part.cache_control is not None:
             marker = dict(part.cache_control)
     return marker
 
@@ -311,7 +311,7 @@ def user_content(content: str | Sequence[ContentPart]) -> str | list[dict[str, A
         else:
             kind = "image" if isinstance(part, ImagePart) else "video"
             block: dict[str, Any] = {"type": kind, "source": _source(part.url)}
-            if isinstance(part, ImagePart) and part.cache_control is not None:
+            if part.cache_control is not None:
                 block["cache_control"] = dict(part.cache_control)
             blocks.append(block)
     return blocks
