@@ -85,8 +85,9 @@ class RunwareTasksExchange:
         usage = parse_usage(payload.get("usage"))
         if usage is not None:
             out.usage = usage
-        if "cost" in payload:
-            out.metadata = {"cost": payload["cost"]}
+        cost = cost_from(payload)
+        if cost is not None:
+            out.metadata = {"cost": cost}
         return out
 
     def _our_item(self, payload: Any, request_id: str | None) -> dict[str, Any]:
@@ -159,6 +160,9 @@ def build_request_body(
         "messages": messages,
         "settings": settings,
         "includeUsage": True,
+        # The task's price in USD comes back as "cost" only when asked (seed 003);
+        # extra_body={"includeCost": False} merges over this to leave it out.
+        "includeCost": True,
     }
     if request.tools:
         specs = list(request.tools)
@@ -225,8 +229,9 @@ def delta_from_item(item: Mapping[str, Any], *, request_id: str | None) -> WireD
     reasoning_text = _reasoning_text(item.get("reasoningContent"))
     finish = item.get("finishReason")
     metadata: dict[str, Any] = {"task_uuid": item.get("taskUUID")}
-    if "cost" in item:
-        metadata["cost"] = item["cost"]
+    cost = cost_from(item)
+    if cost is not None:
+        metadata["cost"] = cost
     calls = _tool_calls(item)
     return WireDelta(
         content=raw_text if isinstance(raw_text, str) and raw_text else None,
@@ -239,6 +244,14 @@ def delta_from_item(item: Mapping[str, Any], *, request_id: str | None) -> WireD
         request_id=request_id,
         metadata=metadata,
     )
+
+
+def cost_from(item: Mapping[str, Any]) -> float | None:
+    """The task's ``cost`` in USD as a float; None when absent or not a number."""
+    value = item.get("cost")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 def _reasoning_text(value: Any) -> str:
