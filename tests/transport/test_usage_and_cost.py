@@ -244,10 +244,10 @@ def test_anthropic_usage_totals_agree_with_langchain_anthropic() -> None:
     }
 
 
-def anthropic_stream() -> bytes:
+def anthropic_stream(delta_usage: dict[str, Any]) -> bytes:
     # message_start carries the input counts (MiniMax: "its usage may already include
-    # cache_read_input_tokens"); message_delta's usage, MessageDeltaUsage in the SDK,
-    # repeats them with the final output count.
+    # cache_read_input_tokens"); message_delta's usage has the final output count, and
+    # may repeat the input counts (MessageDeltaUsage in the SDK has them all).
     start = {
         "type": "message_start",
         "message": {
@@ -256,12 +256,6 @@ def anthropic_stream() -> bytes:
             "stop_reason": None,
         },
     }
-    delta_usage = anthropic.types.MessageDeltaUsage(
-        input_tokens=21,
-        output_tokens=40,
-        cache_read_input_tokens=2048,
-        cache_creation_input_tokens=512,
-    )
     events = [
         ("message_start", start),
         (
@@ -286,7 +280,7 @@ def anthropic_stream() -> bytes:
             {
                 "type": "message_delta",
                 "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                "usage": delta_usage.model_dump(exclude_none=True),
+                "usage": delta_usage,
             },
         ),
         ("message_stop", {"type": "message_stop"}),
@@ -294,9 +288,26 @@ def anthropic_stream() -> bytes:
     return sse(*(f"event: {name}\ndata: {json.dumps(data)}" for name, data in events))
 
 
-def test_anthropic_stream_usage_counts_once_with_its_cache_reads() -> None:
+@pytest.mark.parametrize(
+    "delta_usage",
+    [
+        {"output_tokens": 40},
+        anthropic.types.MessageDeltaUsage(
+            input_tokens=21,
+            output_tokens=40,
+            cache_read_input_tokens=2048,
+            cache_creation_input_tokens=512,
+        ).model_dump(exclude_none=True),
+    ],
+    ids=["output-only", "repeats-input"],
+)
+def test_anthropic_stream_usage_counts_once_with_its_cache_reads(
+    delta_usage: dict[str, Any],
+) -> None:
     lc, li = models(
-        Server(streamed(anthropic_stream())), model="MiniMax-M2.7", api="anthropic_messages"
+        Server(streamed(anthropic_stream(delta_usage))),
+        model="MiniMax-M2.7",
+        api="anthropic_messages",
     )
 
     assert lc_stream(lc).usage_metadata == expected_langchain_usage()
