@@ -266,3 +266,15 @@ async def test_cloudflare_anthropic_keeps_a_string_system_and_the_other_markers(
     assert body["tools"][0]["cache_control"] == EPHEMERAL
     assert body["messages"][2]["content"][0]["cache_control"] == HOUR
     assert json.dumps(body).count("cache_control") == 3
+
+
+async def test_m3_on_minimax_anthropic_without_markers_does_not_warn(
+    driver: Driver, emulator: MiniMaxEmulator, make_model: Callable[..., ChatMiniMaxM3]
+) -> None:
+    emulator.queue(Reply(text="Sunny."))
+    model = make_model(api="anthropic_messages").bind_tools([FORECAST_PLAIN])
+    await driver.invoke(model, unmarked_history())  # filterwarnings=error: a warning fails
+    assert b"cache_control" not in emulator.requests[-1].body
+
+
+FORECAST_PLAIN = {k: v for k, v in FORECAST.items() if k != "cache_control"}

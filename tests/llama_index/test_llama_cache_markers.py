@@ -162,3 +162,23 @@ async def test_m3_on_minimax_anthropic_warns_once_and_cloudflare_does_not(
     )
     await mode.chat(cloudflare, history(marked=True))
     assert emulator.requests[-1].json["messages"][0]["content"][0]["cache_control"] == FIVE
+
+
+async def test_two_cache_points_in_one_message_keep_its_text(
+    mode: Mode, emulator: MiniMaxEmulator, make_llm: Callable[..., MiniMaxM3]
+) -> None:
+    llm = make_llm(model="MiniMax-M2.7", api="anthropic_messages")
+    message = ChatMessage(
+        role="system",
+        blocks=[TextBlock(text="Rules."), point(), TextBlock(text="Tools."), point("1h")],
+    )
+    emulator.queue(Reply(text="ok"))
+    await mode.chat(llm, [message, ChatMessage(role="user", content="Hi")])
+
+    system = emulator.requests[-1].json["system"]
+    assert system == [
+        {"type": "text", "text": "Rules.", "cache_control": FIVE},
+        {"type": "text", "text": "\nTools.", "cache_control": HOUR},
+    ]
+    # The same text as the message's own content, which the other formats send.
+    assert "".join(block["text"] for block in system) == message.content
