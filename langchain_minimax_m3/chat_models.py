@@ -37,6 +37,7 @@ from langchain_minimax_m3.convert import (
     tool_cache_marker,
     tool_choice_to_neutral,
     tool_to_spec,
+    with_last_block_marked,
 )
 from langchain_minimax_m3.errors import langchain_errors
 from langchain_minimax_m3.profile import model_profile
@@ -249,16 +250,19 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]
     ) -> ChatRequest:
         """The request for one call: instance settings, overridden by per-call kwargs."""
-        options = {k: v for k, v in kwargs.items() if k != "stream"}
+        options = {k: v for k, v in kwargs.items() if k not in ("stream", "cache_control")}
         if stop is not None:
             options["stop"] = stop
         problem = unknown_call_options(options)
         if problem:
             raise ValueError(f"ChatMiniMaxM3 got {problem}")
         tools = [tool_to_spec(tool) for tool in options.get("tools") or ()]
+        neutral = messages_to_neutral(messages)
+        if kwargs.get("cache_control") is not None:
+            neutral = with_last_block_marked(neutral, kwargs["cache_control"])
         return self.chat_request(
             options,
-            messages=messages_to_neutral(messages),
+            messages=neutral,
             tools=tools,
             tool_choice=tool_choice_to_neutral(
                 options.get("tool_choice"), [tool.name for tool in tools]

@@ -11,6 +11,7 @@ chat model only wires them together:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.messages import (
@@ -310,6 +311,28 @@ def _text_or_marked_parts(
         else TextPart(str(block.get("text", "")), block_cache_marker(block))
         for block in content
     ]
+
+
+def with_last_block_marked(messages: Sequence[Message], marker: Any) -> list[Message]:
+    """The history with ``marker`` on its last text or media part, as ChatAnthropic places
+    a call's ``cache_control=`` keyword for transports without a request-level one: the
+    newest message with content, a string becoming one text part."""
+    checked = _marker(marker)
+    out = list(messages)
+    for index in range(len(out) - 1, -1, -1):
+        message = out[index]
+        content = message.content
+        if isinstance(content, str):
+            if not content:
+                continue
+            parts: list[ContentPart] = [TextPart(content, checked)]
+        elif content:
+            parts = [*content[:-1], replace(content[-1], cache_control=checked)]
+        else:
+            continue
+        out[index] = replace(message, content=parts)
+        return out
+    raise ValueError("cache_control: no message has content for the marker to follow")
 
 
 def _marker(value: Any) -> Mapping[str, Any] | None:

@@ -278,3 +278,29 @@ async def test_m3_on_minimax_anthropic_without_markers_does_not_warn(
 
 
 FORECAST_PLAIN = {k: v for k, v in FORECAST.items() if k != "cache_control"}
+
+
+async def test_a_call_s_cache_control_keyword_marks_the_last_block(
+    driver: Driver, emulator: MiniMaxEmulator, make_model: Callable[..., ChatMiniMaxM3]
+) -> None:
+    """ChatAnthropic's ``invoke(..., cache_control=...)``, placed as it places it for
+    transports without a request-level marker: on the newest block, a string becoming
+    a text block."""
+    model = make_model(model="MiniMax-M2.7", api="anthropic_messages")
+    emulator.queue(Reply(text="a"), Reply(text="b"))
+    await driver.invoke(model, [SystemMessage("Be brief."), HumanMessage("Hi")], cache_control=HOUR)
+    assert emulator.requests[-1].json["messages"] == [
+        {"role": "user", "content": [{"type": "text", "text": "Hi", "cache_control": HOUR}]}
+    ]
+    assert emulator.requests[-1].json["system"] == "Be brief."
+
+    await driver.invoke(
+        model.bind_tools([get_weather]), unmarked_history(), cache_control=EPHEMERAL
+    )
+    [result] = emulator.requests[-1].json["messages"][-1]["content"]
+    assert result["cache_control"] == EPHEMERAL
+    assert emulator.requests[-1].body.count(b"cache_control") == 2  # and the tool's own
+
+    with pytest.raises(ValueError, match="ttl must be '5m' or '1h'"):
+        await driver.invoke(model, "Hi", cache_control={"type": "ephemeral", "ttl": "1d"})
+    assert len(emulator.requests) == 2
