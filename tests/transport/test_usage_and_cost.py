@@ -24,6 +24,8 @@ from llama_index.core.base.llms.types import ChatMessage
 
 from langchain_minimax_m3 import ChatMiniMaxM3
 from llama_index_minimax_m3 import MiniMaxM3
+from minimax_m3.testing import MiniMaxEmulator, ProviderOptions, Reply
+from minimax_m3.wire import runware_tasks
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -419,3 +421,36 @@ def test_runware_openai_compatible_route_has_no_include_cost(
     lc.invoke("hi")
     li_chat(li)
     assert all("includeCost" not in body for body in server.bodies())
+
+
+def test_runware_cost_arrives_through_async_polling(emulator: MiniMaxEmulator) -> None:
+    """deliveryMethod "async": the answer the class polls for carries its cost too."""
+    settings: dict[str, Any] = {
+        "provider": "runware",
+        "api_key": "k",
+        "base_url": emulator.runware_base_url,
+        "extra_body": {"deliveryMethod": "async"},
+        "poll_interval": 0.01,
+    }
+    emulator.queue(
+        Reply(text="Hello", provider=ProviderOptions(cost=0.0025)),
+        Reply(text="Hello", provider=ProviderOptions(cost=0.0025)),
+    )
+    assert ChatMiniMaxM3(**settings).invoke("hi").response_metadata["cost"] == 0.0025
+    assert li_chat(MiniMaxM3(**settings)).raw["cost"] == 0.0025
+    tasks = [r.json[0] for r in emulator.requests if r.json[0]["taskType"] == "textInference"]
+    assert [task["includeCost"] for task in tasks] == [True, True]
+
+
+def test_runware_reasoning_tokens_under_completion_details() -> None:
+    """The older SDK's usage shape (ITextInferenceUsage): completionTokensDetails."""
+    usage = runware_tasks.parse_usage(
+        {
+            "promptTokens": 10,
+            "completionTokens": 5,
+            "totalTokens": 15,
+            "completionTokensDetails": {"reasoningTokens": 2},
+        }
+    )
+    assert usage is not None
+    assert (usage.reasoning_tokens, usage.total_tokens) == (2, 15)
