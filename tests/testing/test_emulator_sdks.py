@@ -377,7 +377,11 @@ def test_anthropic_sdk_sends_cache_markers_and_gets_its_error_for_a_fifth(
 ) -> None:
     """The SDK's own cache_control params (TextBlockParam, ToolParam) are accepted; a fifth
     marker is refused with the 400 the SDK raises as BadRequestError, as Anthropic does."""
-    client = anthropic_client(emulator, "minimax")
+    with anthropic_client(emulator, "minimax") as client:
+        send_markers(client, emulator)
+
+
+def send_markers(client: anthropic.Anthropic, emulator: MiniMaxEmulator) -> None:
     mark: Any = {"type": "ephemeral"}
     tool: Any = {
         "name": "get_weather",
