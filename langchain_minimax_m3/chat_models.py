@@ -34,8 +34,10 @@ import langchain_minimax_m3.content_blocks  # noqa: F401
 from langchain_minimax_m3.convert import (
     messages_to_neutral,
     result_to_ai_message,
+    tool_cache_marker,
     tool_choice_to_neutral,
     tool_to_spec,
+    with_last_block_marked,
 )
 from langchain_minimax_m3.errors import langchain_errors
 from langchain_minimax_m3.profile import model_profile
@@ -248,16 +250,19 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]
     ) -> ChatRequest:
         """The request for one call: instance settings, overridden by per-call kwargs."""
-        options = {k: v for k, v in kwargs.items() if k != "stream"}
+        options = {k: v for k, v in kwargs.items() if k not in ("stream", "cache_control")}
         if stop is not None:
             options["stop"] = stop
         problem = unknown_call_options(options)
         if problem:
             raise ValueError(f"ChatMiniMaxM3 got {problem}")
         tools = [tool_to_spec(tool) for tool in options.get("tools") or ()]
+        neutral = messages_to_neutral(messages)
+        if kwargs.get("cache_control") is not None:
+            neutral = with_last_block_marked(neutral, kwargs["cache_control"])
         return self.chat_request(
             options,
-            messages=messages_to_neutral(messages),
+            messages=neutral,
             tools=tools,
             tool_choice=tool_choice_to_neutral(
                 options.get("tool_choice"), [tool.name for tool in tools]
@@ -397,7 +402,11 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
             kwargs: Other call arguments to bind.
         """
         builtin = [tool for tool in tools if is_builtin_tool(tool)]
-        formatted = [to_openai_tool(tool, strict=strict) for tool in tools if tool not in builtin]
+        formatted = [
+            _with_cache_marker(to_openai_tool(tool, strict=strict), tool)
+            for tool in tools
+            if tool not in builtin
+        ]
         if builtin:
             # Runware's search and codeInterpreter run at the provider: offered by type,
             # never among the functions an agent would run.
@@ -487,6 +496,13 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
         no_parse = RunnablePassthrough.assign(parsed=lambda _: None)
         with_fallback = parse.with_fallbacks([no_parse], exception_key="parsing_error")
         return RunnableMap(raw=llm) | with_fallback
+
+
+def _with_cache_marker(formatted: dict[str, Any], tool: Any) -> dict[str, Any]:
+    """The OpenAI tool dict a tool binds as, with the tool's cache marker beside its
+    function, where ``tool_to_spec`` finds it again (the conversion drops it)."""
+    marker = tool_cache_marker(tool)
+    return formatted if marker is None else {**formatted, "cache_control": dict(marker)}
 
 
 def _chat_result(*messages: AIMessage) -> ChatResult:

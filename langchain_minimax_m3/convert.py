@@ -11,6 +11,7 @@ chat model only wires them together:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.messages import (
@@ -98,9 +99,10 @@ def message_to_neutral(message: BaseMessage) -> Message:
     if isinstance(message, AIMessage):
         return ai_message_to_neutral(message)
     if isinstance(message, ToolMessage):
-        # MiniMax takes only a string as a tool result.
-        text = _plain_text(message.content, "tool")
-        return Message(role="tool", content=text, tool_call_id=message.tool_call_id)
+        # MiniMax takes only a string as a tool result; a marked one keeps its parts, so
+        # the Anthropic format can put the marker on the tool_result.
+        content = _text_or_marked_parts(message.content, "tool")
+        return Message(role="tool", content=content, tool_call_id=message.tool_call_id)
     if isinstance(message, ChatMessage):
         role = _ROLES.get(message.role)
         if role is None or role in ("assistant", "tool"):
@@ -116,7 +118,7 @@ def message_to_neutral(message: BaseMessage) -> Message:
             "HumanMessage, AIMessage or ToolMessage"
         )
     if role == "system":
-        return Message(role="system", content=_plain_text(message.content, "system"))
+        return Message(role="system", content=_text_or_marked_parts(message.content, "system"))
     return Message(role="user", content=content_to_parts(message.content), name=message.name)
 
 
@@ -127,18 +129,18 @@ def ai_message_to_neutral(message: AIMessage) -> Message:
     objects), else ``additional_kwargs["reasoning_content"]``, else reasoning or thinking
     blocks in the content (``output_version="v1"`` messages, Anthropic-style histories).
     """
-    texts: list[str] = []
+    texts: list[TextPart] = []
     block_reasoning: list[ReasoningSegment] = []
     if isinstance(message.content, str):
-        texts.append(message.content)
+        texts.append(TextPart(message.content))
     else:
         for position, block in enumerate(message.content):
             if isinstance(block, str):
-                texts.append(block)
+                texts.append(TextPart(block))
                 continue
             kind = block.get("type")
             if kind == "text":
-                texts.append(str(block.get("text", "")))
+                texts.append(TextPart(str(block.get("text", "")), block_cache_marker(block)))
             elif kind == "reasoning":
                 block_reasoning.extend(_reasoning_block_to_segments(block))
             elif is_thinking_record(block):
@@ -168,9 +170,11 @@ def ai_message_to_neutral(message: AIMessage) -> Message:
         )
         for index, call in enumerate(message.invalid_tool_calls, start=len(calls))
     ]
+    marked = any(part.cache_control is not None for part in texts)
     return Message(
         role="assistant",
-        content="".join(texts),
+        # Parts only when one carries a cache marker, so unmarked turns stay as they were.
+        content=texts if marked else "".join(part.text for part in texts),
         tool_calls=tuple(calls),
         reasoning=tuple(_reasoning_of(message.additional_kwargs) or block_reasoning),
         name=message.name,
@@ -219,26 +223,29 @@ def content_block_to_part(block: str | Mapping[str, Any], position: int = 0) -> 
         return TextPart(block)
     kind = block.get("type")
     if kind == "text":
-        return TextPart(str(block.get("text", "")))
+        return TextPart(str(block.get("text", "")), block_cache_marker(block))
     if kind == "image_url":
         url, detail = _url_and_detail(block.get("image_url"))
         if url:
-            return ImagePart(url=url, detail=detail or _str(block.get("detail")))
+            detail = detail or _str(block.get("detail"))
+            return ImagePart(url=url, detail=detail, cache_control=block_cache_marker(block))
     elif kind == "video_url":
         video = block.get("video_url")
         url, detail = _url_and_detail(video)
         if url:
             fps = video.get("fps") if isinstance(video, Mapping) else None
-            return VideoPart(url=url, fps=_number(fps), detail=detail)
+            marker = block_cache_marker(block)
+            return VideoPart(url=url, fps=_number(fps), detail=detail, cache_control=marker)
     elif kind in ("image", "video"):
         url = _media_url(block, "image/png" if kind == "image" else "video/mp4")
         if url:
             extras = block.get("extras") or {}
             detail = _str(block.get("detail")) or _str(extras.get("detail"))
             if kind == "image":
-                return ImagePart(url=url, detail=detail)
+                return ImagePart(url=url, detail=detail, cache_control=block_cache_marker(block))
             fps = _number(block.get("fps", extras.get("fps")))
-            return VideoPart(url=url, fps=fps, detail=detail)
+            marker = block_cache_marker(block)
+            return VideoPart(url=url, fps=fps, detail=detail, cache_control=marker)
         raise ValueError(
             f"content block {position}: a {kind} block needs a 'url' or 'base64' data; "
             "MiniMax cannot fetch uploaded file ids"
@@ -280,6 +287,63 @@ def _url_and_detail(value: Any) -> tuple[str | None, str | None]:
     return None, None
 
 
+def block_cache_marker(block: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """A block's ``cache_control``, where ChatAnthropic reads it: on the block, or in its
+    ``extras`` (standard v1 blocks)."""
+    marker = block.get("cache_control")
+    if marker is None and isinstance(block.get("extras"), Mapping):
+        marker = block["extras"].get("cache_control")
+    return _marker(marker)
+
+
+def _text_or_marked_parts(
+    content: str | list[str | dict[Any, Any]], role: str
+) -> str | list[ContentPart]:
+    """Text only: one string, or its text parts when one of them carries a cache marker."""
+    text = _plain_text(content, role)
+    if isinstance(content, str) or not any(
+        isinstance(block, Mapping) and block_cache_marker(block) is not None for block in content
+    ):
+        return text
+    return [
+        TextPart(block)
+        if isinstance(block, str)
+        else TextPart(str(block.get("text", "")), block_cache_marker(block))
+        for block in content
+    ]
+
+
+def with_last_block_marked(messages: Sequence[Message], marker: Any) -> list[Message]:
+    """The history with ``marker`` on its last text or media part, as ChatAnthropic places
+    a call's ``cache_control=`` keyword for transports without a request-level one: the
+    newest message with content, a string becoming one text part."""
+    checked = _marker(marker)
+    out = list(messages)
+    for index in range(len(out) - 1, -1, -1):
+        message = out[index]
+        content = message.content
+        if isinstance(content, str):
+            if not content:
+                continue
+            parts: list[ContentPart] = [TextPart(content, checked)]
+        elif content:
+            parts = [*content[:-1], replace(content[-1], cache_control=checked)]
+        else:
+            continue
+        out[index] = replace(message, content=parts)
+        return out
+    raise ValueError("cache_control: no message has content for the marker to follow")
+
+
+def _marker(value: Any) -> Mapping[str, Any] | None:
+    if value is None or isinstance(value, Mapping):
+        return value
+    raise ValueError(
+        "cache_control must be a dict such as {'type': 'ephemeral'} (optionally with "
+        f"'ttl': '5m' or '1h'); got {value!r}"
+    )
+
+
 def _plain_text(content: str | list[str | dict[Any, Any]], role: str) -> str:
     if isinstance(content, str):
         return content
@@ -306,7 +370,19 @@ def tool_to_spec(tool: Any, *, strict: bool | None = None) -> ToolSpec:
         name=function["name"],
         description=function.get("description") or "",
         parameters=parameters,
+        cache_control=tool_cache_marker(tool),
     )
+
+
+def tool_cache_marker(tool: Any) -> Mapping[str, Any] | None:
+    """A tool's ``cache_control``, as ChatAnthropic takes it: a key of a tool dict, or in a
+    ``BaseTool``'s ``extras`` (``@tool(extras={"cache_control": {"type": "ephemeral"}})``)."""
+    if isinstance(tool, Mapping):
+        marker = tool.get("cache_control")
+    else:
+        extras = getattr(tool, "extras", None)
+        marker = extras.get("cache_control") if isinstance(extras, Mapping) else None
+    return _marker(marker)
 
 
 def tool_choice_to_neutral(choice: Any, tool_names: Sequence[str]) -> ToolChoice | None:

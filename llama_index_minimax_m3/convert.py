@@ -21,6 +21,7 @@ import base64
 import json
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from io import IOBase
 from typing import TYPE_CHECKING, Any
 
@@ -109,7 +110,10 @@ def chat_message_to_neutral(message: ChatMessage) -> Message:
                     f"a {role} message cannot carry a {block.block_type} block; only "
                     "assistant messages hold reasoning and tool calls"
                 )
-        content = _joined_text(blocks) if role == "system" else _content(blocks)
+        if any(isinstance(block, CachePoint) for block in blocks):
+            content = _marked_content(blocks, keep_media=role != "system")
+        else:
+            content = _joined_text(blocks) if role == "system" else _content(blocks)
     if role == "tool":
         tool_call_id = message.additional_kwargs.get("tool_call_id")
         return Message(
@@ -125,9 +129,12 @@ def _assistant_to_neutral(blocks: Sequence[ContentBlock], extra: Mapping[str, An
     texts: list[str] = []
     calls: list[ToolCallBlock] = []
     thinking: list[ThinkingBlock] = []
+    marked = False
     for block in blocks:
         if isinstance(block, TextBlock):
             texts.append(block.text)
+        elif isinstance(block, CachePoint):
+            marked = True
         elif isinstance(block, ToolCallBlock):
             calls.append(block)
         elif isinstance(block, ThinkingBlock):
@@ -135,7 +142,7 @@ def _assistant_to_neutral(blocks: Sequence[ContentBlock], extra: Mapping[str, An
     return Message(
         role="assistant",
         # The same joining as ChatMessage.content, so the model sees what the user sees.
-        content="\n".join(texts),
+        content=_marked_content(blocks, keep_media=False) if marked else "\n".join(texts),
         tool_calls=tuple(_tool_calls(calls, extra)),
         reasoning=tuple(thinking_blocks_to_segments(thinking)) if thinking else (),
     )
@@ -157,6 +164,46 @@ def _content(blocks: Sequence[ContentBlock]) -> str | list[ContentPart]:
     if all(isinstance(part, TextPart) for part in parts):
         return "\n".join(part.text for part in parts if isinstance(part, TextPart))
     return parts
+
+
+def _marked_content(blocks: Sequence[ContentBlock], *, keep_media: bool) -> list[ContentPart]:
+    """Parts of a message holding a ``CachePoint``, each point's ``cache_control`` on the
+    part before it, as llama-index-llms-anthropic places it.
+
+    Text alone becomes runs of text cut after each marked part, the texts newline-joined
+    as ``ChatMessage.content`` joins them, so the formats that send a message's text as
+    one string (Chat Completions, Runware) send the text they sent without the marker.
+    System and assistant messages keep their text only, as without a marker.
+    """
+    parts: list[ContentPart] = []
+    for position, block in enumerate(blocks):
+        if isinstance(block, CachePoint):
+            previous = parts[-1] if parts else None
+            if previous is None:
+                raise ValueError(
+                    f"message block {position}: a CachePoint marks the text, image or video "
+                    "block right before it; there is none"
+                )
+            parts[-1] = replace(previous, cache_control=block.cache_control.model_dump())
+        elif not isinstance(block, (ThinkingBlock, ToolCallBlock)):
+            part = content_block_to_part(block)
+            if part is not None and (keep_media or isinstance(part, TextPart)):
+                parts.append(part)
+    texts = [part for part in parts if isinstance(part, TextPart)]
+    return _text_runs(texts) if len(texts) == len(parts) else parts
+
+
+def _text_runs(parts: Sequence[TextPart]) -> list[ContentPart]:
+    runs: list[ContentPart] = []
+    pending: list[str] = []
+    for part in parts:
+        pending.append(part.text)
+        if part.cache_control is not None:
+            runs.append(TextPart(("\n" if runs else "") + "\n".join(pending), part.cache_control))
+            pending = []
+    if pending:
+        runs.append(TextPart(("\n" if runs else "") + "\n".join(pending)))
+    return runs
 
 
 def content_block_to_part(block: ContentBlock) -> ContentPart | None:

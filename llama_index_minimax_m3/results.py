@@ -60,8 +60,9 @@ def usage_to_dict(usage: Usage | None) -> dict[str, int]:
 
 
 def result_to_raw(result: ChatResult) -> dict[str, Any]:
-    """What ``ChatResponse.raw`` holds: ids, finish reason, usage and provider metadata."""
-    return {
+    """What ``ChatResponse.raw`` holds: ids, finish reason, usage and provider metadata,
+    and the price in USD (``cost``) where the provider reported one (Runware's tasks)."""
+    raw: dict[str, Any] = {
         "id": result.response_id,
         "model": result.model,
         "request_id": result.request_id,
@@ -69,6 +70,15 @@ def result_to_raw(result: ChatResult) -> dict[str, Any]:
         "usage": usage_to_dict(result.usage) if result.usage is not None else None,
         "provider_metadata": dict(result.provider_metadata),
     }
+    cost = cost_of(result)
+    if cost is not None:
+        raw["cost"] = cost
+    return raw
+
+
+def cost_of(result: ChatResult) -> float | None:
+    cost = result.provider_metadata.get("cost")
+    return cost if isinstance(cost, float) else None
 
 
 def tool_call_to_dict(call_id: str | None, name: str, arguments: str) -> dict[str, Any]:
@@ -148,11 +158,15 @@ def result_to_chat_message(result: ChatResult) -> ChatMessage:
 
 def result_to_chat_response(result: ChatResult, *, delta: str | None = None) -> ChatResponse:
     """A whole answer as a ChatResponse, usage in ``raw["usage"]`` and ``additional_kwargs``."""
+    additional: dict[str, Any] = dict(usage_to_dict(result.usage))
+    cost = cost_of(result)
+    if cost is not None:
+        additional["cost"] = cost
     return ChatResponse(
         message=result_to_chat_message(result),
         raw=result_to_raw(result),
         delta=delta,
-        additional_kwargs=usage_to_dict(result.usage),
+        additional_kwargs=additional,
     )
 
 

@@ -12,6 +12,7 @@ import logging
 import math
 import random
 import time
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -23,6 +24,7 @@ from minimax_m3.credentials import Key, credential_values, redact_secret
 from minimax_m3.errors import (
     APIConnectionError,
     APITimeoutError,
+    CacheMarkersIgnoredWarning,
     MiniMaxM3Error,
     ProtocolError,
     error_from_response,
@@ -34,7 +36,12 @@ from minimax_m3.providers import ApiName, ProviderProfile, get_provider
 from minimax_m3.retry import RetryPolicy
 from minimax_m3.stream import StreamReader, StreamState, whole_answer
 from minimax_m3.types import ChatRequest, ChatResult, StreamEnd, StreamEvent
-from minimax_m3.validation import check_request_size, request_body_bytes, validate_request
+from minimax_m3.validation import (
+    cache_markers,
+    check_request_size,
+    request_body_bytes,
+    validate_request,
+)
 from minimax_m3.wire import Exchange, Poll, parse_results, wire_format
 
 if TYPE_CHECKING:
@@ -107,6 +114,7 @@ class Endpoint:
             if self.profile.count_tokens_path
             else None
         )
+        self._markers_warned = False
 
     def __reduce__(self) -> NoReturn:
         raise TypeError(
@@ -176,10 +184,31 @@ class Endpoint:
         """Validate the request and encode it; raises ValueError before anything is sent."""
         self.check_api_key()
         validate_request(request, self.profile, self.api, stream=stream)
+        self._warn_if_markers_ignored(request)
         exchange = self.wire(request, self.profile, stream)
         http_request = self.http_request(exchange.body, exchange.headers, stream=stream)
         check_request_size(len(http_request.content), self.profile)
         return http_request, exchange
+
+    def _warn_if_markers_ignored(self, request: ChatRequest) -> None:
+        """Once per endpoint (one per model instance): markers sent where they are ignored."""
+        if self._markers_warned or self.api != "anthropic_messages":
+            return
+        prefixes = self.profile.ignores_cache_markers
+        if not prefixes or not request.model.lower().startswith(prefixes):
+            return
+        if not cache_markers(request):
+            return
+        self._markers_warned = True
+        warnings.warn(
+            f"{request.model} on MiniMax's Anthropic-compatible endpoint ignores "
+            "cache_control markers and bills the whole prompt as fresh input "
+            "(earendil-works/pi#5605, NousResearch/hermes-agent#83678); the Chat "
+            "Completions default (api='chat_completions') caches repeated prefixes by "
+            "itself, at a fifth of the input price",
+            CacheMarkersIgnoredWarning,
+            stacklevel=4,
+        )
 
     def http_request(
         self,

@@ -24,6 +24,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "CacheMarkersIgnoredWarning",
     "ContentFilteredError",
     "ContextWindowExceededError",
     "InsufficientBalanceError",
@@ -40,6 +41,12 @@ __all__ = [
     "error_from_response",
     "redact_secret",
 ]
+
+
+class CacheMarkersIgnoredWarning(UserWarning):
+    """Explicit cache markers went to an endpoint reported to ignore them: MiniMax's
+    Anthropic-compatible endpoint serving M3 (earendil-works/pi#5605,
+    NousResearch/hermes-agent#83678). Given once per model instance."""
 
 
 class MiniMaxM3Error(Exception):

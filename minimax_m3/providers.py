@@ -75,6 +75,13 @@ class ProviderProfile:
         """Whether ``api`` on this provider takes one of the options only some formats take."""
         return option in self.options.get(api, frozenset())
 
+    # Models whose Anthropic-format endpoint here ignores explicit cache_control markers
+    # (model id prefixes, lower case); sending markers to them warns once.
+    ignores_cache_markers: tuple[str, ...] = ()
+    # Whether the Anthropic format's ``system`` may be a list of text blocks here (the
+    # only form in which it carries a cache marker).
+    anthropic_system_blocks: bool = True
+
     def path(self, api: ApiName, *, account_id: str | None = None) -> str:
         """The path appended to ``base_url`` for one wire format."""
         return self.paths[api].format(account_id=account_id)
@@ -203,6 +210,9 @@ PROVIDERS: dict[str, ProviderProfile] = {
             "chat_completions": frozenset({"service_tier", "response_format"}),
             "anthropic_messages": frozenset({"service_tier", "user_id"}),
         },
+        # M3 on /anthropic bills marked prompts in full (earendil-works/pi#5605,
+        # NousResearch/hermes-agent#83678); M2.x there honours markers as documented.
+        ignores_cache_markers=("minimax-m3",),
         max_request_bytes=64 * _MB,
         max_image_bytes=_IMAGE_LIMIT,
         max_video_bytes=_VIDEO_LIMIT,
@@ -230,6 +240,8 @@ PROVIDERS: dict[str, ProviderProfile] = {
             "chat_completions": frozenset({"mask_sensitive_info", "response_format"}),
             "anthropic_messages": frozenset({"top_k", "user_id"}),
         },
+        # The emulator's Cloudflare /ai/v1/messages takes a string system prompt only.
+        anthropic_system_blocks=False,
         max_image_bytes=_IMAGE_LIMIT,
         max_video_bytes=_VIDEO_LIMIT,
     ),

@@ -61,7 +61,12 @@ def _set_through_slots(cls: _Class) -> _Class:
 @_set_through_slots
 @dataclass(slots=True, frozen=True)
 class TextPart:
+    """Text; ``cache_control`` is an explicit cache breakpoint after it (Anthropic's
+    ``{"type": "ephemeral"}``, optionally with a ``ttl``), sent on the Anthropic format
+    only."""
+
     text: str
+    cache_control: Mapping[str, Any] | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -70,6 +75,7 @@ class ImagePart:
 
     url: str
     detail: str | None = None
+    cache_control: Mapping[str, Any] | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -79,6 +85,7 @@ class VideoPart:
     url: str
     fps: float | None = None
     detail: str | None = None
+    cache_control: Mapping[str, Any] | None = None
 
 
 ContentPart: TypeAlias = TextPart | ImagePart | VideoPart
@@ -151,6 +158,8 @@ class ToolSpec:
     parameters: Mapping[str, Any] = field(
         default_factory=lambda: {"type": "object", "properties": {}}
     )
+    # An explicit cache breakpoint after this tool's definition (Anthropic format only).
+    cache_control: Mapping[str, Any] | None = None
 
 
 @dataclass(slots=True, frozen=True)

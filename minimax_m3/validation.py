@@ -18,6 +18,7 @@ from minimax_m3.providers import PROVIDERS, ApiName, ProviderProfile
 from minimax_m3.types import (
     BuiltinTool,
     ChatRequest,
+    ContentPart,
     ImagePart,
     Message,
     NamedToolChoice,
@@ -59,6 +60,7 @@ def validate_request(
     _check_tools(request, profile)
     _check_response_format(request.response_format)
     check_history(request.messages)
+    check_cache_markers(request)
     info = model_info(request.model)
     if info is not None:
         _check_media(request.messages, request.model, info)
@@ -556,3 +558,60 @@ def check_headers(headers: Mapping[str, object], *, setting: str = "default_head
                 f"{setting}[{name!r}] must be printable ASCII, without line breaks or "
                 "other control characters (its value is not shown)"
             )
+
+
+# Explicit cache breakpoints (cache_control). MiniMax documents "up to 4 breakpoints" for
+# its Anthropic endpoint, as Anthropic does, with the same ephemeral type and lifetimes.
+MAX_CACHE_MARKERS = 4
+CACHE_MARKER_TTLS = ("5m", "1h")
+
+
+def cache_markers(request: ChatRequest) -> list[tuple[str, Mapping[str, object]]]:
+    """Every cache marker of a request, with where it is: ``tools[i]`` or
+    ``messages[i].content[j]``, in the order a request body holds them."""
+    found: list[tuple[str, Mapping[str, object]]] = [
+        (f"tools[{index}] ({spec.name!r})", spec.cache_control)
+        for index, spec in enumerate(request.tools)
+        if spec.cache_control is not None
+    ]
+    for index, message in enumerate(request.messages):
+        if isinstance(message.content, str):
+            continue
+        found.extend(
+            (f"messages[{index}].content[{position}]", marker)
+            for position, marker in _part_markers(message.content)
+        )
+    return found
+
+
+def _part_markers(parts: Sequence[ContentPart]) -> Iterator[tuple[int, Mapping[str, object]]]:
+    for position, part in enumerate(parts):
+        marker = getattr(part, "cache_control", None)
+        if marker is not None:
+            yield position, marker
+
+
+def check_cache_markers(request: ChatRequest) -> None:
+    """At most four markers, each ``{"type": "ephemeral"}`` with an optional ttl."""
+    markers = cache_markers(request)
+    for where, marker in markers:
+        if not isinstance(marker, Mapping) or marker.get("type") != "ephemeral":
+            raise ValueError(
+                f"{where}: cache_control must be {{'type': 'ephemeral'}}, optionally with "
+                f"'ttl' '5m' or '1h'; got {marker!r}"
+            )
+        extra = sorted(set(marker) - {"type", "ttl"})
+        if extra:
+            raise ValueError(
+                f"{where}: cache_control takes only 'type' and 'ttl'; got {extra[0]!r}"
+            )
+        if "ttl" in marker and marker["ttl"] not in CACHE_MARKER_TTLS:
+            raise ValueError(
+                f"{where}: cache_control ttl must be '5m' or '1h'; got {marker['ttl']!r}"
+            )
+    if len(markers) > MAX_CACHE_MARKERS:
+        places = ", ".join(where for where, _ in markers)
+        raise ValueError(
+            f"a request may carry at most {MAX_CACHE_MARKERS} cache_control markers "
+            f"(MiniMax and Anthropic allow 4 breakpoints); got {len(markers)}: {places}"
+        )

@@ -27,6 +27,7 @@ from minimax_m3.types import (
     ReasoningStart,
     TextPart,
     ToolCallFragment,
+    ToolSpec,
     Usage,
     WireDelta,
 )
@@ -59,7 +60,9 @@ class AnthropicMessagesExchange:
     """One call in the Anthropic Messages format."""
 
     def __init__(self, request: ChatRequest, profile: ProviderProfile, stream: bool) -> None:
-        self.body = build_request_body(request, stream=stream)
+        self.body = build_request_body(
+            request, stream=stream, system_blocks=profile.anthropic_system_blocks
+        )
         self.headers = FORMAT_HEADERS
         self._input_usage: dict[str, int] = {}
         self._provider = profile.name
@@ -114,8 +117,13 @@ def max_tokens_sent(model: str, max_tokens: int | None) -> int:
     return max_tokens if max_tokens is not None else default_max_tokens(model)
 
 
-def build_request_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
-    system, messages = messages_to_anthropic(request.messages)
+def build_request_body(
+    request: ChatRequest, *, stream: bool, system_blocks: bool = True
+) -> dict[str, Any]:
+    """The body of one call. Cache markers go on the blocks they follow; where ``system``
+    must be a string (``system_blocks`` False), a marker on it cannot travel, and the
+    next marker in the messages covers the system prompt as part of its prefix."""
+    system, messages = messages_to_anthropic(request.messages, system_blocks=system_blocks)
     body: dict[str, Any] = {
         "model": request.model,
         # Messages requires max_tokens.
@@ -140,14 +148,7 @@ def build_request_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
         if isinstance(choice, NamedToolChoice):
             # Offer the named tool alone as well: MiniMax documents only auto and none.
             specs = [spec for spec in specs if spec.name == choice.name]
-        body["tools"] = [
-            {
-                "name": spec.name,
-                "description": spec.description,
-                "input_schema": dict(spec.parameters),
-            }
-            for spec in specs
-        ]
+        body["tools"] = [tool_spec_to_anthropic(spec) for spec in specs]
         if choice is not None:
             body["tool_choice"] = anthropic_style_tool_choice(choice)
     _add_options(body, request)
@@ -192,12 +193,27 @@ def input_tokens_from(payload: Any, *, request_id: str | None, provider: str) ->
     return count
 
 
+def tool_spec_to_anthropic(spec: ToolSpec) -> dict[str, Any]:
+    tool: dict[str, Any] = {
+        "name": spec.name,
+        "description": spec.description,
+        "input_schema": dict(spec.parameters),
+    }
+    if spec.cache_control is not None:
+        tool["cache_control"] = dict(spec.cache_control)
+    return tool
+
+
 def messages_to_anthropic(
-    messages: Sequence[Message],
-) -> tuple[str, list[dict[str, Any]]]:
-    """Neutral messages as ``(system, messages)``; tool results become user turns."""
+    messages: Sequence[Message], *, system_blocks: bool = True
+) -> tuple[str | list[dict[str, Any]], list[dict[str, Any]]]:
+    """Neutral messages as ``(system, messages)``; tool results become user turns.
+
+    The system prompt is one string, unless a part of it carries a cache marker: then it
+    is a list of text blocks, the form in which a marker can go with it.
+    """
     system_moved = False
-    system: list[str] = []
+    system: list[Message] = []
     out: list[dict[str, Any]] = []
     for message in messages:
         if message.role == "system":
@@ -210,13 +226,18 @@ def messages_to_anthropic(
                     UserWarning,
                     stacklevel=2,
                 )
-            system.append(message.text)
+            system.append(message)
         elif message.role == "tool":
-            block = {
+            block: dict[str, Any] = {
                 "type": "tool_result",
                 "tool_use_id": message.tool_call_id,
                 "content": message.text,
             }
+            marker = _marker_of(message.content)
+            if marker is not None:
+                # On the tool_result block itself, as ChatAnthropic puts it: Anthropic
+                # documents the marker on the result, not on blocks inside it.
+                block["cache_control"] = marker
             previous = out[-1] if out else None
             # Results of one assistant turn's calls travel together in one user turn.
             if previous and previous["role"] == "user" and _is_tool_results(previous["content"]):
@@ -227,7 +248,42 @@ def messages_to_anthropic(
             out.append({"role": "assistant", "content": assistant_blocks(message)})
         else:
             out.append({"role": "user", "content": user_content(message.content)})
-    return "\n\n".join(system), out
+    return system_prompt(system, as_blocks=system_blocks), out
+
+
+def system_prompt(
+    messages: Sequence[Message], *, as_blocks: bool = True
+) -> str | list[dict[str, Any]]:
+    """The system messages as one prompt: joined text, or text blocks when one is marked."""
+    if not as_blocks or not any(_marker_of(message.content) is not None for message in messages):
+        return "\n\n".join(message.text for message in messages)
+    blocks: list[dict[str, Any]] = []
+    for message in messages:
+        if isinstance(message.content, str):
+            blocks.append({"type": "text", "text": message.content})
+        else:
+            blocks.extend(
+                _text_block(part) for part in message.content if isinstance(part, TextPart)
+            )
+    return blocks
+
+
+def _marker_of(content: str | Sequence[ContentPart]) -> dict[str, Any] | None:
+    """The last cache marker among a message's parts (a string carries none)."""
+    if isinstance(content, str):
+        return None
+    marker: dict[str, Any] | None = None
+    for part in content:
+        if part.cache_control is not None:
+            marker = dict(part.cache_control)
+    return marker
+
+
+def _text_block(part: TextPart) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "text", "text": part.text}
+    if part.cache_control is not None:
+        block["cache_control"] = dict(part.cache_control)
+    return block
 
 
 def _is_tool_results(content: Any) -> bool:
@@ -243,8 +299,12 @@ def assistant_blocks(message: Message) -> list[dict[str, Any]]:
             # Reasoning from the other format has no signature; MiniMax accepts a
             # thinking block without one.
             blocks.append({"type": "thinking", "thinking": segment.text})
-    if message.text:
-        blocks.append({"type": "text", "text": message.text})
+    if isinstance(message.content, str):
+        if message.content:
+            blocks.append({"type": "text", "text": message.content})
+    else:
+        # Parts only when one carries a cache marker: each goes as its own text block.
+        blocks.extend(_text_block(p) for p in message.content if isinstance(p, TextPart) and p.text)
     for call in message.tool_calls:
         blocks.append(
             {"type": "tool_use", "id": call.id, "name": call.name, "input": arguments_object(call)}
@@ -258,10 +318,13 @@ def user_content(content: str | Sequence[ContentPart]) -> str | list[dict[str, A
     blocks: list[dict[str, Any]] = []
     for part in content:
         if isinstance(part, TextPart):
-            blocks.append({"type": "text", "text": part.text})
+            blocks.append(_text_block(part))
         else:
             kind = "image" if isinstance(part, ImagePart) else "video"
-            blocks.append({"type": kind, "source": _source(part.url)})
+            block: dict[str, Any] = {"type": kind, "source": _source(part.url)}
+            if part.cache_control is not None:
+                block["cache_control"] = dict(part.cache_control)
+            blocks.append(block)
     return blocks
 
 

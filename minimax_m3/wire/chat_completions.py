@@ -219,6 +219,9 @@ def message_to_dict(
 
 
 def content_part_to_dict(part: ContentPart) -> dict[str, Any]:
+    """One part in OpenAI's shape. A part's (or a tool's) ``cache_control`` is not sent:
+    the format has no such field, and MiniMax caches repeated prefixes here by itself
+    (minimax-api.md §3.4), so a marker written for the Anthropic format costs nothing."""
     if isinstance(part, TextPart):
         return {"type": "text", "text": part.text}
     if isinstance(part, ImagePart):

@@ -126,8 +126,9 @@ class RunwareTasksExchange:
         usage = parse_usage(payload.get("usage"))
         if usage is not None:
             out.usage = usage
-        if "cost" in payload:
-            out.metadata = {"cost": payload["cost"]}
+        cost = cost_from(payload)
+        if cost is not None:
+            out.metadata = {"cost": cost}
         if self._server_tools.seen_new():
             out.metadata = {**(out.metadata or {}), **self._server_tools.metadata()}
         return out
@@ -207,6 +208,9 @@ def build_request_body(
         "messages": messages,
         "settings": settings,
         "includeUsage": True,
+        # The task's price in USD comes back as "cost" only when asked (seed 003);
+        # extra_body={"includeCost": False} merges over this to leave it out.
+        "includeCost": True,
     }
     if request.tools or request.builtin_tools:
         task["tools"] = [
@@ -325,8 +329,9 @@ def delta_from_item(
     reasoning_text = _reasoning_text(item.get("reasoningContent"))
     finish = item.get("finishReason")
     metadata: dict[str, Any] = {"task_uuid": item.get("taskUUID")}
-    if "cost" in item:
-        metadata["cost"] = item["cost"]
+    cost = cost_from(item)
+    if cost is not None:
+        metadata["cost"] = cost
     calls = _tool_calls(item, server_tools)
     if server_tools is not None:
         metadata.update(server_tools.metadata())
@@ -341,6 +346,14 @@ def delta_from_item(
         request_id=request_id,
         metadata=metadata,
     )
+
+
+def cost_from(item: Mapping[str, Any]) -> float | None:
+    """The task's ``cost`` in USD as a float; None when absent or not a number."""
+    value = item.get("cost")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 def _reasoning_text(value: Any) -> str:

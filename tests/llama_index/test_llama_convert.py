@@ -251,6 +251,8 @@ def test_media_blocks_become_parts_without_touching_the_message() -> None:
         VideoPart(
             url="data:video/mp4;base64," + base64.b64encode(b"\x00\x00\x00\x18ftypmp42").decode(),
             fps=1.0,
+            # The CachePoint marks the block before it.
+            cache_control={"type": "ephemeral", "ttl": "5m"},
         ),
     ]
     assert message.model_dump() == before

@@ -490,3 +490,82 @@ def test_responder_sees_the_anthropic_body(emulator: MiniMaxEmulator, client: ht
 
     assert message["content"] == [{"type": "text", "text": "max 77"}]
     assert seen[0]["max_tokens"] == 77
+
+
+# Cache markers where Anthropic's API takes them (its TextBlockParam, ImageBlockParam,
+# ToolUseBlockParam, ToolResultBlockParam and ToolParam all have cache_control).
+MARK = {"type": "ephemeral"}
+MARKED_TOOL = {"name": "get_weather", "input_schema": {"type": "object"}, "cache_control": MARK}
+
+
+def marked_request(*extra_markers: dict[str, Any]) -> dict[str, Any]:
+    """Four markers: a tool, a system block, a tool_use and its tool_result."""
+    call = {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}
+    return body(
+        tools=[MARKED_TOOL],
+        system=[{"type": "text", "text": "Be brief.", "cache_control": {**MARK, "ttl": "1h"}}],
+        messages=[
+            USER,
+            {"role": "assistant", "content": [{**call, "cache_control": MARK}]},
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": "toolu_1",
+                        "content": "Sunny",
+                        "cache_control": MARK,
+                    },
+                    *extra_markers,
+                ],
+            },
+        ],
+    )
+
+
+def test_cache_markers_are_accepted_where_anthropic_takes_them(
+    emulator: MiniMaxEmulator, client: httpx.Client
+) -> None:
+    emulator.queue(Reply(text="ok"))
+    response = client.post(PATH, json=marked_request())
+    assert response.status_code == 200
+    assert response.json()["content"][0]["text"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (
+            {"type": "text", "text": "More.", "cache_control": MARK},
+            "A maximum of 4 blocks with cache_control may be provided. Found 5.",
+        ),
+        (
+            {"type": "text", "text": "More.", "cache_control": {"type": "persistent"}},
+            "messages[2].content[1].cache_control.type: Input should be 'ephemeral'",
+        ),
+        (
+            {"type": "text", "text": "More.", "cache_control": {**MARK, "ttl": "2h"}},
+            "cache_control.ttl: Input should be '5m' or '1h'",
+        ),
+    ],
+    ids=["fifth-marker", "type", "ttl"],
+)
+def test_cache_markers_anthropic_refuses_are_refused(
+    emulator: MiniMaxEmulator, client: httpx.Client, extra: dict[str, Any], fragment: str
+) -> None:
+    emulator.queue(Reply(text="queued"))
+    response = client.post(PATH, json=marked_request(extra))
+
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["type"] == "invalid_request_error"
+    assert fragment in error["message"]
+    assert emulator.pending == 1
+
+
+def test_a_marked_thinking_block_is_refused(client: httpx.Client) -> None:
+    thinking = {"type": "thinking", "thinking": "Hmm.", "signature": "s", "cache_control": MARK}
+    request = body(messages=[USER, {"role": "assistant", "content": [thinking]}, USER])
+    response = client.post(PATH, json=request)
+    assert response.status_code == 400
+    assert "thinking blocks cannot be marked" in error_of(response)["message"]

@@ -390,3 +390,42 @@ def test_anthropic_sdk_raises_on_an_error_event_inside_a_stream(
     with pytest.raises(anthropic.APIStatusError) as raised:
         read()
     assert "overloaded" in str(raised.value).lower()
+
+
+def test_anthropic_sdk_sends_cache_markers_and_gets_its_error_for_a_fifth(
+    emulator: MiniMaxEmulator,
+) -> None:
+    """The SDK's own cache_control params (TextBlockParam, ToolParam) are accepted; a fifth
+    marker is refused with the 400 the SDK raises as BadRequestError, as Anthropic does."""
+    with anthropic_client(emulator, "minimax") as client:
+        send_markers(client, emulator)
+
+
+def send_markers(client: anthropic.Anthropic, emulator: MiniMaxEmulator) -> None:
+    mark: Any = {"type": "ephemeral"}
+    tool: Any = {
+        "name": "get_weather",
+        "description": "Weather for a city.",
+        "input_schema": WEATHER["parameters"],
+        "cache_control": mark,
+    }
+    text: Any = [{"type": "text", "text": f"Part {n}.", "cache_control": mark} for n in range(4)]
+    emulator.queue(Reply(text="ok"))
+    answer = client.messages.create(
+        model="MiniMax-M2.7",
+        max_tokens=64,
+        tools=[tool],
+        system=[{"type": "text", "text": "Be brief."}],
+        messages=[{"role": "user", "content": text[:3]}],
+    )
+    assert answer.content[0].type == "text"
+    sent = emulator.requests[-1].json
+    assert sent["tools"][0]["cache_control"] == mark
+
+    with pytest.raises(anthropic.BadRequestError, match="A maximum of 4 blocks with cache_control"):
+        client.messages.create(
+            model="MiniMax-M2.7",
+            max_tokens=64,
+            tools=[tool],
+            messages=[{"role": "user", "content": text}],
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ from minimax_m3.types import (
     ToolCall,
     ToolSpec,
     Usage,
+    VideoPart,
 )
 from minimax_m3.wire.anthropic_messages import AnthropicMessagesExchange, parse_response
 from tests.transport.replaying import parse_whole as parse_any
@@ -234,3 +236,50 @@ def test_rate_limit_error_event_is_a_rate_limit() -> None:
     )
     with pytest.raises(RateLimitError):
         replay_stream(body, api="anthropic_messages")
+
+
+def test_media_markers_go_on_their_blocks_and_unmarked_bodies_keep_their_bytes() -> None:
+    mark = {"type": "ephemeral"}
+    marked = [
+        ImagePart("https://x/y.jpg", cache_control=mark),
+        VideoPart("https://x/clip.mp4", cache_control={**mark, "ttl": "1h"}),
+        TextPart("What?"),
+    ]
+    body = body_for(messages=[Message(role="user", content=marked)])
+    assert body["messages"][0]["content"] == [
+        {
+            "type": "image",
+            "source": {"type": "url", "url": "https://x/y.jpg"},
+            "cache_control": mark,
+        },
+        {
+            "type": "video",
+            "source": {"type": "url", "url": "https://x/clip.mp4"},
+            "cache_control": {"type": "ephemeral", "ttl": "1h"},
+        },
+        {"type": "text", "text": "What?"},
+    ]
+    # Without markers, the body is the one this module always wrote, key order and all.
+    plain = body_for(
+        messages=[
+            Message(role="system", content=[TextPart("Be brief.")]),
+            Message(role="user", content=[TextPart("What?")]),
+        ],
+        tools=[WEATHER],
+    )
+    assert json.dumps(plain) == json.dumps(
+        {
+            "model": "MiniMax-M3",
+            "max_tokens": plain["max_tokens"],
+            "messages": [{"role": "user", "content": [{"type": "text", "text": "What?"}]}],
+            "system": "Be brief.",
+            "thinking": {"type": "adaptive"},
+            "tools": [
+                {
+                    "name": "get_weather",
+                    "description": "Weather",
+                    "input_schema": {"type": "object", "properties": {}},
+                }
+            ],
+        }
+    )

@@ -62,6 +62,8 @@ def test_one_text_inference_task_with_settings_inside() -> None:
             "maxTokens": 1000,
         },
         "includeUsage": True,
+        # Asked by default since issue 16, so the answer says what it cost.
+        "includeCost": True,
     }
     assert exchange_for().task_uuid != exchange.task_uuid
 

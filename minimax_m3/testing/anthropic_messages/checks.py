@@ -56,6 +56,7 @@ def validate(body: Mapping[str, Any], state: ScriptState, rules: Rules) -> str |
     """Why the provider would reject ``body``, or None when it is acceptable."""
     checks = (_check_model_and_limits, _check_sampling, _check_system, _check_tools)
     problem = first_problem(checks, body, rules) or _check_messages(body)
+    problem = problem or check_cache_markers(body)
     if problem is None and state.require_reasoning_replay:
         problem = _check_thinking_replay(body["messages"], state)
     return problem
@@ -73,7 +74,7 @@ def validate_count(body: Mapping[str, Any], rules: Rules) -> str | None:
     if not isinstance(body.get("model"), str) or not body["model"]:
         return _missing("model")
     checks = (_check_system, _check_tools)
-    return first_problem(checks, body, rules) or _check_messages(body)
+    return first_problem(checks, body, rules) or _check_messages(body) or check_cache_markers(body)
 
 
 def _check_model_and_limits(body: Mapping[str, Any], rules: Rules) -> str | None:
@@ -265,4 +266,60 @@ def _check_thinking_replay(messages: Sequence[Any], state: ScriptState) -> str |
                 "replay its thinking block verbatim, text and signature "
                 "(emulator require_reasoning_replay)"
             )
+    return None
+
+
+# Explicit cache breakpoints, as Anthropic documents them (and MiniMax for M2.x, "up to 4
+# breakpoints"): on tool definitions, system text blocks and content blocks, not on
+# thinking blocks; type "ephemeral" with an optional ttl of "5m" or "1h".
+MAX_CACHE_MARKERS = 4
+CACHE_TTLS = ("5m", "1h")
+_UNMARKABLE = frozenset({"thinking", "redacted_thinking"})
+
+
+def _marked_places(body: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+    """``(where, block type, marker)`` for every block that carries ``cache_control``."""
+    places: list[tuple[str, Any, Any]] = []
+
+    def visit(where: str, blocks: Any) -> None:
+        if not isinstance(blocks, list):
+            return
+        for index, block in enumerate(blocks):
+            if not isinstance(block, dict):
+                continue
+            at = f"{where}[{index}]"
+            if "cache_control" in block:
+                places.append((at, block.get("type"), block["cache_control"]))
+            if block.get("type") == "tool_result":
+                visit(f"{at}.content", block.get("content"))
+
+    tools = body.get("tools")
+    if isinstance(tools, list):
+        for index, tool in enumerate(tools):
+            if isinstance(tool, dict) and "cache_control" in tool:
+                places.append((f"tools[{index}]", "tool", tool["cache_control"]))
+    visit("system", body.get("system"))
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        for index, message in enumerate(messages):
+            if isinstance(message, dict):
+                visit(f"messages[{index}].content", message.get("content"))
+    return places
+
+
+def check_cache_markers(body: Mapping[str, Any]) -> str | None:
+    """Why the markers in ``body`` would be refused, in Anthropic's words, or None."""
+    places = _marked_places(body)
+    for where, kind, marker in places:
+        if kind in _UNMARKABLE:
+            return f"{where}.cache_control: {kind} blocks cannot be marked with cache_control"
+        if not isinstance(marker, dict) or marker.get("type") != "ephemeral":
+            return f"{where}.cache_control.type: Input should be 'ephemeral'"
+        if "ttl" in marker and marker["ttl"] not in CACHE_TTLS:
+            return f"{where}.cache_control.ttl: Input should be '5m' or '1h'"
+    if len(places) > MAX_CACHE_MARKERS:
+        return (
+            f"A maximum of {MAX_CACHE_MARKERS} blocks with cache_control may be provided. "
+            f"Found {len(places)}."
+        )
     return None
