@@ -204,7 +204,17 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
     @property
     def lc_secrets(self) -> dict[str, str]:
         env = get_provider(self.provider).api_key_env or "MINIMAX_API_KEY"
-        return {"api_key": env}
+        # A webhook URL carries Runware's webhook credentials in its query string.
+        return {"api_key": env, "webhook_url": "RUNWARE_WEBHOOK_URL"}
+
+    def _get_invocation_params(
+        self, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """What callbacks and traces are told of a call, a webhook URL given to the call
+        masked as the setting is left out."""
+        if kwargs.get("webhook_url") is not None:
+            kwargs["webhook_url"] = "**********"
+        return super()._get_invocation_params(stop=stop, **kwargs)
 
     @property
     def _identifying_params(self) -> dict[str, Any]:

@@ -28,7 +28,7 @@ logger = logging.getLogger("minimax_m3")
 # Changing any of these after construction builds a new transport on the next call.
 CONNECTION_FIELDS = frozenset(ConnectionSettings.model_fields)
 # Never pickled: the key, and clients that belong to this process.
-_NOT_PICKLED = ("api_key", "http_client", "http_async_client")
+_NOT_PICKLED = ("api_key", "http_client", "http_async_client", "webhook_url")
 
 
 class AdapterSettings(ConnectionSettings, ModelSettings):

@@ -222,12 +222,15 @@ class ModelSettings(BaseModel):
         description="Cloudflare's Chat Completions switch that masks e-mails, links and ID "
         "numbers in the output; refused elsewhere.",
     )
-    # Not in reprs: Runware's webhook credentials go in the URL's query string.
+    # Runware's webhook credentials go in the URL's query string, so it is kept as a key
+    # is: out of reprs, dumps, serialization, traces and pickles.
     webhook_url: str | None = Field(
         default=None,
         repr=False,
+        exclude=True,
         description="Runware native tasks: an http(s) URL Runware also POSTs each finished "
-        "result to (webhookURL); the call still waits for its own answer.",
+        "result to (webhookURL); the call still waits for its own answer. Like the key, "
+        "never shown, serialized or pickled.",
     )
     delivery_method: DeliveryMethod | None = Field(
         default=None,

@@ -207,7 +207,7 @@ class ChatRequest:
     user_id: str | None = None
     service_tier: ServiceTier | None = None
     mask_sensitive_info: bool | None = None
-    webhook_url: str | None = None
+    webhook_url: str | None = field(default=None, repr=False)
     delivery_method: DeliveryMethod | None = None
     builtin_tools: Sequence[BuiltinTool] = ()
 

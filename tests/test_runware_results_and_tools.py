@@ -281,6 +281,23 @@ def test_langchain_built_in_tools_are_offered_beside_functions_and_never_run_by_
     assert message.content_blocks[1]["output"] == "Paris: 21 C, clear"
 
 
+def test_several_results_each_keep_server_tool_activity_out_of_the_tool_calls(
+    emulator: MiniMaxEmulator,
+) -> None:
+    # n=2 reads each result on its own; each must sort the provider's search out.
+    llm = ChatMiniMaxM3(**runware(emulator, n=2)).bind_tools([get_weather, {"type": "search"}])
+    emulator.queue(searched_then_called(), searched_then_called())
+
+    [generations] = llm.generate([[HumanMessage("Weather in Paris?")]]).generations
+
+    assert len(generations) == 2
+    for generation in generations:
+        message = generation.message
+        assert isinstance(message, AIMessage)
+        assert [call["name"] for call in message.tool_calls] == ["get_weather"]
+        assert message.response_metadata["server_tool_calls"] == [SEARCH_ACTIVITY]
+
+
 def test_langchain_stream_keeps_server_tool_activity_out_of_the_tool_calls(
     emulator: MiniMaxEmulator,
 ) -> None:

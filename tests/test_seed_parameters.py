@@ -9,10 +9,13 @@ service_tier is MiniMax's OpenAPI, in reference/minimax-api.md.
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.load import dumpd, dumps
 from langchain_core.messages import HumanMessage
 from llama_index.core.base.llms.types import ChatMessage
 
@@ -376,6 +379,41 @@ def test_a_webhook_url_is_kept_out_of_reprs_and_errors(
         ask(model, webhook_url=secret.replace("https", "ftp"))
     assert "hook-secret-123" not in str(caught.value)
     assert emulator.requests == []
+
+
+def test_a_webhook_url_never_surfaces_in_dumps_pickles_or_traces(
+    emulator: MiniMaxEmulator,
+) -> None:
+    # As a key is kept: reprs, pydantic dumps, LangChain's serialization (which every
+    # callback and trace receives), invocation params, LlamaIndex's to_dict/to_json,
+    # pickles and the neutral request's repr. It still reaches Runware.
+    secret = "https://hooks.example.com/rw?token=hook-secret-456"
+    settings = settings_for("runware-tasks", emulator)
+    seen: list[str] = []
+
+    class Recorder(BaseCallbackHandler):
+        def on_chat_model_start(self, serialized: Any, messages: Any, **kwargs: Any) -> None:
+            seen.append(f"{serialized} {kwargs.get('invocation_params')}")
+
+    lc = ChatMiniMaxM3(**settings, webhook_url=secret)
+    llama = MiniMaxM3(**settings, webhook_url=secret)
+    shown = [
+        repr(lc),
+        str(dumpd(lc)),
+        dumps(lc),
+        lc.model_dump_json(),
+        str(pickle.dumps(lc)),
+        llama.to_json(),
+        str(llama.to_dict()),
+        str(pickle.dumps(llama)),
+        repr(lc._build_request([HumanMessage("Hi")], None, {})),
+    ]
+    lc.invoke("Hi", config={"callbacks": [Recorder()]})
+    ChatMiniMaxM3(**settings).invoke("Hi", webhook_url=secret, config={"callbacks": [Recorder()]})
+    assert len(seen) == 2
+    for text in (*shown, *seen):
+        assert "hook-secret-456" not in text
+    assert [r.json[0]["webhookURL"] for r in emulator.requests] == [secret, secret]
 
 
 def test_every_profile_names_only_options_validation_knows() -> None:

@@ -28,10 +28,12 @@ from minimax_m3.types import (
 
 
 class _ToolTrack:
-    __slots__ = ("arguments", "id", "name")
+    __slots__ = ("arguments", "id", "minted", "name")
 
     def __init__(self) -> None:
         self.id = ""
+        # The id is ours, made when the call came without one.
+        self.minted = False
         self.name = ""
         self.arguments: list[str] = []
 
@@ -184,9 +186,7 @@ class StreamState:
         """Everything accumulated so far (the whole answer once it has ended)."""
         reasoning = [track.segment() for track in self._reasoning.values() if track.worth_keeping]
         tool_calls = [
-            ToolCall(
-                id=track.id or f"call_{index}", name=track.name, arguments="".join(track.arguments)
-            )
+            ToolCall(id=track.id, name=track.name, arguments="".join(track.arguments))
             for index, track in sorted(self._tools.items())
         ]
         finish_reason = self.finish_reason
@@ -300,7 +300,10 @@ class StreamState:
                 # here, so every chunk of it and every later replay of the history carry
                 # the same id, and no two calls of a conversation share one.
                 track.id = new_id = new_call_id()
-        if fragment.id and fragment.id != track.id:
+                track.minted = True
+        # An id arriving after ours is not taken: the chunks already carry ours, and
+        # LangChain's merge would join the two into one string.
+        if fragment.id and fragment.id != track.id and not track.minted:
             track.id = new_id = fragment.id
         name = fragment.name or None
         # Some servers repeat the whole name on every fragment; others split it. A repeat

@@ -92,7 +92,14 @@ class RunwareTasksExchange:
             return Poll([{"taskType": "getResponse", "taskUUID": self.task_uuid}])
         ordered = sorted(latest.items(), key=lambda pair: -1 if pair[0] is None else pair[0])
         return [
-            [delta_from_item(item, request_id=request_id or self.task_uuid)] for _, item in ordered
+            [
+                delta_from_item(
+                    item,
+                    request_id=request_id or self.task_uuid,
+                    server_tools=self._server_tools.fresh(),
+                )
+            ]
+            for _, item in ordered
         ]
 
     def decode_stream_event(self, event: SSEEvent) -> WireDelta:
@@ -389,7 +396,8 @@ def _tool_call(item: Any, position: int) -> ToolCall | None:
         arguments = json.dumps(arguments if arguments is not None else {}, ensure_ascii=False)
     call_id = item.get("id")
     return ToolCall(
-        id=call_id if isinstance(call_id, str) and call_id else f"call_{uuid.uuid4().hex[:24]}",
+        # No id: left empty, for the stream state to name the call once.
+        id=call_id if isinstance(call_id, str) and call_id else "",
         name=name,
         arguments=arguments,
     )
