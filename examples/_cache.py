@@ -11,16 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage
-
 
 def cache_line(turn: int, cached: int, total: int) -> str:
     share = round(100 * cached / total) if total else 0
     return f"turn {turn}: {cached:,} of {total:,} input tokens read from cache ({share}%)"
 
 
-def langchain_turns(messages: Iterable[BaseMessage]) -> list[tuple[int, int]]:
+def langchain_turns(messages: Iterable[Any]) -> list[tuple[int, int]]:
     """(cache reads, input tokens) of each model turn of a LangChain agent's state."""
+    # Imported here: the LlamaIndex examples use this module with only their extra.
+    from langchain_core.messages import AIMessage
+
     turns = []
     for message in messages:
         if isinstance(message, AIMessage) and message.usage_metadata is not None:

@@ -312,6 +312,20 @@ class ChatMiniMaxM3(AdapterSettings, BaseChatModel):
     # LangChain's stream() reports each chunk to the callbacks (on_llm_new_token), so
     # these two only translate; they differ in nothing but the loop.
 
+    def _should_stream(
+        self,
+        *,
+        async_api: bool,
+        run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> bool:
+        # Several results come in one answer, never as a stream: inside a streaming
+        # graph or astream_events, n > 1 is then still a call that works.
+        n = kwargs.get("n", self.n)
+        if isinstance(n, int) and n > 1:
+            return False
+        return super()._should_stream(async_api=async_api, run_manager=run_manager, **kwargs)
+
     def _stream(
         self,
         messages: list[BaseMessage],

@@ -260,12 +260,11 @@ PROVIDERS: dict[str, ProviderProfile] = {
         top_p_range=(0.0, 1.0),
         max_output_tokens=512_000,
         # Seed 003: webhookURL, deliveryMethod, numberResults 1 to 4, the built-in search
-        # and codeInterpreter tools; settings.topK from Runware's text-model settings
-        # (reference B.2). Its OpenAI-compatible endpoint documents none of these.
+        # and codeInterpreter tools. Its settings for minimax:m3@0 are systemPrompt,
+        # temperature, topP and maxTokens only, so no topK (other text models' settings
+        # have one; reference B.2). Its OpenAI-compatible endpoint documents none of these.
         options={
-            "runware_tasks": frozenset(
-                {"top_k", "webhook_url", "delivery_method", "builtin_tools"}
-            ),
+            "runware_tasks": frozenset({"webhook_url", "delivery_method", "builtin_tools"}),
             "chat_completions": frozenset({"response_format"}),
         },
         max_results={"runware_tasks": 4},

@@ -201,10 +201,12 @@ class ModelSettings(BaseModel):
         description="Extra top-level fields for the request body, sent as they are; a "
         "call's own extra_body is merged over them.",
     )
+    # Strict, as the same value given to a call is checked: "40" or 2.0 is no top_k.
     top_k: int | None = Field(
         default=None,
+        strict=True,
         description="Sample from the k likeliest tokens (an integer from 1): Cloudflare's "
-        "Anthropic format, Runware's native tasks (settings.topK) and self-hosted servers; "
+        "Anthropic format and self-hosted servers; "
         "refused elsewhere (MiniMax's Anthropic endpoint documents it as ignored).",
     )
     user_id: str | None = Field(
@@ -219,6 +221,7 @@ class ModelSettings(BaseModel):
     )
     mask_sensitive_info: bool | None = Field(
         default=None,
+        strict=True,
         description="Cloudflare's Chat Completions switch that masks e-mails, links and ID "
         "numbers in the output; refused elsewhere.",
     )
@@ -237,10 +240,11 @@ class ModelSettings(BaseModel):
         description="Runware native tasks, calls not streamed: 'sync' (the answer in the "
         "response, the default) or 'async' (acknowledged, then polled for).",
     )
-    builtin_tools: list[str] | None = Field(
+    builtin_tools: list[str | dict[str, Any]] | None = Field(
         default=None,
-        description="Tools the provider runs itself, by type: 'search' and "
-        "'codeInterpreter' on Runware's native tasks; refused elsewhere.",
+        description="Tools the provider runs itself, by type ('search') or as Runware "
+        "writes them ({'type': 'search'}): 'search' and 'codeInterpreter' on Runware's "
+        "native tasks; refused elsewhere.",
     )
 
 

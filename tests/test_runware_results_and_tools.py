@@ -130,7 +130,7 @@ def test_complete_all_is_the_transport_s_way_to_several_answers(
     ("api", "call", "n", "said"),
     [
         ("runware_tasks", "invoke", 5, "n must be an integer from 1 to 4 with api='runware_tasks'"),
-        ("runware_tasks", "stream", 2, "n must be 1 when streaming"),
+        ("runware_tasks", "stream", 5, "n must be an integer from 1 to 4 with api='runware_tasks'"),
         (
             "chat_completions",
             "invoke",
@@ -416,3 +416,24 @@ async def test_a_llama_index_function_agent_runs_its_function_and_leaves_search_
     assert second["tools"][1:] == [{"type": "search"}]
     assert second["messages"][-1]["role"] == "tool"
     assert second["messages"][-1]["content"] == "Sunny in Paris"
+
+
+async def test_n_inside_a_streaming_context_is_one_call_not_a_refused_stream(
+    emulator: MiniMaxEmulator,
+) -> None:
+    # astream_events (and LangGraph graphs streaming messages) ask the model to stream;
+    # several results come in one answer, so the model answers whole instead of refusing.
+    llm = ChatMiniMaxM3(**runware(emulator, n=2))
+    emulator.queue(Reply(text="one"), Reply(text="two"))
+
+    events = [event async for event in llm.astream_events("A haiku", version="v2")]
+
+    assert events[-1]["event"] == "on_chat_model_end"
+    assert events[-1]["data"]["output"].content == "one"
+    [request] = emulator.requests
+    assert request.json[0]["numberResults"] == 2
+    assert request.json[0]["deliveryMethod"] == "sync"
+    # stream() itself then gives the first result whole, as invoke() does; generate()
+    # is LangChain's way to all of them.
+    emulator.queue(Reply(text="three"), Reply(text="four"))
+    assert [chunk.content for chunk in llm.stream("Another")] == ["three"]

@@ -114,7 +114,6 @@ SENT = {
         "cloudflare-anthropic", "user_id", "user-7f3a", ("metadata",), {"user_id": "user-7f3a"}
     ),
     "top_k-cloudflare-anthropic": Sent("cloudflare-anthropic", "top_k", 40, ("top_k",), 40),
-    "top_k-runware-tasks": Sent("runware-tasks", "top_k", 40, (0, "settings", "topK"), 40),
     "top_k-self-hosted": Sent("self-hosted", "top_k", 20, ("top_k",), 20),
     "mask_sensitive_info-cloudflare-chat": Sent(
         "cloudflare-chat", "mask_sensitive_info", True, ("mask_sensitive_info",), True
@@ -181,7 +180,7 @@ OPTION_SAMPLES: dict[str, Any] = {
 TAKEN = {
     "service_tier": {"minimax-chat", "minimax-anthropic"},
     "user_id": {"minimax-anthropic", "cloudflare-anthropic"},
-    "top_k": {"cloudflare-anthropic", "runware-tasks", "self-hosted"},
+    "top_k": {"cloudflare-anthropic", "self-hosted"},
     "mask_sensitive_info": {"cloudflare-chat"},
     "webhook_url": {"runware-tasks"},
     "delivery_method": {"runware-tasks"},
@@ -218,8 +217,8 @@ def test_the_refusal_names_every_place_the_option_works() -> None:
         ChatMiniMaxM3(api_key=KEY, provider="minimax", max_retries=0).invoke("Hi", top_k=5)
     assert str(caught.value) == (
         "top_k is not available with api='chat_completions' on provider 'minimax'; it works "
-        "on provider 'cloudflare' with api='anthropic_messages'; provider 'runware' with "
-        "api='runware_tasks'; provider 'openai-compatible' with api='chat_completions'"
+        "on provider 'cloudflare' with api='anthropic_messages'; provider 'openai-compatible' "
+        "with api='chat_completions'"
     )
 
 

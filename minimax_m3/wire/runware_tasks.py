@@ -205,8 +205,6 @@ def build_request_body(
         settings["topP"] = request.top_p
     if request.max_tokens is not None:
         settings["maxTokens"] = request.max_tokens
-    if request.top_k is not None:
-        settings["topK"] = request.top_k
     task: dict[str, Any] = {
         "taskType": "textInference",
         "taskUUID": task_uuid,

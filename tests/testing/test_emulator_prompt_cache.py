@@ -13,7 +13,7 @@ import httpx
 import openai
 import pytest
 
-from minimax_m3.testing import MiniMaxEmulator, Reply
+from minimax_m3.testing import MiniMaxEmulator, Reply, prompt_cache
 from minimax_m3.testing.prompt_cache import (
     MIN_CACHED_PROMPT,
     block_tokens,
@@ -64,8 +64,9 @@ def chat_prompt(history: list[Any] | None = None, system: str = LONG) -> list[An
 def anthropic_body(
     system: str = LONG, tools: list[Any] | None = None, **extra: Any
 ) -> dict[str, Any]:
+    # M2.7: MiniMax's Anthropic endpoint caches it; M3 there is reported billed in full.
     return {
-        "model": "MiniMax-M3",
+        "model": "MiniMax-M2.7",
         "max_tokens": 256,
         "system": system,
         "tools": tools or [TOOL_ANTHROPIC],
@@ -252,6 +253,20 @@ def test_cloudflare_and_runware_chat_report_cached_tokens(emulator: MiniMaxEmula
             assert usage["prompt_tokens_details"]["cached_tokens"] == count_blocks(
                 chat_blocks(body)
             )
+
+
+def test_m3_on_minimax_s_anthropic_endpoint_reads_nothing_from_the_cache(
+    client: httpx.Client, emulator: MiniMaxEmulator
+) -> None:
+    # earendil-works/pi#5605: M3 there bills the whole input; Cloudflare's route, M2.7
+    # on the same endpoint and M3 on Chat Completions all read the repeated prefix.
+    m3 = {**anthropic_body(), "model": "MiniMax-M3"}
+    message_usage(client, m3)
+    usage = message_usage(client, m3)
+    assert usage["cache_read_input_tokens"] == 0
+    assert usage["input_tokens"] == count_blocks(prompt_cache.messages_blocks(m3))
+    message_usage(client, anthropic_body())
+    assert message_usage(client, anthropic_body())["cache_read_input_tokens"] > 0
 
 
 def test_self_hosted_and_runware_tasks_report_no_cached_part(emulator: MiniMaxEmulator) -> None:

@@ -54,12 +54,15 @@ class Flavour:
     base_resp: MiniMax's ``base_resp`` on every success body.
     default_model: the model reported when the Reply names none (None: the request's).
     fault_plan: ``(fault, request_id, model)`` to the response of a plain Fault.
+    uncached_models: model id prefixes (lower case) whose prompts this endpoint is
+        reported to bill in full, never reading them from its cache.
     """
 
     rules: checks.Rules
     base_resp: bool
     default_model: str | None
     fault_plan: Callable[[Fault, str, str], ResponsePlan]
+    uncached_models: tuple[str, ...] = ()
 
 
 def matches(path: str) -> bool:
@@ -112,7 +115,10 @@ def answer(
     if fault is not None and not fault.breaks_reply:
         return flavour.fault_plan(fault, request_id, flavour.default_model or str(body["model"]))
     blocks = prompt_cache.messages_blocks(body)
-    prompt = state.prompt_cache.count(caller, str(body["model"]), blocks)
+    model = str(body["model"])
+    prompt = state.prompt_cache.count(caller, model, blocks)
+    if model.lower().startswith(flavour.uncached_models or ("\0",)):
+        prompt = prompt_cache.PromptCount(prompt.tokens)
     message = render.Message.build(reply, body, flavour.default_model, prompt)
     if message.tool_calls:
         signature = message.signature if message.thinking else None
@@ -204,4 +210,7 @@ MINIMAX = Flavour(
     base_resp=True,
     default_model=None,
     fault_plan=_minimax_fault_plan,
+    # M3 here ignores cache_control and bills the whole input, cache reads 0
+    # (earendil-works/pi#5605); hermes-agent#83678 saw reads instead, so it is a report.
+    uncached_models=("minimax-m3",),
 )
