@@ -122,7 +122,10 @@ def _server_tool_blocks(message: AIMessage) -> list[types.ContentBlock]:
                     types.ServerToolResult(
                         type="server_tool_result",
                         tool_call_id=call_id,
-                        status="success",
+                        # An entry that names an error (its shape is undocumented) failed.
+                        status="error"
+                        if entry.get("error") or entry.get("status") == "error"
+                        else "success",
                         output=entry[key],
                     )
                 )

@@ -10,7 +10,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import NoReturn
+from typing import NoReturn, get_args
 from urllib.parse import urlsplit
 
 from minimax_m3.models import ModelInfo, model_info
@@ -19,9 +19,11 @@ from minimax_m3.types import (
     BuiltinTool,
     ChatRequest,
     ContentPart,
+    DeliveryMethod,
     ImagePart,
     Message,
     NamedToolChoice,
+    ServiceTier,
     TextPart,
     VideoPart,
 )
@@ -57,6 +59,7 @@ def validate_request(
             f"n must be 1 when streaming: a stream carries one answer (Runware's SDK "
             f"forbids numberResults > 1 in stream mode); got {request.n!r}"
         )
+    _check_extra_body(request, stream)
     _check_tools(request, profile)
     _check_response_format(request.response_format)
     check_history(request.messages)
@@ -69,6 +72,25 @@ def validate_request(
 
 
 _RESPONSE_FORMATS = ("text", "json_object", "json_schema")
+
+# Body fields an option of ours writes, which extra_body would otherwise override unseen.
+_EXTRA_BODY_OWNED = {"numberResults": "n"}
+
+
+def _check_extra_body(request: ChatRequest, stream: bool) -> None:
+    extra = request.extra_body or {}
+    for key, option in _EXTRA_BODY_OWNED.items():
+        if key in extra:
+            # The answer is read for the n asked: results asked for behind its back
+            # would be paid for and dropped.
+            raise ValueError(
+                f"extra_body[{key!r}] is set through the {option} option; pass {option}= instead"
+            )
+    if not stream and extra.get("deliveryMethod") == "stream":
+        raise ValueError(
+            "extra_body['deliveryMethod'] = 'stream' needs a streamed call (stream()); "
+            "for other calls use delivery_method='sync' or 'async'"
+        )
 
 
 def _check_response_format(response_format: object) -> None:
@@ -90,8 +112,8 @@ def _response_format_refused(response_format: object) -> NoReturn:
 
 # Options only some providers and formats take (ProviderProfile.options says which), each
 # with the check of its value: the seeds' documented ranges.
-_SERVICE_TIERS = ("standard", "priority")
-_DELIVERY_METHODS = ("sync", "async")
+_SERVICE_TIERS = get_args(ServiceTier)
+_DELIVERY_METHODS = get_args(DeliveryMethod)
 
 
 def _check_top_k(value: object) -> None:

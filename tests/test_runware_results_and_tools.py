@@ -437,3 +437,36 @@ async def test_n_inside_a_streaming_context_is_one_call_not_a_refused_stream(
     # is LangChain's way to all of them.
     emulator.queue(Reply(text="three"), Reply(text="four"))
     assert [chunk.content for chunk in llm.stream("Another")] == ["three"]
+
+
+@pytest.mark.parametrize(
+    ("extra_body", "said"),
+    [
+        ({"numberResults": 3}, "extra_body['numberResults'] is set through the n option"),
+        ({"deliveryMethod": "stream"}, "extra_body['deliveryMethod'] = 'stream' needs a"),
+    ],
+)
+def test_extra_body_cannot_ask_behind_an_option_s_back(
+    emulator: MiniMaxEmulator, extra_body: dict[str, Any], said: str
+) -> None:
+    # numberResults through extra_body would be paid for and all but one result dropped;
+    # a stream asked of a call read whole would not be read at all.
+    llm = ChatMiniMaxM3(**runware(emulator))
+    with pytest.raises(ValueError, match=re.escape(said)):
+        llm.invoke("Hi", extra_body=extra_body)
+    assert emulator.requests == []
+
+
+def test_a_failed_server_tool_shows_as_an_error_result(emulator: MiniMaxEmulator) -> None:
+    failed = {"type": "search", "id": "srv_9", "status": "error", "output": "search timed out"}
+    emulator.queue(
+        Reply(text="I could not search.", provider=ProviderOptions(runware_server_tools=(failed,)))
+    )
+    llm = ChatMiniMaxM3(**runware(emulator)).bind_tools([{"type": "search"}])
+
+    message = llm.invoke("News?")
+
+    results = [b for b in message.content_blocks if b["type"] == "server_tool_result"]
+    assert [(r["tool_call_id"], r["status"], r["output"]) for r in results] == [
+        ("srv_9", "error", "search timed out")
+    ]

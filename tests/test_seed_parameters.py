@@ -323,7 +323,6 @@ def test_a_value_out_of_the_documented_range_is_refused_before_sending(
         ("cloudflare-chat", {"response_format": "json"}, "response_format must be an object"),
         ("cloudflare-anthropic", {"top_k": 0}, "top_k must be a number > 0"),
         ("runware-tasks", {"webhookURL": "hooks"}, "Invalid value for 'webhookURL'"),
-        ("runware-tasks", {"numberResults": 5}, "Invalid value for 'numberResults'"),
     ],
 )
 def test_the_emulator_refuses_what_the_api_refuses(
