@@ -27,6 +27,8 @@ from minimax_m3.testing.state import RecordedRequest, Responder, ScriptItem, Scr
 
 _READ_SIZE = 65536
 _BACKLOG = 4096
+# The name of the task a connection reads with while it pauses: not one to wait for.
+_READ_TASK = "minimax-emulator-read"
 
 
 @dataclass(frozen=True)
@@ -305,7 +307,11 @@ class MiniMaxEmulator:
         """
         me = asyncio.current_task()
         for _ in range(100):  # bounded: a client connecting without pause cannot hold it
-            starting = [t for t in asyncio.all_tasks() if t is not me and t not in self._tasks]
+            starting = [
+                task
+                for task in asyncio.all_tasks()
+                if task is not me and task not in self._tasks and task.get_name() != _READ_TASK
+            ]
             if not starting:
                 break
             await asyncio.wait(starting, timeout=0.05)
@@ -428,7 +434,7 @@ class _Connection:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         while (remaining := deadline - loop.time()) > 0:
-            read = asyncio.ensure_future(self._reader.read(_READ_SIZE))
+            read = loop.create_task(self._reader.read(_READ_SIZE), name=_READ_TASK)
             try:
                 done, _ = await asyncio.wait({read}, timeout=remaining)
             finally:
