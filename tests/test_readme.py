@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -58,4 +59,22 @@ def test_readme_has_python_examples() -> None:
 @pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_readme_block_runs(code: str) -> None:
     namespace: dict[str, object] = {}
-    exec(compile(code, str(README), "exec"), namespace)
+    try:
+        exec(compile(code, str(README), "exec"), namespace)
+    finally:
+        close_chat_anthropics(namespace)
+
+
+def close_chat_anthropics(namespace: dict[str, object]) -> None:
+    """Close the httpx clients of the ChatAnthropics a snippet made: langchain-anthropic
+    caches one per base URL for the life of the process, which held its connections to
+    the stopped emulator until the interpreter exited, when closing them warned."""
+    if "langchain_anthropic" not in sys.modules:
+        return
+    from langchain_anthropic import ChatAnthropic
+    from langchain_anthropic._client_utils import _get_default_httpx_client
+
+    for value in namespace.values():
+        if isinstance(value, ChatAnthropic) and "_client" in vars(value):
+            value._client.close()
+    _get_default_httpx_client.cache_clear()

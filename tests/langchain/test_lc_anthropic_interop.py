@@ -6,10 +6,12 @@ tool calls comes back without its thinking block, text and signature, as issued.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from langchain_anthropic import ChatAnthropic
+from langchain_anthropic._client_utils import _get_default_httpx_client
 from langchain_anthropic.chat_models import AnthropicInvalidRequestError
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
@@ -32,9 +34,28 @@ def strict() -> Any:
         yield emulator
 
 
+_made: list[ChatAnthropic] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_claudes() -> Iterator[None]:
+    """Close the httpx clients of the ChatAnthropics a test made.
+
+    langchain-anthropic keeps one per base URL in a functools.lru_cache for the life of
+    the process, and every emulator has a port of its own: they held their connections
+    to stopped emulators until the interpreter exited, when closing them warned.
+    """
+    yield
+    for model in _made:
+        if "_client" in vars(model):  # a cached_property, made on first use
+            model._client.close()
+    _made.clear()
+    _get_default_httpx_client.cache_clear()
+
+
 def claude(emulator: MiniMaxEmulator, **kwargs: Any) -> ChatAnthropic:
     # The Anthropic SDK posts to {base_url}/v1/messages: MiniMax's /anthropic root.
-    return ChatAnthropic(
+    model = ChatAnthropic(
         model="MiniMax-M3",
         api_key=KEY,
         base_url=emulator.base_url + "/anthropic",
@@ -43,6 +64,8 @@ def claude(emulator: MiniMaxEmulator, **kwargs: Any) -> ChatAnthropic:
         max_retries=0,
         **kwargs,
     )
+    _made.append(model)
+    return model
 
 
 def ours(emulator: MiniMaxEmulator, **kwargs: Any) -> ChatMiniMaxM3:

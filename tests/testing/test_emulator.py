@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import json
 import re
+import socket
+import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -810,6 +815,47 @@ def test_routes(emulator: MiniMaxEmulator, client: httpx.Client) -> None:
     assert missing.status_code == 404
     assert missing.json()["error"]["type"] == "not_found_error"
     assert emulator.base_url.startswith("http://127.0.0.1:")
+
+
+def test_stopping_closes_connections_it_had_not_started_serving() -> None:
+    # Connections accepted in the loop's last turn wait for a task that sets them up;
+    # cancelling that task before it ran left the accepted socket to the garbage
+    # collector: a ResourceWarning in whichever test ran then.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        for _ in range(20):
+            emu = MiniMaxEmulator().start()
+            clients = [socket.create_connection(("127.0.0.1", emu.port)) for _ in range(5)]
+            emu.stop()
+            for client in clients:
+                client.close()
+        gc.collect()
+    unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert unclosed == []
+
+
+def test_stopping_does_not_wait_for_a_reply_that_pauses() -> None:
+    emu = MiniMaxEmulator().start()
+    emu.queue(Reply(text="x" * 50, stream=StreamShape(chunk_size=1, event_delay=5.0)))
+
+    def read_the_stream() -> None:
+        with (
+            contextlib.suppress(httpx.HTTPError),
+            httpx.stream("POST", emu.base_url + PATH, json=request_body(stream=True)) as reply,
+        ):
+            for _ in reply.iter_bytes():
+                pass
+
+    reader = threading.Thread(target=read_the_stream)
+    reader.start()
+    deadline = time.monotonic() + 5.0
+    while not emu.requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)  # the stream is under way, pausing before its next event
+    started = time.monotonic()
+    emu.stop()
+    assert time.monotonic() - started < 2.0
+    reader.join()
 
 
 def test_open_connections_return_to_zero(emulator: MiniMaxEmulator) -> None:
