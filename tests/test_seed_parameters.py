@@ -24,43 +24,21 @@ from llama_index_minimax_m3 import MiniMaxM3
 from minimax_m3.errors import BadRequestError
 from minimax_m3.providers import PROVIDERS
 from minimax_m3.testing import MiniMaxEmulator, ProviderOptions, Reply
+from tests.test_provider_matrix import provider_settings
 
 KEY = "seed-key"
-ACCOUNT = "acct-seed"
 FRAMEWORKS = ("langchain", "llama_index")
 
 
 def settings_for(place: str, emulator: MiniMaxEmulator) -> dict[str, Any]:
-    """Constructor settings for one provider and wire format, aimed at the emulator."""
-    return {
-        "minimax-chat": {"provider": "minimax", "base_url": emulator.base_url},
-        "minimax-anthropic": {
-            "provider": "minimax",
-            "api": "anthropic_messages",
-            "base_url": emulator.base_url,
-        },
-        "cloudflare-chat": {
-            "provider": "cloudflare",
-            "base_url": emulator.cloudflare_base_url,
-            "account_id": ACCOUNT,
-        },
-        "cloudflare-anthropic": {
-            "provider": "cloudflare",
-            "api": "anthropic_messages",
-            "base_url": emulator.cloudflare_base_url,
-            "account_id": ACCOUNT,
-        },
-        "runware-tasks": {"provider": "runware", "base_url": emulator.runware_base_url},
-        "runware-chat": {
-            "provider": "runware",
-            "api": "chat_completions",
-            "base_url": emulator.runware_base_url,
-        },
-        "self-hosted": {
-            "provider": "openai-compatible",
-            "base_url": emulator.self_hosted_base_url("vllm"),
-        },
-    }[place] | {"api_key": KEY, "max_retries": 0, "poll_interval": 0.01}
+    """Constructor settings for one provider and wire format, aimed at the emulator (the
+    provider matrix's table; "self-hosted" is its vLLM server)."""
+    name = "self-hosted-vllm" if place == "self-hosted" else place
+    return provider_settings(name, emulator) | {
+        "api_key": KEY,
+        "max_retries": 0,
+        "poll_interval": 0.01,
+    }
 
 
 PLACES = (

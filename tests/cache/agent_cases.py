@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from minimax_m3.testing import MiniMaxEmulator, ProviderOptions, Reply, ToolCallReply
+from tests.test_provider_matrix import provider_settings
 
 CASES = (
     "minimax-chat",
@@ -97,38 +98,5 @@ def script(case: str) -> list[Reply]:
 
 
 def settings(case: str, emulator: MiniMaxEmulator) -> dict[str, Any]:
-    base: dict[str, Any] = {"api_key": "cache-key", "max_retries": 1}
-    by_case: dict[str, dict[str, Any]] = {
-        "minimax-chat": {"provider": "minimax", "base_url": emulator.base_url},
-        "minimax-anthropic": {
-            "provider": "minimax",
-            "api": "anthropic_messages",
-            "base_url": emulator.base_url,
-        },
-        "cloudflare-chat": {
-            "provider": "cloudflare",
-            "base_url": emulator.cloudflare_base_url,
-            "account_id": "acct-cache",
-        },
-        "cloudflare-anthropic": {
-            "provider": "cloudflare",
-            "api": "anthropic_messages",
-            "base_url": emulator.cloudflare_base_url,
-            "account_id": "acct-cache",
-        },
-        "runware-tasks": {"provider": "runware", "base_url": emulator.runware_base_url},
-        "runware-chat": {
-            "provider": "runware",
-            "api": "chat_completions",
-            "base_url": emulator.runware_base_url,
-        },
-        "self-hosted-vllm": {
-            "provider": "openai-compatible",
-            "base_url": emulator.self_hosted_base_url("vllm"),
-        },
-        "self-hosted-sglang": {
-            "provider": "openai-compatible",
-            "base_url": emulator.self_hosted_base_url("sglang"),
-        },
-    }
-    return by_case[case] | base
+    """The provider matrix's settings for ``case``, with this suite's key."""
+    return provider_settings(case, emulator) | {"api_key": "cache-key", "max_retries": 1}
